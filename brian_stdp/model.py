@@ -1,0 +1,375 @@
+"""Model files: load, validate and describe.
+
+A model file (TOML, in ``models/``) is data, not code: a header, parameters
+with units, named equation templates, neuron groups, synapses, the STDP rule
+split into its timing part and its weight dependence, and the protocol values.
+This module reads one into a :class:`ModelSpec`, evaluates its parameters with
+Brian2 units, and checks that every section is present and every key known.
+Unit errors and undefined names in equations are found by
+:func:`brian_stdp.network.check_model`, which builds a tiny network.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import brian2
+from brian2 import Equations, Quantity
+
+from .errors import ModelFileError
+
+#: Folder of the model files shipped with the project.
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+#: Names the runner defines for every model; a model parameter may not reuse them.
+RUNNER_NAMES = ("n_neurons", "n_input", "plastic", "t", "dt", "i", "j", "N", "lastspike")
+
+_GROUP_KEYS = {"size", "equations", "threshold", "reset", "refractory", "method", "initial"}
+_SYNAPSE_KEYS = {"source", "target", "connect", "model", "on_pre", "on_post", "initial", "delay"}
+_STDP_KEYS = {"synapses", "on_pre", "on_post", "after_pre", "after_post", "ltp", "ltd"}
+_PROTOCOL_KEYS = {
+    "dt", "t_present", "t_rest", "encoder", "rate_scale", "intensity_start",
+    "intensity_step", "min_spikes", "max_presentations", "weight_sum", "normalise",
+}
+_TOP_KEYS = {"model", "parameters", "equations", "groups", "synapses", "stdp", "protocol"}
+CONNECT_RULES = ("all", "one_to_one", "all_but_self")
+ENCODERS = ("poisson",)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """One neuron group of a model file (``[groups.NAME]``)."""
+
+    name: str
+    size: str
+    equations: tuple  # of dicts: {"template": name, substitutions...}
+    threshold: str
+    reset: str
+    refractory: str
+    method: str
+    initial: dict
+
+
+@dataclass(frozen=True)
+class SynapseSpec:
+    """One synapse object of a model file (``[synapses.NAME]``)."""
+
+    name: str
+    source: str
+    target: str
+    connect: str
+    model: str
+    on_pre: str
+    on_post: str
+    initial: dict
+    delay: str
+
+
+@dataclass(frozen=True)
+class STDPSpec:
+    """The plasticity rule: timing part (signed changes) and weight dependence."""
+
+    synapses: str
+    on_pre: str
+    on_post: str
+    after_pre: str
+    after_post: str
+    ltp: str
+    ltd: str
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Presentation protocol: time step, timing, encoding, re-presentation rule."""
+
+    dt: Quantity
+    t_present: Quantity
+    t_rest: Quantity
+    encoder: str
+    rate_scale: Quantity
+    intensity_start: float
+    intensity_step: float
+    min_spikes: int
+    max_presentations: int
+    weight_sum: str
+    normalise: str
+
+    @property
+    def t_slot(self) -> Quantity:
+        """Duration of one presentation slot (image plus rest)."""
+        return self.t_present + self.t_rest
+
+    @property
+    def steps_per_slot(self) -> int:
+        """Number of time steps in one slot."""
+        return int(round(float(self.t_slot / self.dt)))
+
+    @property
+    def steps_present(self) -> int:
+        """Number of time steps with input in one slot."""
+        return int(round(float(self.t_present / self.dt)))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A loaded model file.
+
+    Attributes
+    ----------
+    path : Path
+        The file it came from.
+    text : str
+        The file's text, copied verbatim into every run directory.
+    parameters : dict of str to Quantity
+        Evaluated parameters, in file order.
+    """
+
+    path: Path
+    text: str
+    name: str
+    title: str
+    deviations: tuple
+    parameters: dict
+    equations: dict
+    groups: dict
+    synapses: dict
+    stdp: STDPSpec | None
+    protocol: Protocol
+    raw: dict = field(repr=False)
+
+    def group_equations(self, group: str) -> Equations:
+        """The Brian2 equations of one group: its templates, specialised and joined."""
+        spec = self.groups[group]
+        eqs = Equations("")
+        for k, part in enumerate(spec.equations):
+            subs = {key: value for key, value in part.items() if key != "template"}
+            where = f"[groups.{group}] equations[{k}]"
+            try:
+                eqs = eqs + Equations(self.equations[part["template"]], **subs)
+            except Exception as err:  # Brian2 raises several types here
+                raise self.error(where, f"cannot build the equations: {err}") from None
+        return eqs
+
+    def namespace(self, n_neurons: int, n_input: int) -> dict:
+        """Parameters and protocol constants as a Brian2 namespace."""
+        ns = dict(self.parameters)
+        ns.update(n_neurons=n_neurons, n_input=n_input)
+        return ns
+
+    def weight_sum(self, n_input: int) -> float:
+        """Target sum of each neuron's incoming plastic weights for ``n_input`` inputs."""
+        where = "[protocol] weight_sum"
+        value = _evaluate(self.protocol.weight_sum, {**self.parameters, "n_input": n_input},
+                          self.path, where)
+        return float(value)
+
+    def error(self, where: str, problem: str) -> ModelFileError:
+        """A :class:`ModelFileError` naming this file and the section/key at fault."""
+        return ModelFileError(f"{self.path}: {where}: {problem}")
+
+
+def available_models() -> list:
+    """Names of the model files shipped in ``models/``."""
+    return sorted(p.stem for p in MODELS_DIR.glob("*.toml"))
+
+
+def resolve_model_path(model: str | os.PathLike) -> Path:
+    """A model file's path, from a path or the name of a shipped model."""
+    path = Path(model)
+    if path.suffix == ".toml" or path.exists() or os.sep in str(model):
+        if not path.is_file():
+            raise ModelFileError(f"{path}: model file not found (pass --model with an existing "
+                                 f"file, or one of: {', '.join(available_models())})")
+        return path
+    candidate = MODELS_DIR / f"{model}.toml"
+    if not candidate.is_file():
+        raise ModelFileError(f"unknown model {str(model)!r}: choose one of "
+                             f"{', '.join(available_models())} or pass a path to a .toml file")
+    return candidate
+
+
+def load_model(model: str | os.PathLike) -> ModelSpec:
+    """Read, parse and check a model file.
+
+    Parameters
+    ----------
+    model : str or path
+        A path to a ``.toml`` file or the name of a model in ``models/``.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the file and the section or key at fault.
+    """
+    path = resolve_model_path(model)
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ModelFileError(f"{path}: not valid TOML: {err}") from None
+
+    def fail(where, problem):
+        return ModelFileError(f"{path}: {where}: {problem}")
+
+    _check_keys(raw, _TOP_KEYS, {"model", "parameters", "equations", "groups", "protocol"},
+                "top level", fail)
+    meta = raw["model"]
+    _check_keys(meta, {"name", "title", "deviations"}, {"name"}, "[model]", fail)
+    parameters = _parse_parameters(raw["parameters"], path)
+    equations = raw["equations"]
+    for name, value in equations.items():
+        if not isinstance(value, str):
+            raise fail(f"[equations] {name}", "must be a string of Brian2 equations")
+
+    groups = {}
+    for name, section in raw["groups"].items():
+        where = f"[groups.{name}]"
+        _check_keys(section, _GROUP_KEYS, {"size", "equations", "threshold"}, where, fail)
+        parts = section["equations"]
+        if isinstance(parts, str):
+            parts = [{"template": parts}]
+        for k, part in enumerate(parts):
+            if not isinstance(part, dict) or "template" not in part:
+                raise fail(f"{where} equations[{k}]", "needs a 'template' key")
+            if part["template"] not in equations:
+                raise fail(f"{where} equations[{k}]",
+                           f"template {part['template']!r} is not defined in [equations] "
+                           f"(defined: {', '.join(equations)})")
+        groups[name] = GroupSpec(
+            name=name, size=str(section["size"]), equations=tuple(parts),
+            threshold=section["threshold"], reset=section.get("reset", ""),
+            refractory=section.get("refractory", ""), method=section.get("method", "euler"),
+            initial=dict(section.get("initial", {})))
+    for required in ("exc",):
+        if required not in groups:
+            raise fail("[groups]", f"a group named '{required}' (the output layer) is required")
+
+    synapses = {}
+    for name, section in raw.get("synapses", {}).items():
+        where = f"[synapses.{name}]"
+        _check_keys(section, _SYNAPSE_KEYS, {"source", "target", "connect", "model", "on_pre"},
+                    where, fail)
+        for end in ("source", "target"):
+            if section[end] != "inp" and section[end] not in groups:
+                raise fail(f"{where} {end}", f"unknown group {section[end]!r} (groups: inp, "
+                           f"{', '.join(groups)})")
+        synapses[name] = SynapseSpec(
+            name=name, source=section["source"], target=section["target"],
+            connect=section["connect"], model=section["model"], on_pre=section["on_pre"],
+            on_post=section.get("on_post", ""), initial=dict(section.get("initial", {})),
+            delay=section.get("delay", ""))
+
+    stdp = None
+    if "stdp" in raw:
+        section = raw["stdp"]
+        _check_keys(section, _STDP_KEYS, {"synapses"}, "[stdp]", fail)
+        if section["synapses"] not in synapses:
+            raise fail("[stdp] synapses", f"unknown synapses {section['synapses']!r}")
+        stdp = STDPSpec(synapses=section["synapses"], on_pre=section.get("on_pre", ""),
+                        on_post=section.get("on_post", ""),
+                        after_pre=section.get("after_pre", ""),
+                        after_post=section.get("after_post", ""),
+                        ltp=section.get("ltp", "1"), ltd=section.get("ltd", "1"))
+
+    protocol = _parse_protocol(raw["protocol"], parameters, synapses, path, fail)
+    return ModelSpec(path=path, text=text, name=meta["name"], title=meta.get("title", ""),
+                     deviations=tuple(meta.get("deviations", ())), parameters=parameters,
+                     equations=dict(equations), groups=groups, synapses=synapses, stdp=stdp,
+                     protocol=protocol, raw=raw)
+
+
+def _check_keys(section, allowed, required, where, fail):
+    if not isinstance(section, dict):
+        raise fail(where, "must be a table")
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise fail(where, f"unknown key(s) {', '.join(unknown)} (allowed: "
+                   f"{', '.join(sorted(allowed))})")
+    missing = sorted(set(required) - set(section))
+    if missing:
+        raise fail(where, f"missing key(s) {', '.join(missing)}")
+
+
+def _unit_namespace() -> dict:
+    from brian2.units import allunits, stdunits
+
+    ns = {name: value for module in (allunits, stdunits) for name, value in vars(module).items()
+          if isinstance(value, brian2.Unit)}
+    ns.update(exp=math.exp, log=math.log, sqrt=math.sqrt, pi=math.pi)
+    return ns
+
+
+_UNITS = None
+
+
+def _evaluate(expr, names, path, where):
+    """Evaluate a parameter expression with Brian2 units and earlier names only."""
+    global _UNITS
+    if _UNITS is None:
+        _UNITS = _unit_namespace()
+    if not isinstance(expr, str | int | float):
+        raise ModelFileError(f"{path}: {where}: must be a string such as \"10*ms\"")
+    try:
+        return eval(str(expr), {"__builtins__": {}}, {**_UNITS, **names})  # noqa: S307
+    except NameError as err:
+        raise ModelFileError(f"{path}: {where} = {expr!r}: undefined name ({err})") from None
+    except Exception as err:
+        raise ModelFileError(f"{path}: {where} = {expr!r}: {type(err).__name__}: {err}") from None
+
+
+def _parse_parameters(section, path):
+    if not isinstance(section, dict):
+        raise ModelFileError(f"{path}: [parameters]: must be a table of name = \"value\"")
+    values = {}
+    for name, expr in section.items():
+        if name in RUNNER_NAMES:
+            raise ModelFileError(f"{path}: [parameters] {name}: this name is set by the runner "
+                                 f"({', '.join(RUNNER_NAMES)}); rename the parameter")
+        values[name] = _evaluate(expr, values, path, f"[parameters] {name}")
+    return values
+
+
+def _parse_protocol(section, parameters, synapses, path, fail):
+    _check_keys(section, _PROTOCOL_KEYS, _PROTOCOL_KEYS - {"normalise", "weight_sum"},
+                "[protocol]", fail)
+
+    def quantity(key, unit, allow_zero=False):
+        value = _evaluate(section[key], parameters, path, f"[protocol] {key}")
+        if not brian2.have_same_dimensions(value, unit):
+            raise fail(f"[protocol] {key}", f"{section[key]!r} should have units of {unit!r}")
+        if float(value / unit) < 0 or (float(value / unit) == 0 and not allow_zero):
+            raise fail(f"[protocol] {key}", "must be positive")
+        return value
+
+    def number(key, kind=float, minimum=0):
+        value = _evaluate(section[key], parameters, path, f"[protocol] {key}")
+        if isinstance(value, Quantity) and not value.is_dimensionless:
+            raise fail(f"[protocol] {key}", f"{section[key]!r} must be dimensionless")
+        if kind is int and float(value) != int(value):
+            raise fail(f"[protocol] {key}", "must be a whole number")
+        if float(value) < minimum:
+            raise fail(f"[protocol] {key}", f"must be at least {minimum}")
+        return kind(value)
+
+    if section["encoder"] not in ENCODERS:
+        raise fail("[protocol] encoder", f"unknown encoder {section['encoder']!r} "
+                   f"(known: {', '.join(ENCODERS)})")
+    normalise = section.get("normalise", "")
+    if normalise and normalise not in synapses:
+        raise fail("[protocol] normalise", f"unknown synapses {normalise!r}")
+    protocol = Protocol(
+        dt=quantity("dt", brian2.second), t_present=quantity("t_present", brian2.second),
+        t_rest=quantity("t_rest", brian2.second, allow_zero=True),
+        encoder=section["encoder"], rate_scale=quantity("rate_scale", brian2.Hz),
+        intensity_start=number("intensity_start"), intensity_step=number("intensity_step"),
+        min_spikes=number("min_spikes", int), max_presentations=number("max_presentations", int, 1),
+        weight_sum=str(section.get("weight_sum", "0")), normalise=normalise)
+    for key in ("t_present", "t_rest"):
+        steps = float(getattr(protocol, key) / protocol.dt)
+        if abs(steps - round(steps)) > 1e-9:
+            raise fail(f"[protocol] {key}", "must be a whole number of time steps dt")
+    return protocol
