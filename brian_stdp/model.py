@@ -20,6 +20,7 @@ from pathlib import Path
 import brian2
 from brian2 import Equations, Quantity
 
+from .encoding import ENCODERS
 from .errors import ModelFileError
 
 #: Folder of the model files shipped with the project.
@@ -37,7 +38,6 @@ _PROTOCOL_KEYS = {
 }
 _TOP_KEYS = {"model", "parameters", "equations", "groups", "synapses", "stdp", "protocol"}
 CONNECT_RULES = ("all", "one_to_one", "all_but_self")
-ENCODERS = ("poisson",)
 
 
 @dataclass(frozen=True)

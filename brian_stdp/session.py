@@ -132,6 +132,7 @@ class Session:
             set_device("cpp_standalone", build_on_run=False, directory=str(self.directory))
             prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
             prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
+            prefs.core.stop_on_keyboard_interrupt = False  # Ctrl-C ends the chunk, not a half
         self._handles = self._make_network()
 
     def initial_state(self, rng: np.random.Generator) -> dict:

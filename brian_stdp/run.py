@@ -1,0 +1,145 @@
+"""Command line: train, label and test a spiking network from a model file.
+
+    python -m brian_stdp.run --device cpp_standalone
+
+With no flags it trains the Diehl & Cook (2015) network with 100 neurons on
+10,000 MNIST images, labels the neurons on 5,000 of them, tests on 2,000 test
+images, and prints the accuracy (a few minutes on one core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from .devices import DEVICES
+from .errors import BrianSTDPError
+from .model import available_models
+from .trainer import RunConfig, Trainer, resume
+
+DEFAULTS = RunConfig()
+
+
+def count(text):
+    """A whole number of images, or ``all`` (None)."""
+    if text.lower() == "all":
+        return None
+    return int(text)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m brian_stdp.run", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", default=DEFAULTS.model,
+                   help=f"model file path, or one of: {', '.join(available_models())}")
+    p.add_argument("--neurons", type=int, default=DEFAULTS.neurons,
+                   help="excitatory (output) neurons")
+    p.add_argument("--dataset", default=DEFAULTS.dataset,
+                   help="mnist, fashion-mnist or digits")
+    p.add_argument("--data-dir", default=None,
+                   help="folder with the dataset's idx files (else $BRIAN_STDP_DATA, the cache)")
+    p.add_argument("--train", type=count, default=DEFAULTS.train, metavar="N",
+                   help="first N training images, or 'all'")
+    p.add_argument("--per-class", type=int, default=None, metavar="K",
+                   help="K training images per class instead of --train (chosen with --seed)")
+    p.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
+    p.add_argument("--label", type=count, default=DEFAULTS.label, metavar="N",
+                   help="training images used to label the neurons, or 'all'")
+    p.add_argument("--test", type=count, default=DEFAULTS.test, metavar="N",
+                   help="test images, or 'all'")
+    p.add_argument("--eval-every-epoch", action="store_true",
+                   help="label and test after every epoch")
+    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    p.add_argument("--device", default=DEFAULTS.device, help=", ".join(DEVICES))
+    p.add_argument("--threads", type=int, default=DEFAULTS.threads,
+                   help="OpenMP threads (cpp_standalone)")
+    p.add_argument("--chunk", type=int, default=DEFAULTS.chunk,
+                   help="presentations per compiled run (checkpoint interval)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="run directory (default: runs/out/<model>_<neurons>n_<time>)")
+    p.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
+                   help="continue an interrupted run; other flags are ignored")
+    p.add_argument("--keep-build", action="store_true",
+                   help="keep the compiled program in RUN_DIR/build")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def config_from_args(args) -> RunConfig:
+    """The run configuration that the flags ask for."""
+    train = None if args.per_class is not None and args.train == DEFAULTS.train else args.train
+    return RunConfig(model=args.model, neurons=args.neurons, dataset=args.dataset,
+                     train=train, per_class=args.per_class, epochs=args.epochs,
+                     label=args.label, test=args.test, seed=args.seed, device=args.device,
+                     threads=args.threads, chunk=args.chunk,
+                     data_dir=str(args.data_dir) if args.data_dir else None,
+                     eval_every_epoch=args.eval_every_epoch, keep_build=args.keep_build)
+
+
+def setup_logging(run_dir: Path, quiet: bool) -> None:
+    """Log to RUN_DIR/log.txt and, briefly, to the console."""
+    logger = logging.getLogger("brian_stdp")
+    logger.setLevel(logging.DEBUG)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.FileHandler(run_dir / "log.txt")
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    file_handler.setLevel(logging.DEBUG)
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(logging.Formatter("%(message)s"))
+    console.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.addHandler(file_handler)
+    logger.addHandler(console)
+    logging.getLogger("brian2").setLevel(logging.WARNING)
+
+
+def summary(metrics: dict, run_dir: Path) -> str:
+    """The lines printed at the end of a run."""
+    act = metrics["activity"]
+    return "\n".join([
+        f"{metrics['model']}, {metrics['neurons']} neurons, {metrics['train_images']} "
+        f"training images x {metrics['epochs']} epoch(s), {metrics['dataset']}",
+        f"test accuracy: {100 * metrics['accuracy_all_activity']:.2f}% (all activity), "
+        f"{100 * metrics['accuracy_proportion_weighting']:.2f}% (proportion weighting) "
+        f"on {metrics['test_images']} images",
+        f"training speed: {metrics['train_images_per_second']:.1f} images/s; spikes per "
+        f"image {act['spikes_per_image_first']:.1f} (first {act['window_images']}) -> "
+        f"{act['spikes_per_image_last']:.1f} (last {act['window_images']})",
+        f"results: {run_dir}",
+    ])
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    run_dir = args.resume
+    try:
+        if args.resume is not None:
+            run_dir = args.resume
+            setup_logging(run_dir, args.quiet)
+            metrics = resume(run_dir, progress=not args.quiet)
+        else:
+            config = config_from_args(args)
+            config.check()
+            run_dir = args.out or Path("runs/out") / (
+                f"{Path(config.model).stem}_{config.neurons}n_"
+                f"{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+            setup_logging(run_dir, args.quiet)
+            metrics = Trainer(config, run_dir, progress=not args.quiet).run()
+    except BrianSTDPError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        hint = f"; continue with: python -m brian_stdp.run --resume {run_dir}" if run_dir else ""
+        print(f"\ninterrupted{hint}", file=sys.stderr)
+        return 130
+    print(summary(metrics, run_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

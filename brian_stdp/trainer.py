@@ -1,0 +1,456 @@
+"""Training, labelling and testing an STDP network, chunk by chunk, resumably.
+
+A run is a list of phases: ``train`` (plastic) for every epoch, then
+``label`` (plasticity off, threshold frozen, spike counts per neuron and class
+on training images) and ``test``. Every phase streams its images through the
+compiled network in chunks of ``chunk`` presentation slots. After every chunk
+the network state, the controller state and everything recorded so far are
+written atomically to ``checkpoint.npz``; :func:`resume` continues from there
+and ends with the same result as an uninterrupted run (every chunk draws its
+random numbers from its own seed, derived from the run's seed and the chunk's
+place in the run).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import evaluation, rundir
+from .data import DATASETS, load_dataset, select_indices
+from .devices import check_device
+from .encoding import encode
+from .errors import ConfigError
+from .model import ModelSpec, load_model
+from .session import ChunkResult, ControllerState, Session
+
+log = logging.getLogger("brian_stdp")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run (saved as ``config.json``).
+
+    Attributes
+    ----------
+    train : int or None
+        Use the first ``train`` training images (None: all); excludes ``per_class``.
+    per_class : int or None
+        Use ``per_class`` training images of each class, chosen with ``seed``.
+    label : int or None
+        Number of training images (from the start of the training selection)
+        whose spike counts assign each neuron its class (None: all selected).
+    test : int or None
+        Number of test images, from the start of the test split (None: all).
+    chunk : int
+        Presentation slots per compiled run.
+    eval_every_epoch : bool
+        Label and test after every epoch, not only after the last one.
+    """
+
+    model: str = "diehl_cook_2015"
+    neurons: int = 100
+    dataset: str = "mnist"
+    train: int | None = 10000
+    per_class: int | None = None
+    epochs: int = 1
+    label: int | None = 5000
+    test: int | None = 2000
+    seed: int = 0
+    device: str = "cpp_standalone"
+    threads: int = 1
+    chunk: int = 1000
+    data_dir: str | None = None
+    eval_every_epoch: bool = False
+    keep_build: bool = False
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` naming the first invalid value."""
+        for key in ("neurons", "epochs", "threads", "chunk"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number, "
+                                  f"not {value!r}")
+        for key in ("train", "per_class", "label", "test"):
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, int) or value <= 0):
+                raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number "
+                                  f"(or left out), not {value!r}")
+        if self.train is not None and self.per_class is not None:
+            raise ConfigError("--train and --per-class exclude each other: give one")
+        if self.dataset not in DATASETS:
+            raise ConfigError(f"--dataset {self.dataset}: unknown dataset (choose from "
+                              f"{', '.join(DATASETS)})")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {self.seed!r}")
+        check_device(self.device)
+
+    @classmethod
+    def from_dict(cls, values: dict, source: str) -> "RunConfig":
+        """A config from a dict, rejecting unknown keys (named with ``source``)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)} (known: "
+                              f"{', '.join(sorted(known))})")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One pass of images through the network."""
+
+    kind: str  # "train", "label" or "test"
+    epoch: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}-{self.epoch}"
+
+
+def phases(config: RunConfig) -> list:
+    """The phases of a run, in order."""
+    out = []
+    for epoch in range(1, config.epochs + 1):
+        out.append(Phase("train", epoch))
+        if config.eval_every_epoch or epoch == config.epochs:
+            out += [Phase("label", epoch), Phase("test", epoch)]
+    return out
+
+
+def chunk_seed(seed: int, phase_index: int, chunk_index: int) -> int:
+    """Seed of one chunk's random numbers, in [0, 2**32)."""
+    sequence = np.random.SeedSequence([seed, 1, phase_index, chunk_index])
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+class Trainer:
+    """Runs (or resumes) one experiment in a run directory.
+
+    Parameters
+    ----------
+    config : RunConfig
+    run_dir : path
+        Created if needed. When it holds a checkpoint and ``resume`` is true,
+        the run continues from there.
+    progress : bool
+        Show progress bars.
+    """
+
+    def __init__(self, config: RunConfig, run_dir, progress: bool = True, resume: bool = False):
+        config.check()
+        self.config, self.run_dir, self.progress = config, Path(run_dir), progress
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        model_copy = self.run_dir / rundir.MODEL_COPY
+        if resume:
+            self.spec = load_model(model_copy)
+        else:
+            self.spec = load_model(config.model)
+            rundir.atomic_write(model_copy, lambda f: f.write(self.spec.text.encode()))
+            rundir.save_json(self.run_dir / rundir.CONFIG, dataclasses.asdict(config))
+            rundir.save_json(self.run_dir / rundir.PROVENANCE,
+                             rundir.provenance(config.seed, config.device))
+        self._load_data()
+        self.phases = phases(config)
+        self.session = None
+
+    # -- data -----------------------------------------------------------------------------
+    def _load_data(self):
+        c = self.config
+        self.train_set = load_dataset(c.dataset, "train", data_dir=c.data_dir)
+        self.test_set = load_dataset(c.dataset, "test", data_dir=c.data_dir)
+        self.train_idx = select_indices(self.train_set.labels, n=c.train, per_class=c.per_class,
+                                        seed=c.seed)
+        n_label = len(self.train_idx) if c.label is None else c.label
+        if n_label > len(self.train_idx):
+            raise ConfigError(f"--label {n_label}: only {len(self.train_idx)} training images "
+                              f"are selected; label with at most that many")
+        self.label_idx = self.train_idx[:n_label]
+        n_test = len(self.test_set) if c.test is None else c.test
+        if n_test > len(self.test_set):
+            raise ConfigError(f"--test {n_test}: the {c.dataset} test split has only "
+                              f"{len(self.test_set)} images")
+        self.test_idx = np.arange(n_test)
+        self.n_input = int(np.prod(self.train_set.shape))
+
+    def stream(self, phase: Phase) -> tuple:
+        """(dataset, indices) of the images a phase shows, in order."""
+        if phase.kind == "train":
+            rng = np.random.default_rng([self.config.seed, 2, phase.epoch])
+            return self.train_set, rng.permutation(self.train_idx)
+        if phase.kind == "label":
+            return self.train_set, self.label_idx
+        return self.test_set, self.test_idx
+
+    # -- running --------------------------------------------------------------------------
+    def run(self) -> dict:
+        """Run every remaining phase; return the final metrics (also saved)."""
+        c = self.config
+        checkpoint_path = self.run_dir / rundir.CHECKPOINT
+        slots = min(c.chunk, max(len(self.stream(p)[1]) for p in self.phases))
+        self.session = Session(self.spec, c.neurons, self.n_input, slots, device=c.device,
+                               directory=self.run_dir / "build", threads=c.threads)
+        if checkpoint_path.exists():
+            progress, state, records = self._load_checkpoint(checkpoint_path)
+            log.info("resuming %s at phase %s, image %d", self.run_dir,
+                     self.phases[progress["phase_index"]].name, progress["position"])
+        else:
+            rng = np.random.default_rng([c.seed, 0])
+            state = self.session.initial_state(rng)
+            progress = {"phase_index": 0, "position": 0, "chunk_index": 0,
+                        "ctrl": None, "history": [], "timing": {}, "done": False}
+            records = {}
+        if progress["done"]:
+            return rundir.load_json(self.run_dir / rundir.METRICS)
+        try:
+            self.session.compile(state)
+            progress.setdefault("timing", {})["compile_seconds"] = self.session.compile_seconds
+            log.info("compiled %s for %d neurons, %d slots per chunk in %.1f s on %s",
+                     self.spec.name, c.neurons, slots, self.session.compile_seconds, c.device)
+            while progress["phase_index"] < len(self.phases):
+                state = self._run_phase(progress, state, records, checkpoint_path)
+            metrics = self._finish(progress, state, records)
+        finally:
+            self.session.close()
+        if not c.keep_build:
+            self.session.delete_build()
+        return metrics
+
+    def _run_phase(self, progress, state, records, checkpoint_path):
+        c, proto = self.config, self.spec.protocol
+        phase = self.phases[progress["phase_index"]]
+        dataset, indices = self.stream(phase)
+        n = len(indices)
+        rec, offset = _phase_records(records, phase, n, c.neurons, c.epochs)
+        ctrl = (ControllerState(*progress["ctrl"]) if progress["ctrl"] is not None
+                else ControllerState.fresh(proto.min_spikes))
+        bar = _progress_bar(self.progress, n, progress["position"], phase, c.epochs)
+        slots = self.session.slots
+        started = time.perf_counter()
+        finished = False
+        while not finished:
+            g0 = progress["position"]
+            rows = indices[g0:g0 + slots]
+            stimulus = np.zeros((slots, self.n_input))
+            stimulus[:len(rows)] = encode(dataset.images[rows], proto.encoder)
+            seed = chunk_seed(c.seed, progress["phase_index"], progress["chunk_index"])
+            result = self.session.run_chunk(stimulus, len(rows), state, ctrl,
+                                            plastic=phase.kind == "train", seed=seed)
+            state = result.state
+            consumed, ctrl = _record_chunk(result, rec, offset, g0, len(rows), c.neurons,
+                                           proto.min_spikes)
+            progress["position"] = g0 + consumed
+            progress["chunk_index"] += 1
+            progress["ctrl"] = dataclasses.astuple(ctrl)
+            timing = progress["timing"].setdefault(phase.name, {"seconds": 0.0, "images": 0})
+            timing["seconds"] += result.seconds
+            timing["images"] += consumed
+            timing["input_spikes"] = timing.get("input_spikes", 0) + result.input_spikes
+            finished = progress["position"] >= n
+            if finished:  # evaluate, move on to the next phase
+                self._end_phase(phase, progress, records, state)
+                progress.update(phase_index=progress["phase_index"] + 1, position=0,
+                                ctrl=None)
+            self._save_checkpoint(checkpoint_path, progress, state, records)
+            self._report(bar, phase, rec, offset + g0, consumed, result, timing)
+        if bar is not None:
+            bar.close()
+        log.info("%s: %d images in %.1f s", phase.name, n, time.perf_counter() - started)
+        return state
+
+    def _report(self, bar, phase, rec, g0, consumed, result, timing):
+        done = slice(g0, g0 + consumed)
+        spikes = (rec["counts"][done].sum(axis=1) if "counts" in rec else rec["spikes"][done])
+        shown_again = float(np.mean(rec["presentations"][done] > 1)) if consumed else 0.0
+        rate = timing["images"] / max(timing["seconds"], 1e-9)
+        if bar is not None:
+            bar.set_postfix_str(f"{rate:.0f} img/s, {spikes.mean() if consumed else 0:.1f} "
+                                f"spikes/img, {100 * shown_again:.0f}% shown again",
+                                refresh=False)
+            bar.update(consumed)
+        log.debug("%s chunk: %d images in %.2f s, %.1f spikes/img, %.1f%% shown again",
+                  phase.name, consumed, result.seconds, spikes.mean() if consumed else 0,
+                  100 * shown_again)
+
+    def _end_phase(self, phase, progress, records, state):
+        c = self.config
+        rec = records[phase.kind]
+        if phase.kind == "label":
+            labels = self.train_set.labels[self.label_idx]
+            assignment = evaluation.assign_labels(rec["counts"], labels, self.train_set.n_classes)
+            n_labelled = int(np.sum(assignment.labels >= 0))
+            log.info("labelled %d of %d neurons on %d training images", n_labelled, c.neurons,
+                     len(labels))
+        elif phase.kind == "test":
+            assignment = self._assignment(records)
+            labels = self.test_set.labels[self.test_idx]
+            result = evaluation.evaluate(rec["counts"], labels, assignment,
+                                         self.test_set.n_classes)
+            result.update(epoch=phase.epoch, images_seen=phase.epoch * len(self.train_idx),
+                          gave_up=int(np.sum((rec["presentations"] >= self.spec.protocol
+                                              .max_presentations)
+                                             & (rec["counts"].sum(axis=1)
+                                                < self.spec.protocol.min_spikes))))
+            progress["history"].append(result)
+            log.info("epoch %d: test accuracy %.2f%% (all activity), %.2f%% (proportion "
+                     "weighting) on %d images", phase.epoch,
+                     100 * result["accuracy_all_activity"],
+                     100 * result["accuracy_proportion_weighting"], len(labels))
+
+    def _assignment(self, records):
+        labels = self.train_set.labels[self.label_idx]
+        return evaluation.assign_labels(records["label"]["counts"], labels,
+                                        self.train_set.n_classes)
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def _save_checkpoint(self, path, progress, state, records):
+        arrays = {f"state/{key}": value for key, value in state.items()}
+        for kind, rec in records.items():
+            for key, value in rec.items():
+                arrays[f"records/{kind}/{key}"] = value
+        arrays["progress"] = np.array(json.dumps(progress))
+        rundir.save_arrays(path, arrays)
+
+    def _load_checkpoint(self, path):
+        arrays = rundir.load_arrays(path)
+        progress = json.loads(str(arrays.pop("progress")))
+        state, records = {}, {}
+        for key, value in arrays.items():
+            if key.startswith("state/"):
+                state[key[len("state/"):]] = value
+            else:
+                _, kind, name = key.split("/")
+                records.setdefault(kind, {})[name] = value
+        return progress, state, records
+
+    # -- results --------------------------------------------------------------------------
+    def _finish(self, progress, state, records):
+        c, proto = self.config, self.spec.protocol
+        assignment = self._assignment(records)
+        handles = self.session.handles
+        syn_name = proto.normalise or (self.spec.stdp.synapses if self.spec.stdp else None)
+        trained = {f"state/{key}": value for key, value in state.items()}
+        if syn_name:
+            pre, post = handles.synapse_indices[syn_name]
+            weights = np.zeros((handles.size(self.spec.synapses[syn_name].source),
+                                handles.size(self.spec.synapses[syn_name].target)))
+            weights[pre, post] = state[f"{syn_name}.w"]
+            trained["weights"] = weights
+        trained.update(assignment=assignment.labels, rates=assignment.rates,
+                       proportions=assignment.proportions,
+                       image_shape=np.array(self.train_set.shape))
+        if "exc.theta" in state:
+            trained["theta"] = state["exc.theta"]
+        rundir.save_arrays(self.run_dir / rundir.STATE, trained)
+
+        final = progress["history"][-1]
+        train_rec = records["train"]
+        n_window = min(1000, len(train_rec["spikes"]))
+        spikes = train_rec["spikes"]
+        metrics = {
+            "model": self.spec.name, "neurons": c.neurons, "dataset": c.dataset,
+            "train_images": len(self.train_idx), "epochs": c.epochs,
+            "label_images": len(self.label_idx), "test_images": len(self.test_idx),
+            "accuracy_all_activity": final["accuracy_all_activity"],
+            "accuracy_proportion_weighting": final["accuracy_proportion_weighting"],
+            "per_class_accuracy": final["per_class_accuracy"],
+            "confusion_matrix": final["confusion_matrix"],
+            "silent_test_fraction": final["silent_fraction"],
+            "history": progress["history"],
+            "activity": {
+                "spikes_per_image_first": float(spikes[:n_window].mean()),
+                "spikes_per_image_last": float(spikes[-n_window:].mean()),
+                "window_images": n_window,
+                "shown_again_fraction": float(np.mean(train_rec["presentations"] > 1)),
+                "mean_presentations": float(train_rec["presentations"].mean()),
+                "max_presentations_reached": int(np.sum(
+                    train_rec["presentations"] >= proto.max_presentations)),
+            },
+            "labelled_neurons": int(np.sum(assignment.labels >= 0)),
+            "timing": progress["timing"],
+            "train_images_per_second": _rate(progress["timing"], "train"),
+        }
+        rundir.save_json(self.run_dir / rundir.METRICS, metrics)
+        progress["done"] = True
+        self._save_checkpoint(self.run_dir / rundir.CHECKPOINT, progress, state, records)
+        from .figures import make_run_figures
+
+        make_run_figures(self.run_dir, trained, metrics)
+        return metrics
+
+
+def _rate(timing, kind):
+    seconds = sum(v["seconds"] for k, v in timing.items() if k.startswith(kind + "-"))
+    images = sum(v["images"] for k, v in timing.items() if k.startswith(kind + "-"))
+    return images / seconds if seconds else None
+
+
+def _phase_records(records, phase, n, n_neurons, epochs):
+    """The arrays a phase fills, created at its start.
+
+    ``label`` and ``test`` keep every image's spike count per neuron,
+    shape (n, n_neurons); ``train`` keeps, for all epochs in a row, each
+    image's total output spikes, shape (epochs*n,). All keep each image's
+    number of presentations.
+    """
+    kind = phase.kind
+    if kind == "train":
+        if "train" not in records:
+            records["train"] = {"spikes": np.zeros(epochs * n, dtype=np.uint32),
+                                "presentations": np.zeros(epochs * n, dtype=np.uint8)}
+        return records["train"], (phase.epoch - 1) * n
+    if phase.epoch != _record_epoch(records, kind):
+        records[kind] = {"counts": np.zeros((n, n_neurons), dtype=np.uint16),
+                         "presentations": np.zeros(n, dtype=np.uint8),
+                         "epoch": np.array(phase.epoch)}
+    return records[kind], 0
+
+
+def _record_epoch(records, kind):
+    return int(records[kind]["epoch"]) if kind in records else None
+
+
+def _record_chunk(result: ChunkResult, rec, offset, g0, n_avail, n_neurons, min_spikes):
+    """Store each image's final presentation; return (images done, next controller)."""
+    slots = len(result.slot_img)
+    counts = np.zeros((slots, n_neurons), dtype=np.uint16)
+    np.add.at(counts, (result.spike_slot, result.spike_neuron), 1)
+    for slot in np.flatnonzero(result.slot_img < n_avail):
+        row = offset + g0 + result.slot_img[slot]
+        if "counts" in rec:
+            rec["counts"][row] = counts[slot]  # later presentations overwrite earlier ones
+        else:
+            rec["spikes"][row] = counts[slot].sum()
+        rec["presentations"][row] = result.slot_attempts[slot]
+    if result.ctrl_img >= n_avail:
+        return n_avail, ControllerState.fresh(min_spikes)
+    return result.ctrl_img, ControllerState(img=0, attempts=result.ctrl_attempts,
+                                            count=result.ctrl_count)
+
+
+def _progress_bar(enabled, total, initial, phase, epochs):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    desc = f"{phase.kind} {phase.epoch}/{epochs}" if phase.kind == "train" else phase.kind
+    return tqdm(total=total, initial=initial, desc=desc, unit="img", dynamic_ncols=True)
+
+
+def resume(run_dir, progress: bool = True) -> dict:
+    """Continue an interrupted run from its checkpoint; return its metrics."""
+    run_dir = Path(run_dir)
+    if not (run_dir / rundir.CONFIG).exists():
+        raise ConfigError(f"--resume {run_dir}: no {rundir.CONFIG} there; not a run directory")
+    config = RunConfig.from_dict(rundir.load_json(run_dir / rundir.CONFIG),
+                                 str(run_dir / rundir.CONFIG))
+    return Trainer(config, run_dir, progress=progress, resume=True).run()
+
+
+__all__ = ["RunConfig", "Trainer", "Phase", "phases", "chunk_seed", "resume", "ModelSpec"]
