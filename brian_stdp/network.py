@@ -31,6 +31,8 @@ next spike from the geometric distribution of a Bernoulli process with
 
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import brian2
@@ -38,6 +40,9 @@ import numpy as np
 from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray,
                     linked_var, second)
 
+from brian2.devices.device import RuntimeDevice
+
+from .errors import BrianSTDPError, ModelFileError
 from .model import ModelSpec, _evaluate
 
 #: Step offset that means "no spike in this slot" (fits an int32 with room).
@@ -141,10 +146,11 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
         k_never=K_NEVER, step=proto.dt, weight_sum=spec.weight_sum(n_input) if proto.normalise else 0.0)
     t_slot = proto.t_slot
 
-    ctrl = NeuronGroup(1, CTRL_EQUATIONS, name="ctrl", dt=proto.dt)
+    brian2.defaultclock.dt = proto.dt
+    ctrl = NeuronGroup(1, CTRL_EQUATIONS, name="ctrl")
     ctrl.run_regularly(CTRL_SLOT_CODE, dt=t_slot, when="start", order=-10, name="ctrl_slot")
     inp = NeuronGroup(n_input, POISSON_EQUATIONS, threshold="t_in_timesteps >= k_next",
-                      reset=POISSON_RESET, name="inp", dt=proto.dt)
+                      reset=POISSON_RESET, name="inp")
     link_index = np.zeros(n_input, dtype=int)
     for var in ("img", "intensity", "k_off"):
         setattr(inp, var, linked_var(ctrl, var, index=link_index))
@@ -160,9 +166,10 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
         eqs = spec.group_equations(name)
         if proto.normalise and spec.synapses[proto.normalise].target == name:
             eqs = eqs + brian2.Equations("w_in_sum : 1  # incoming plastic weight (runner)")
-        group = NeuronGroup(size, eqs, threshold=gspec.threshold, reset=gspec.reset or None,
-                            refractory=gspec.refractory or False, method=gspec.method,
-                            name=name, dt=proto.dt, namespace=namespace)
+        with model_errors(spec, f"[groups.{name}]"):
+            group = NeuronGroup(size, eqs, threshold=gspec.threshold,
+                                reset=gspec.reset or None, refractory=gspec.refractory or False,
+                                method=gspec.method, name=name, namespace=namespace)
         groups[name] = group
         objects.append(group)
         state_vars += _carried_variables(group)
@@ -171,11 +178,13 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
         on_pre, on_post = sspec.on_pre, sspec.on_post
         if spec.stdp is not None and spec.stdp.synapses == name:
             on_pre, on_post = _with_stdp(spec, on_pre, on_post)
-        syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
-                       on_pre=on_pre, on_post=on_post or None, name=name, dt=proto.dt,
-                       namespace=namespace)
+        with model_errors(spec, f"[synapses.{name}]"):
+            syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
+                           on_pre=on_pre, on_post=on_post or None, name=name,
+                           namespace=namespace)
         pre, post = synapse_pairs(sspec.connect, len(groups[sspec.source]),
-                                  len(groups[sspec.target]), spec, name)
+                                  len(groups[sspec.target]),
+                                  f"{spec.path}: [synapses.{name}] connect")
         syn.connect(i=pre, j=post)
         synapse_indices[name] = (pre, post)
         objects.append(syn)
@@ -195,7 +204,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
 
     exc = groups["exc"]
     count = Synapses(exc, ctrl, on_pre="count_post += int(t_in_timesteps < k_off_post)",
-                     name="exc_count", dt=proto.dt)
+                     name="exc_count")
     count.connect()
     objects += [
         count,
@@ -209,7 +218,74 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
                           fixed_vars=fixed_vars, synapse_indices=synapse_indices)
 
 
-def synapse_pairs(rule: str, n_source: int, n_target: int, spec=None, name=""):
+@contextmanager
+def model_errors(spec: ModelSpec, section: str):
+    """Turn an error that Brian2 raises for a model object into a ModelFileError."""
+    try:
+        yield
+    except BrianSTDPError:
+        raise
+    except Exception as err:  # Brian2 raises many types for bad equations
+        raise spec.error(section, _brian_message(err)) from None
+
+
+def _brian_message(err) -> str:
+    cause = err
+    while getattr(cause, "__cause__", None) is not None:
+        cause = cause.__cause__
+    text = str(cause).strip()
+    if cause is not err and str(err).strip():
+        text = f"{text} ({str(err).strip().splitlines()[0]})"
+    return f"{type(cause).__name__}: {text}"
+
+
+def check_model(spec: ModelSpec, n_input: int = 16) -> None:
+    """Build a tiny copy of the model and run Brian2's checks on it.
+
+    Finds unit errors, undefined names and bad statements in equations,
+    thresholds, resets and synaptic code before anything is compiled.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the file and the group or synapses at fault.
+    """
+    if spec.stdp is not None:
+        target = spec.synapses[spec.stdp.synapses].target
+        if "plastic" not in spec.group_equations(target).names:
+            raise spec.error(f"[groups.{target}] equations",
+                             "the target of the plastic synapses must define "
+                             "'plastic : 1 (shared)', which the runner sets to 1 while "
+                             "training and 0 otherwise")
+    if not isinstance(brian2.get_device(), RuntimeDevice):
+        raise RuntimeError("check_model needs the runtime device")
+    target = brian2.prefs.codegen.target
+    brian2.prefs.codegen.target = "numpy"
+    try:
+        handles = build_network(spec, 2, n_input, 1)
+        constant_initializers(spec, handles)
+        try:
+            handles.net.run(0 * second, namespace=handles.namespace)
+        except Exception as err:
+            named = re.search(r"object named '([^']+)'", str(err))
+            raise spec.error(_section_of(spec, named.group(1) if named else ""),
+                             _brian_message(err)) from None
+    finally:
+        brian2.prefs.codegen.target = target
+
+
+def _section_of(spec, object_name):
+    """The model-file section of a Brian2 object name such as 'exc_stateupdater'."""
+    for name in sorted(spec.synapses, key=len, reverse=True):
+        if object_name.startswith(name):
+            return f"[synapses.{name}]"
+    for name in sorted(spec.groups, key=len, reverse=True):
+        if object_name.startswith(name):
+            return f"[groups.{name}]"
+    return "[protocol]" if object_name.startswith(("inp", "ctrl")) else "model"
+
+
+def synapse_pairs(rule: str, n_source: int, n_target: int, where: str = "connect"):
     """Pre- and postsynaptic indices for a connection rule, source-major.
 
     Parameters
@@ -217,6 +293,8 @@ def synapse_pairs(rule: str, n_source: int, n_target: int, spec=None, name=""):
     rule : str
         ``"all"``, ``"one_to_one"``, ``"all_but_self"``, or a condition on
         ``i`` and ``j`` written with NumPy-compatible operators.
+    where : str
+        Where the rule comes from (``"FILE: [synapses.NAME] connect"``), for errors.
 
     Returns
     -------
@@ -224,8 +302,8 @@ def synapse_pairs(rule: str, n_source: int, n_target: int, spec=None, name=""):
     """
     if rule == "one_to_one":
         if n_source != n_target:
-            raise spec.error(f"[synapses.{name}] connect",
-                             f"one_to_one needs equal sizes, not {n_source} and {n_target}")
+            raise ModelFileError(f"{where}: one_to_one needs equal sizes, not {n_source} and "
+                                 f"{n_target}")
         pre = post = np.arange(n_source)
     else:
         pre, post = np.divmod(np.arange(n_source * n_target), n_target)
@@ -234,8 +312,9 @@ def synapse_pairs(rule: str, n_source: int, n_target: int, spec=None, name=""):
         elif rule == "all":
             keep = slice(None)
         else:
+            path, _, section = where.rpartition(": ")
             keep = np.broadcast_to(_evaluate(rule, {"i": pre, "j": post, "abs": np.abs},
-                                             spec.path, f"[synapses.{name}] connect"), pre.shape)
+                                             path or "model", section), pre.shape)
         pre, post = pre[keep], post[keep]
     return pre.astype(np.int32), post.astype(np.int32)
 
@@ -371,4 +450,4 @@ def _check_dim(spec, var, value, obj_name, var_name):
 
 
 __all__ = ["NetworkHandles", "build_network", "initial_state", "constant_initializers",
-           "synapse_pairs", "variable", "K_NEVER"]
+           "synapse_pairs", "variable", "check_model", "model_errors", "K_NEVER"]

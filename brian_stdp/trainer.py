@@ -28,6 +28,7 @@ from .devices import check_device
 from .encoding import encode
 from .errors import ConfigError
 from .model import ModelSpec, load_model
+from .network import check_model
 from .session import ChunkResult, ControllerState, Session
 
 log = logging.getLogger("brian_stdp")
@@ -156,6 +157,7 @@ class Trainer:
             rundir.save_json(self.run_dir / rundir.CONFIG, dataclasses.asdict(config))
             rundir.save_json(self.run_dir / rundir.PROVENANCE,
                              rundir.provenance(config.seed, config.device))
+        check_model(self.spec)
         self._load_data()
         self.phases = phases(config)
         self.session = None
