@@ -26,7 +26,7 @@ from . import evaluation, rundir
 from .data import DATASETS, load_dataset, select_indices
 from .devices import check_device
 from .encoding import encode
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 from .model import ModelSpec, load_model
 from .network import check_model
 from .session import ChunkResult, ControllerState, Session
@@ -167,8 +167,12 @@ class Trainer:
         c = self.config
         self.train_set = load_dataset(c.dataset, "train", data_dir=c.data_dir)
         self.test_set = load_dataset(c.dataset, "test", data_dir=c.data_dir)
-        self.train_idx = select_indices(self.train_set.labels, n=c.train, per_class=c.per_class,
-                                        seed=c.seed)
+        try:
+            self.train_idx = select_indices(self.train_set.labels, n=c.train,
+                                            per_class=c.per_class, seed=c.seed)
+        except DataError as err:
+            flag = f"--per-class {c.per_class}" if c.per_class else f"--train {c.train}"
+            raise ConfigError(f"{flag}: {err} in the {c.dataset} training split") from None
         n_label = len(self.train_idx) if c.label is None else c.label
         if n_label > len(self.train_idx):
             raise ConfigError(f"--label {n_label}: only {len(self.train_idx)} training images "

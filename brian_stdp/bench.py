@@ -1,0 +1,393 @@
+"""Command line: measure compile time, training speed and memory on this machine.
+
+    python -m brian_stdp.bench --neurons 100,400,1600 --images 2000
+
+For every device and network size it compiles the model once, then streams
+MNIST training images through the network with learning on, in chunks, as the
+trainer does. It prints one table and writes the figures as JSON.
+
+Figures per row:
+
+compile s
+    Time to generate and compile the standalone program.
+img/s
+    Training images completed per wall-clock second spent in
+    ``Session.run_chunk`` (simulation plus reading and writing its arrays).
+    Re-presentations, and the idle slots at the end of the last chunk, are
+    part of the cost, as in the trainer's own figure.
+slots/s
+    Presentation slots (each ``t_present + t_rest`` of simulated time)
+    simulated per wall-clock second, idle ones included.
+spikes/img, shown again %
+    Output spikes of each image's last presentation; share of images shown
+    more than once.
+peak MiB
+    ``py``: peak resident memory of this Python process (``ru_maxrss`` of
+    ``RUSAGE_SELF``); ``children``: the largest peak of any child process so
+    far (``RUSAGE_CHILDREN``). The compiler counts too, and Linux counts in a
+    child the memory it shared with this process between ``fork`` and
+    ``exec``, so this figure is at least the Python process's size when it
+    started a child. ``sim``: peak of the simulation program itself
+    (``VmHWM``), sampled from ``/proc`` every 50 ms while it runs (Linux).
+    Both ``ru_maxrss`` figures only ever grow within one bench run.
+
+The JSON file also records the memory after compiling, after the first chunk
+and after the last chunk, to show that it does not grow with the number of
+images, and the machine (CPU model and count) and versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import rundir
+from .data import load_dataset
+from .devices import DEVICES, check_device
+from .encoding import encode
+from .errors import BrianSTDPError, ConfigError
+from .model import available_models, load_model
+from .session import ControllerState, Session
+from .trainer import _record_chunk, chunk_seed
+
+DEFAULT_NEURONS = (100, 400, 1600)
+DEFAULT_IMAGES = 2000
+DEFAULT_CHUNK = 1000
+
+COLUMNS = (  # (heading, row key, format)
+    ("device", "device", "{}"),
+    ("size", "neurons", "{:d}"),
+    ("compile s", "compile_seconds", "{:.1f}"),
+    ("img/s", "images_per_second", "{:.2f}"),
+    ("slots/s", "slots_per_second", "{:.2f}"),
+    ("spikes/img", "spikes_per_image", "{:.1f}"),
+    ("shown again %", "shown_again_percent", "{:.1f}"),
+    ("peak MiB py", "peak_python_mib", "{:.0f}"),
+    ("peak MiB children", "peak_children_mib", "{:.0f}"),
+    ("peak MiB sim", "peak_sim_mib", "{:.0f}"),
+)
+
+
+# -- memory ------------------------------------------------------------------------------
+def _kib_to_mib(kib) -> float:
+    return float(kib) / 1024.0  # ru_maxrss and /proc figures are in KiB on Linux
+
+
+def _proc_status_kib(pid, field: str):
+    """A ``kB`` field of ``/proc/<pid>/status`` (e.g. VmRSS, VmHWM), or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def memory_snapshot() -> dict:
+    """Current and peak memory of this process and its children, in MiB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    rss = _proc_status_kib("self", "VmRSS")
+    return {"python_rss_mib": None if rss is None else _kib_to_mib(rss),
+            "peak_python_mib": _kib_to_mib(own), "peak_children_mib": _kib_to_mib(children)}
+
+
+class ChildPeakSampler:
+    """Samples the peak resident memory (VmHWM) of this process's children.
+
+    Used around one ``run_chunk``: a thread scans ``/proc`` every ``interval``
+    seconds for processes whose parent is this one and keeps the largest
+    ``VmHWM`` seen. Growth in the last moments of a child can be missed; where
+    ``/proc`` is not there the peak stays None.
+    """
+
+    def __init__(self, interval: float = 0.05):
+        self.interval, self.peak_kib = interval, None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._pid = str(os.getpid())
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+    @property
+    def peak_mib(self):
+        return None if self.peak_kib is None else _kib_to_mib(self.peak_kib)
+
+    def _children(self):
+        try:
+            entries = os.listdir("/proc")
+        except OSError:
+            return []
+        pids = []
+        for entry in entries:
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    # "pid (comm) state ppid ...": comm may hold spaces, so split after ")"
+                    ppid = f.read().rsplit(")", 1)[1].split()[1]
+            except (OSError, IndexError):
+                continue
+            if ppid == self._pid:
+                pids.append(entry)
+        return pids
+
+    def _loop(self):
+        while True:
+            for pid in self._children():
+                hwm = _proc_status_kib(pid, "VmHWM")
+                if hwm is not None and (self.peak_kib is None or hwm > self.peak_kib):
+                    self.peak_kib = hwm
+            if self._stop.wait(self.interval):
+                break
+
+
+# -- machine -----------------------------------------------------------------------------
+def cpu_model() -> str | None:
+    """The CPU's model name from ``/proc/cpuinfo``, or None."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model", "cpu model") and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return None
+
+
+def machine_info(seed: int, devices) -> dict:
+    prov = rundir.provenance(seed, ",".join(devices))
+    return {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
+            "affinity_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            else None,
+            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+            "versions": prov["versions"], "git_commit": prov["git_commit"],
+            "host": prov["host"], "platform": prov["platform"], "started": prov["started"],
+            "command": prov["command"]}
+
+
+# -- measuring ---------------------------------------------------------------------------
+def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CHUNK,
+               device: str = "cpp_standalone", threads: int = 1, seed: int = 0,
+               log=None) -> dict:
+    """Compile one network size and train it on ``images`` images; return its figures."""
+    proto = spec.protocol
+    n_input = int(np.prod(dataset.shape))
+    if images > len(dataset):
+        raise ConfigError(f"--images {images}: the training split has only {len(dataset)}")
+    order = np.random.default_rng([seed, 2, 1]).permutation(images)  # first `images`, shuffled
+    slots = min(chunk, images)
+    rec = {"spikes": np.zeros(images, dtype=np.uint32),
+           "presentations": np.zeros(images, dtype=np.uint8)}
+    build = Path(tempfile.mkdtemp(prefix=f"brian_stdp_bench_{neurons}n_"))
+    session = None
+    chunks = []
+    try:
+        session = Session(spec, neurons, n_input, slots, device=device, directory=build,
+                          threads=threads)
+        state = session.initial_state(np.random.default_rng(seed))
+        start = time.perf_counter()
+        session.compile(state)
+        compile_wall = time.perf_counter() - start
+        compile_seconds = session.compile_seconds or compile_wall
+        after_compile = memory_snapshot()
+        ctrl = ControllerState.fresh(proto.min_spikes)
+        position = 0
+        while position < images:
+            rows = order[position:position + slots]
+            stimulus = np.zeros((slots, n_input))
+            stimulus[:len(rows)] = encode(dataset.images[rows], proto.encoder)
+            with ChildPeakSampler() as sampler:
+                start = time.perf_counter()
+                result = session.run_chunk(stimulus, len(rows), state, ctrl, plastic=True,
+                                           seed=chunk_seed(seed, 0, len(chunks)))
+                wall = time.perf_counter() - start
+            state = result.state
+            consumed, ctrl = _record_chunk(result, rec, 0, position, len(rows), neurons,
+                                           proto.min_spikes)
+            shown = int(np.sum(result.slot_img < len(rows)))
+            chunks.append({"images": int(consumed), "presentations": shown,
+                           "idle_slots": int(slots - shown), "wall_seconds": wall,
+                           "simulation_seconds": result.seconds,
+                           "input_spikes": result.input_spikes,
+                           "sim_peak_mib": sampler.peak_mib, **memory_snapshot()})
+            position += consumed
+            if log is not None:
+                log(f"  {device} {neurons} neurons: {position}/{images} images, "
+                    f"{consumed / max(wall, 1e-9):.2f} img/s in the last chunk")
+    finally:
+        if session is not None:
+            session.close()
+        elif device == "cpp_standalone":
+            import brian2
+
+            brian2.device.reinit()
+            brian2.device.activate()
+            brian2.set_device("runtime")
+        shutil.rmtree(build, ignore_errors=True)
+
+    wall = sum(c["wall_seconds"] for c in chunks)
+    sim = sum(c["simulation_seconds"] for c in chunks)
+    total_slots = slots * len(chunks)
+    sim_peaks = [c["sim_peak_mib"] for c in chunks if c["sim_peak_mib"] is not None]
+    last = chunks[-1]
+    keep = ("python_rss_mib", "peak_python_mib", "peak_children_mib", "sim_peak_mib")
+    return {
+        "device": device, "neurons": neurons, "images": images, "slots_per_chunk": slots,
+        "chunks": len(chunks), "threads": threads,
+        "compile_seconds": compile_seconds,
+        "images_per_second": images / wall if wall else None,
+        "images_per_simulation_second": images / sim if sim else None,
+        "slots_per_second": total_slots / wall if wall else None,
+        "run_chunk_seconds": wall, "simulation_seconds": sim,
+        "presentations": int(sum(c["presentations"] for c in chunks)),
+        "idle_slots": int(sum(c["idle_slots"] for c in chunks)),
+        "spikes_per_image": float(rec["spikes"].mean()),
+        "shown_again_percent": 100.0 * float(np.mean(rec["presentations"] > 1)),
+        "mean_presentations": float(rec["presentations"].mean()),
+        "peak_python_mib": last["peak_python_mib"],
+        "peak_children_mib": last["peak_children_mib"],
+        "peak_sim_mib": max(sim_peaks) if sim_peaks else None,
+        "memory": {"after_compile": after_compile,
+                   "after_first_chunk": {k: chunks[0][k] for k in keep},
+                   "after_last_chunk": {k: last[k] for k in keep}},
+        "per_chunk": chunks,
+    }
+
+
+def format_table(rows) -> str:
+    """The rows as one aligned text table."""
+    cells = [[heading for heading, _, _ in COLUMNS]]
+    for row in rows:
+        cells.append(["-" if row.get(key) is None else fmt.format(row[key])
+                      for _, key, fmt in COLUMNS])
+    widths = [max(len(line[k]) for line in cells) for k in range(len(COLUMNS))]
+    lines = []
+    for n, line in enumerate(cells):
+        text = "  ".join(cell.ljust(w) if k == 0 else cell.rjust(w)
+                         for k, (cell, w) in enumerate(zip(line, widths)))
+        lines.append(text.rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# -- command line ------------------------------------------------------------------------
+def _int_list(text):
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole "
+                                         f"numbers") from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: give positive whole numbers, e.g. "
+                                         f"100,400")
+    return values
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m brian_stdp.bench", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--neurons", type=_int_list, default=list(DEFAULT_NEURONS),
+                   metavar="N,N,...", help="network sizes (excitatory neurons)")
+    p.add_argument("--images", type=int, default=DEFAULT_IMAGES, metavar="N",
+                   help="training images per size")
+    p.add_argument("--chunk", type=int, default=DEFAULT_CHUNK,
+                   help="presentation slots per compiled run")
+    p.add_argument("--threads", type=int, default=1, help="OpenMP threads (cpp_standalone)")
+    p.add_argument("--model", default="diehl_cook_2015",
+                   help=f"model file path, or one of: {', '.join(available_models())}")
+    p.add_argument("--device", "--devices", dest="devices", default="cpp_standalone",
+                   metavar="DEVICE[,DEVICE...]",
+                   help=f"device, or comma-separated devices ({', '.join(DEVICES)})")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None,
+                   help="folder with MNIST's idx files (else $BRIAN_STDP_DATA, the cache)")
+    p.add_argument("--out", type=Path, default=Path("bench.json"), help="JSON file to write")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    return p
+
+
+def run_bench(args, log=None) -> dict:
+    """Measure every device and size the flags ask for; return the JSON document."""
+    devices = [d.strip() for d in args.devices.split(",") if d.strip()]
+    if not devices:
+        raise ConfigError("--device: give at least one device")
+    for device in devices:
+        check_device(device)
+    for flag in ("images", "chunk", "threads"):
+        value = getattr(args, flag)
+        if value <= 0:
+            raise ConfigError(f"--{flag} must be a positive whole number, not {value}")
+    if not 0 <= args.seed < 2**32:
+        raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {args.seed}")
+    spec = load_model(args.model)
+    dataset = load_dataset("mnist", "train", data_dir=args.data_dir)
+    if args.images > len(dataset):
+        raise ConfigError(f"--images {args.images}: the MNIST training split has only "
+                          f"{len(dataset)} images")
+    rows = []
+    for device in devices:
+        for neurons in args.neurons:
+            if log is not None:
+                log(f"{device}, {neurons} neurons: compiling")
+            rows.append(bench_size(spec, dataset, neurons, args.images, chunk=args.chunk,
+                                   device=device, threads=args.threads, seed=args.seed,
+                                   log=log))
+    return {"machine": machine_info(args.seed, devices),
+            "settings": {"model": spec.name, "images": args.images, "chunk": args.chunk,
+                         "threads": args.threads, "seed": args.seed, "devices": devices,
+                         "neurons": args.neurons},
+            "table": format_table(rows).splitlines(),
+            "rows": rows}
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    import logging
+
+    logging.getLogger("brian2").setLevel(logging.WARNING)
+    log = None if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
+    try:
+        result = run_bench(args, log=log)
+    except BrianSTDPError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    try:
+        rundir.save_json(args.out, result)
+    except OSError as err:
+        print("\n".join(result["table"]))
+        print(f"error: {args.out}: cannot write ({err})", file=sys.stderr)
+        return 2
+    print("\n".join(result["table"]))
+    print(f"machine: {result['machine']['cpu_model']}, {result['machine']['cpu_count']} CPUs; "
+          f"results: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
