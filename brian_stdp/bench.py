@@ -15,6 +15,10 @@ img/s
     ``Session.run_chunk`` (simulation plus reading and writing its arrays).
     Re-presentations, and the idle slots at the end of the last chunk, are
     part of the cost, as in the trainer's own figure.
+img/s full chunks
+    The same over every chunk but the last (all of whose slots show images):
+    the rate of a long run, without the idle tail that weighs on a short one.
+    ``-`` when all images fit into one chunk.
 slots/s
     Presentation slots (each ``t_present + t_rest`` of simulated time)
     simulated per wall-clock second, idle ones included.
@@ -39,7 +43,6 @@ images, and the machine (CPU model and count) and versions.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import shutil
@@ -69,6 +72,7 @@ COLUMNS = (  # (heading, row key, format)
     ("size", "neurons", "{:d}"),
     ("compile s", "compile_seconds", "{:.1f}"),
     ("img/s", "images_per_second", "{:.2f}"),
+    ("img/s full chunks", "full_chunk_images_per_second", "{:.2f}"),
     ("slots/s", "slots_per_second", "{:.2f}"),
     ("spikes/img", "spikes_per_image", "{:.1f}"),
     ("shown again %", "shown_again_percent", "{:.1f}"),
@@ -250,6 +254,8 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
     sim = sum(c["simulation_seconds"] for c in chunks)
     total_slots = slots * len(chunks)
     sim_peaks = [c["sim_peak_mib"] for c in chunks if c["sim_peak_mib"] is not None]
+    full_wall = sum(c["wall_seconds"] for c in chunks[:-1])
+    full_images = sum(c["images"] for c in chunks[:-1])
     last = chunks[-1]
     keep = ("python_rss_mib", "peak_python_mib", "peak_children_mib", "sim_peak_mib")
     return {
@@ -257,6 +263,7 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
         "chunks": len(chunks), "threads": threads,
         "compile_seconds": compile_seconds,
         "images_per_second": images / wall if wall else None,
+        "full_chunk_images_per_second": full_images / full_wall if full_wall else None,
         "images_per_simulation_second": images / sim if sim else None,
         "slots_per_second": total_slots / wall if wall else None,
         "run_chunk_seconds": wall, "simulation_seconds": sim,

@@ -66,6 +66,11 @@ count = 0
 k_off = int(t/step + 0.5) + steps_present
 """
 
+NORMALISE_EQUATIONS = """
+w_in_sum : 1           # summed incoming plastic weight (runner bookkeeping)
+w_in_scale : 1         # factor that brings it to weight_sum
+"""
+
 POISSON_EQUATIONS = """
 img : integer (linked)
 intensity : 1 (linked)
@@ -165,7 +170,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
         size = int(_evaluate(gspec.size, namespace, spec.path, f"[groups.{name}] size"))
         eqs = spec.group_equations(name)
         if proto.normalise and spec.synapses[proto.normalise].target == name:
-            eqs = eqs + brian2.Equations("w_in_sum : 1  # incoming plastic weight (runner)")
+            eqs = eqs + brian2.Equations(NORMALISE_EQUATIONS)
         with model_errors(spec, f"[groups.{name}]"):
             group = NeuronGroup(size, eqs, threshold=gspec.threshold,
                                 reset=gspec.reset or None, refractory=gspec.refractory or False,
@@ -199,8 +204,10 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
                              name=f"{syn.target}_w_in_reset")
         syn_obj.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
                               name=f"{syn.name}_w_in_sum")
-        syn_obj.run_regularly("w += plastic*w*(weight_sum/w_in_sum_post - 1)", dt=t_slot,
-                              when="start", order=-6, name=f"{syn.name}_normalise")
+        target.run_regularly("w_in_scale = 1 + plastic*(weight_sum/w_in_sum - 1)", dt=t_slot,
+                             when="start", order=-6, name=f"{syn.target}_w_in_scale")
+        syn_obj.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
+                              name=f"{syn.name}_normalise")
 
     exc = groups["exc"]
     count = Synapses(exc, ctrl, on_pre="count_post += int(t_in_timesteps < k_off_post)",
@@ -210,7 +217,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
         count,
         SpikeMonitor(exc, name="exc_spikes"),
         SpikeMonitor(inp, record=False, name="inp_spikes"),
-        StateMonitor(ctrl, ["img", "attempts"], record=0, dt=t_slot, when="start", order=-5,
+        StateMonitor(ctrl, ["img", "attempts"], record=0, dt=t_slot, when="start", order=-4,
                      name="slots"),
     ]
     net = Network(*objects, *[c for o in objects for c in o.contained_objects])
@@ -353,7 +360,7 @@ def variable(obj, name):
 
 def _carried_variables(obj):
     """(object name, variable) pairs of the state that a chunk hands to the next."""
-    skip = {"plastic", "w_in_sum", "N_incoming", "N_outgoing", "lastupdate"}
+    skip = {"plastic", "w_in_sum", "w_in_scale", "N_incoming", "N_outgoing", "lastupdate"}
     carried = []
     for name, var in obj.variables.items():
         if (name.startswith("_") or name in skip or var.read_only

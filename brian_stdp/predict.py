@@ -206,8 +206,8 @@ def prepare_images(images, shape, invert: str = "auto") -> np.ndarray:
         if images.size and (images.min() < 0 or images.max() > 255):
             raise ConfigError("image values must lie in 0..255")
         return np.ascontiguousarray(images, dtype=np.uint8)
-    if isinstance(images, (str, Path)):
-        images = [images]
+    if isinstance(images, (str, Path)) or (isinstance(images, np.ndarray) and images.ndim == 2):
+        images = [images]  # one image
     out = []
     for item in images:
         if isinstance(item, (str, Path)):
