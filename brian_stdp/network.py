@@ -102,33 +102,95 @@ class NetworkHandles:
         Stimulus values, shape (slots, n_input): one row per slot of a chunk.
     namespace : dict
         Everything the equations refer to by name.
-    state_vars : list of (object name, variable name)
-        The variables carried from chunk to chunk (the network's state).
-    fixed_vars : list of (object name, variable name)
-        Variables set once before compilation (synaptic delays, which a
-        standalone program cannot take as run arguments).
+    state_vars : list of (name, variable name)
+        The variables carried from chunk to chunk (the network's state), by
+        group or synapse name as in the model file.
+    fixed : dict of str to ndarray
+        Build-time values (``"synapses.delay"``), compiled into the program.
     synapse_indices : dict of str to (ndarray, ndarray)
-        Pre- and postsynaptic indices of every synapse object, in its order.
+        Pre- and postsynaptic indices of every synapse object of the model
+        file, in its order.
+    parts : dict of str to list of (str, ndarray or None)
+        The Brian2 objects that make up each synapse object of the model file,
+        with the indices of their synapses (None: all). Large synapse objects
+        with delays are split into one object per delay step, whose
+        homogeneous delay Brian2 queues faster than per-synapse delays; the
+        split is exact.
     """
 
     net: Network
     stim: TimedArray
     namespace: dict
     state_vars: list
-    fixed_vars: list
+    fixed: dict
     synapse_indices: dict
-
-    def size(self, name: str) -> int:
-        """Number of neurons or synapses of a named object."""
-        if name in self.synapse_indices:
-            return len(self.synapse_indices[name][0])
-        return len(self.net[name])
+    parts: dict
 
     def __getitem__(self, name):
         return self.net[name]
 
+    def size(self, name: str) -> int:
+        """Number of neurons or synapses of a group or synapse object of the model."""
+        if name in self.synapse_indices:
+            return len(self.synapse_indices[name][0])
+        return len(self.net[name])
 
-def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> NetworkHandles:
+    def objects_of(self, name: str) -> list:
+        """(Brian2 object, indices or None) pairs that make up ``name``."""
+        if name in self.parts:
+            return [(self.net[part], idx) for part, idx in self.parts[name]]
+        return [(self.net[name], None)]
+
+
+def group_sizes(spec: ModelSpec, n_neurons: int, n_input: int) -> dict:
+    """Number of neurons of every group, the input layer ``inp`` included."""
+    namespace = spec.namespace(n_neurons, n_input)
+    sizes = {"inp": n_input}
+    for name, gspec in spec.groups.items():
+        sizes[name] = int(_evaluate(gspec.size, namespace, spec.path, f"[groups.{name}] size"))
+        if sizes[name] <= 0:
+            raise spec.error(f"[groups.{name}] size", f"must be positive, not {sizes[name]}")
+    return sizes
+
+
+def fixed_keys(spec: ModelSpec) -> list:
+    """State keys of the build-time values (the delays of synapses that have them)."""
+    return [f"{name}.delay" for name, s in spec.synapses.items() if s.delay]
+
+
+def draw_fixed(spec: ModelSpec, n_neurons: int, n_input: int,
+               rng: np.random.Generator) -> dict:
+    """Draw the build-time values with ``rng``.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``"synapses.delay"`` to one delay per synapse, in seconds (float64).
+    """
+    namespace = spec.namespace(n_neurons, n_input)
+    sizes = group_sizes(spec, n_neurons, n_input)
+    fixed = {}
+    for name, sspec in spec.synapses.items():
+        if not sspec.delay:
+            continue
+        where = f"[synapses.{name}] delay"
+        pre, post = synapse_pairs(sspec.connect, sizes[sspec.source], sizes[sspec.target],
+                                  f"{spec.path}: [synapses.{name}] connect")
+        value = _evaluate_array(sspec.delay, spec, namespace, (pre, post), len(pre), rng, where)
+        if not brian2.have_same_dimensions(value, second):
+            raise spec.error(where, f"{sspec.delay!r} must be a time")
+        fixed[f"{name}.delay"] = np.broadcast_to(np.asarray(value, dtype=float),
+                                                 (len(pre),)).copy()
+    return fixed
+
+
+#: Synapse objects with delays and at least this many synapses are split by delay
+#: step (faster spike queues, but about 5 more code objects per step to compile).
+SPLIT_MIN_SYNAPSES = 200_000
+
+
+def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
+                  fixed: dict, split_delays: bool | None = None) -> NetworkHandles:
     """Create every Brian2 object of ``spec`` for one chunk of ``slots`` presentations.
 
     Parameters
@@ -140,6 +202,12 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
         Number of input neurons (pixels per image).
     slots : int
         Presentation slots per chunk; the run lasts ``slots * t_slot``.
+    fixed : dict of str to ndarray
+        The build-time values from :func:`draw_fixed` (or a saved state).
+    split_delays : bool, optional
+        Split synapses with delays into one object per delay step (see
+        ``NetworkHandles.parts``); by default only those with at least
+        :data:`SPLIT_MIN_SYNAPSES` synapses.
     """
     proto = spec.protocol
     namespace = spec.namespace(n_neurons, n_input)
@@ -164,15 +232,14 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
     objects = [ctrl, inp]
 
     groups = {"inp": inp}
-    state_vars, fixed_vars = [], []
-    synapse_indices = {}
+    state_vars, synapse_indices, parts = [], {}, {}
+    sizes = group_sizes(spec, n_neurons, n_input)
     for name, gspec in spec.groups.items():
-        size = int(_evaluate(gspec.size, namespace, spec.path, f"[groups.{name}] size"))
         eqs = spec.group_equations(name)
         if proto.normalise and spec.synapses[proto.normalise].target == name:
             eqs = eqs + brian2.Equations(NORMALISE_EQUATIONS)
         with model_errors(spec, f"[groups.{name}]"):
-            group = NeuronGroup(size, eqs, threshold=gspec.threshold,
+            group = NeuronGroup(sizes[name], eqs, threshold=gspec.threshold,
                                 reset=gspec.reset or None, refractory=gspec.refractory or False,
                                 method=gspec.method, name=name, namespace=namespace)
         groups[name] = group
@@ -183,31 +250,39 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
         on_pre, on_post = sspec.on_pre, sspec.on_post
         if spec.stdp is not None and spec.stdp.synapses == name:
             on_pre, on_post = _with_stdp(spec, on_pre, on_post)
-        with model_errors(spec, f"[synapses.{name}]"):
-            syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
-                           on_pre=on_pre, on_post=on_post or None, name=name,
-                           namespace=namespace)
-        pre, post = synapse_pairs(sspec.connect, len(groups[sspec.source]),
-                                  len(groups[sspec.target]),
+        pre, post = synapse_pairs(sspec.connect, sizes[sspec.source], sizes[sspec.target],
                                   f"{spec.path}: [synapses.{name}] connect")
-        syn.connect(i=pre, j=post)
         synapse_indices[name] = (pre, post)
-        objects.append(syn)
-        state_vars += _carried_variables(syn)
-        if sspec.delay:
-            fixed_vars.append((name, "delay"))
+        parts[name] = []
+        split = sspec.delay and (len(pre) >= SPLIT_MIN_SYNAPSES if split_delays is None
+                                 else split_delays)
+        for step, idx in _delay_steps(fixed, name, proto.dt) if split else [(None, None)]:
+            part = name if step is None else f"{name}_d{step}"
+            delay = {} if step is None else {"delay": step * proto.dt}
+            with model_errors(spec, f"[synapses.{name}]"):
+                syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
+                               on_pre=on_pre, on_post=on_post or None, name=part,
+                               namespace=namespace, **delay)
+            syn.connect(i=pre if idx is None else pre[idx], j=post if idx is None else post[idx])
+            if sspec.delay and not split:
+                syn.delay = fixed[f"{name}.delay"] * second
+            parts[name].append((part, idx))
+            objects.append(syn)
+        state_vars += [(name, var) for _, var in _carried_variables(syn)]
 
     if proto.normalise:
-        syn = spec.synapses[proto.normalise]
-        target, syn_obj = groups[syn.target], next(o for o in objects if o.name == syn.name)
+        syn_name, target_name = proto.normalise, spec.synapses[proto.normalise].target
+        target = groups[target_name]
         target.run_regularly("w_in_sum = 0", dt=t_slot, when="start", order=-8,
-                             name=f"{syn.target}_w_in_reset")
-        syn_obj.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
-                              name=f"{syn.name}_w_in_sum")
+                             name=f"{target_name}_w_in_reset")
         target.run_regularly("w_in_scale = 1 + plastic*(weight_sum/w_in_sum - 1)", dt=t_slot,
-                             when="start", order=-6, name=f"{syn.target}_w_in_scale")
-        syn_obj.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
-                              name=f"{syn.name}_normalise")
+                             when="start", order=-6, name=f"{target_name}_w_in_scale")
+        for part, _ in parts[syn_name]:
+            syn = next(o for o in objects if o.name == part)
+            syn.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
+                              name=f"{part}_w_in_sum")
+            syn.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
+                              name=f"{part}_normalise")
 
     exc = groups["exc"]
     count = Synapses(exc, ctrl, on_pre="count_post += int(t_in_timesteps < k_off_post)",
@@ -222,7 +297,17 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int) -> 
     ]
     net = Network(*objects, *[c for o in objects for c in o.contained_objects])
     return NetworkHandles(net=net, stim=stim, namespace=namespace, state_vars=state_vars,
-                          fixed_vars=fixed_vars, synapse_indices=synapse_indices)
+                          fixed=dict(fixed), synapse_indices=synapse_indices, parts=parts)
+
+
+def _delay_steps(fixed, name, dt):
+    """(delay in time steps, indices of the synapses with it), one pair per distinct delay."""
+    key = f"{name}.delay"
+    if key not in fixed:
+        raise ValueError(f"build_network needs the delays {key!r} (see draw_fixed)")
+    # rounded to the nearest step, as Brian2's spike queue does
+    steps = np.floor(np.asarray(fixed[key]) / float(dt) + 0.5).astype(np.int64)
+    return [(int(step), np.flatnonzero(steps == step)) for step in np.unique(steps)]
 
 
 @contextmanager
@@ -269,7 +354,8 @@ def check_model(spec: ModelSpec, n_input: int = 16) -> None:
     target = brian2.prefs.codegen.target
     brian2.prefs.codegen.target = "numpy"
     try:
-        handles = build_network(spec, 2, n_input, 1)
+        handles = build_network(spec, 2, n_input, 1,
+                                draw_fixed(spec, 2, n_input, np.random.default_rng(0)))
         constant_initializers(spec, handles)
         try:
             handles.net.run(0 * second, namespace=handles.namespace)
@@ -351,13 +437,6 @@ def _with_stdp(spec, on_pre, on_post):
     return "\n".join(parts_pre), "\n".join(parts_post)
 
 
-def variable(obj, name):
-    """A Brian2 variable of a group or synapse object (``delay`` lives on its pathway)."""
-    if name == "delay" and isinstance(obj, Synapses):
-        return obj.pre.variables["delay"]
-    return obj.variables[name]
-
-
 def _carried_variables(obj):
     """(object name, variable) pairs of the state that a chunk hands to the next."""
     skip = {"plastic", "w_in_sum", "w_in_scale", "N_incoming", "N_outgoing", "lastupdate"}
@@ -379,82 +458,76 @@ def initial_state(spec: ModelSpec, handles: NetworkHandles, rng: np.random.Gener
     -------
     dict of str to ndarray
         ``"object.variable"`` to values in SI base units, for every carried
-        and fixed variable: the model's ``initial`` values, delays, and zeros
-        elsewhere.
+        variable (the model's ``initial`` values, zeros elsewhere, no spike so
+        far) and the build-time values of ``handles.fixed``.
     """
-    state = {}
-    for obj_name, var_name in handles.state_vars + handles.fixed_vars:
-        obj = handles[obj_name]
-        size = handles.size(obj_name)
-        state[f"{obj_name}.{var_name}"] = np.zeros(size, dtype=variable(obj, var_name).dtype)
+    state = {key: value.copy() for key, value in handles.fixed.items()}
+    dims = {}
+    for obj_name, var_name in handles.state_vars:
+        var = handles.objects_of(obj_name)[0][0].variables[var_name]
+        state[f"{obj_name}.{var_name}"] = np.zeros(handles.size(obj_name), dtype=var.dtype)
+        dims[f"{obj_name}.{var_name}"] = var.dim
+    for key in state:
+        if key.endswith(".lastspike"):
+            state[key][:] = -1e4  # Brian2's "never"
+        if key.endswith(".not_refractory"):
+            state[key][:] = True
     for obj_name, inits in _initial_expressions(spec):
-        obj = handles[obj_name]
         size = handles.size(obj_name)
         for var_name, expr in inits.items():
             key = f"{obj_name}.{var_name}"
-            if key not in state:
+            if key not in dims:
                 continue  # a constant: compiled into the program
-            value = _evaluate_array(expr, spec, handles, obj_name, size, rng,
-                                    f"[{_section(spec, obj_name)}] initial {var_name}")
-            _check_dim(spec, variable(obj, var_name), value, obj_name, var_name)
+            where = f"[{_section(spec, obj_name)}] initial {var_name}"
+            value = _evaluate_array(expr, spec, handles.namespace,
+                                    handles.synapse_indices.get(obj_name), size, rng, where)
+            if not brian2.have_same_dimensions(value, brian2.Quantity(1, dim=dims[key])):
+                raise spec.error(where, f"has units "
+                                 f"{brian2.get_unit(brian2.get_dimensions(value))!r}, but "
+                                 f"{var_name} is in {brian2.get_unit(dims[key])!r}")
             state[key] = np.broadcast_to(np.asarray(value, dtype=float), (size,)).astype(
                 state[key].dtype)
-    if any(name == "lastspike" for _, name in handles.state_vars):
-        for key in state:
-            if key.endswith(".lastspike"):
-                state[key][:] = -1e4
-            if key.endswith(".not_refractory"):
-                state[key][:] = True
     return state
 
 
 def constant_initializers(spec: ModelSpec, handles: NetworkHandles) -> None:
     """Set the model's constant variables (compiled in; no random numbers allowed)."""
+    carried = set(handles.state_vars)
     for obj_name, inits in _initial_expressions(spec):
-        obj = handles[obj_name]
-        carried = {name for o, name in handles.state_vars + handles.fixed_vars
-                   if o == obj_name}
         for var_name, expr in inits.items():
-            if var_name in carried:
+            if (obj_name, var_name) in carried:
                 continue
-            if var_name not in obj.variables:
-                raise spec.error(f"[{_section(spec, obj_name)}] initial",
-                                 f"{var_name!r} is not a variable of {obj_name}")
-            setattr(obj, var_name, str(expr))
+            for obj, _ in handles.objects_of(obj_name):
+                if var_name not in obj.variables:
+                    raise spec.error(f"[{_section(spec, obj_name)}] initial",
+                                     f"{var_name!r} is not a variable of {obj_name}")
+                setattr(obj, var_name, str(expr))
 
 
 def _initial_expressions(spec):
     for name, g in spec.groups.items():
         yield name, g.initial
     for name, s in spec.synapses.items():
-        inits = dict(s.initial)
-        if s.delay:
-            inits["delay"] = s.delay
-        yield name, inits
+        yield name, s.initial
 
 
 def _section(spec, obj_name):
     return f"groups.{obj_name}" if obj_name in spec.groups else f"synapses.{obj_name}"
 
 
-def _evaluate_array(expr, spec, handles, obj_name, size, rng, where):
-    names = dict(handles.namespace)
+def _evaluate_array(expr, spec, namespace, indices, size, rng, where):
+    """Evaluate an initial-value expression for ``size`` neurons or synapses with NumPy."""
+    names = dict(namespace)
     names["rand"] = lambda: rng.random(size)
     names["randn"] = lambda: rng.standard_normal(size)
-    if obj_name in handles.synapse_indices:
-        names["i"], names["j"] = handles.synapse_indices[obj_name]
+    if indices is not None:
+        names["i"], names["j"] = indices
     else:
         names["i"] = np.arange(size)
     names.update(exp=np.exp, log=np.log, sqrt=np.sqrt, clip=np.clip)
     return _evaluate(expr, names, spec.path, where)
 
 
-def _check_dim(spec, var, value, obj_name, var_name):
-    if not brian2.have_same_dimensions(value, brian2.Quantity(1, dim=var.dim)):
-        raise spec.error(f"[{_section(spec, obj_name)}] initial {var_name}",
-                         f"has units {brian2.get_unit(brian2.get_dimensions(value))!r}, "
-                         f"but {var_name} is in {brian2.get_unit(var.dim)!r}")
-
-
 __all__ = ["NetworkHandles", "build_network", "initial_state", "constant_initializers",
-           "synapse_pairs", "variable", "check_model", "model_errors", "K_NEVER"]
+           "synapse_pairs", "group_sizes", "draw_fixed", "fixed_keys", "check_model",
+           "model_errors", "K_NEVER"]

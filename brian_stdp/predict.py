@@ -31,6 +31,7 @@ from .devices import DEVICES, check_device
 from .encoding import encode
 from .errors import BrianSTDPError, ConfigError
 from .model import ModelSpec, load_model
+from .network import fixed_keys
 from .session import ControllerState, Session
 from .trainer import RunConfig, _record_chunk, chunk_seed, phases
 
@@ -218,18 +219,28 @@ def prepare_images(images, shape, invert: str = "auto") -> np.ndarray:
 
 
 # -- classification ----------------------------------------------------------------------
+def _saved(run: TrainedRun, key: str) -> np.ndarray:
+    """One saved state array, with a clear error when the run's files disagree."""
+    if key not in run.state:
+        raise ConfigError(f"{run.run_dir / rundir.STATE}: lacks state/{key}, which "
+                          f"{run.run_dir / rundir.MODEL_COPY} needs; the files do not "
+                          f"belong together")
+    return np.asarray(run.state[key])
+
+
+def _fixed_values(run: TrainedRun) -> dict:
+    """The saved build-time values (delays) of the run's network."""
+    return {key: _saved(run, key) for key in fixed_keys(run.spec)}
+
+
 def _network_state(run: TrainedRun, session: Session) -> dict:
     """The saved state, checked against the network the model builds."""
     handles = session.handles
     state_path = run.run_dir / rundir.STATE
-    state = {}
-    for obj_name, var_name in handles.state_vars + handles.fixed_vars:
+    state = dict(session.fixed)
+    for obj_name, var_name in handles.state_vars:
         key = f"{obj_name}.{var_name}"
-        if key not in run.state:
-            raise ConfigError(f"{state_path}: lacks state/{key}, which "
-                              f"{run.run_dir / rundir.MODEL_COPY} needs; the files do not "
-                              f"belong together")
-        value = np.asarray(run.state[key])
+        value = _saved(run, key)
         if value.shape != (handles.size(obj_name),):
             raise ConfigError(f"{state_path}: state/{key} has shape {value.shape}, the "
                               f"network has {handles.size(obj_name)} values there")
@@ -264,10 +275,10 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standal
     session = None
     bar = None
     try:
-        session = Session(run.spec, n_neurons, run.n_input, slots, device=device,
-                          directory=build, threads=run.config.threads)
+        session = Session(run.spec, n_neurons, run.n_input, slots, _fixed_values(run),
+                          device=device, directory=build, threads=run.config.threads)
         state = _network_state(run, session)
-        session.compile(state)
+        session.compile()
         if progress:
             from tqdm import tqdm
 

@@ -27,8 +27,7 @@ from brian2 import Quantity, second
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
 from .model import ModelSpec
-from .network import (NetworkHandles, build_network, constant_initializers, initial_state,
-                      variable)
+from .network import NetworkHandles, build_network, constant_initializers, initial_state
 
 SEED_VARIABLE = "BRIAN_STDP_SEED"
 
@@ -109,22 +108,28 @@ class Session:
         Output-layer size and number of input pixels.
     slots : int
         Presentation slots per chunk.
+    fixed : dict of str to ndarray
+        Build-time values (delays): :func:`~brian_stdp.network.draw_fixed`
+        for a new network, or taken from a saved state.
     device : str
         ``"cpp_standalone"`` or ``"runtime"``.
     directory : path, optional
         Build folder for standalone devices (created).
     threads : int
         OpenMP threads for ``cpp_standalone`` (1: no OpenMP).
+    split_delays : bool, optional
+        See :func:`~brian_stdp.network.build_network`.
     """
 
-    def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
-                 device: str = "cpp_standalone", directory=None, threads: int = 1):
+    def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
+                 device: str = "cpp_standalone", directory=None, threads: int = 1,
+                 split_delays: bool | None = None):
         self.spec, self.n_neurons, self.n_input, self.slots = spec, n_neurons, n_input, slots
         self.device_name, self.threads = device, threads
         self.directory = Path(directory) if directory is not None else None
         self.compile_seconds = 0.0
         self.duration = slots * spec.protocol.t_slot
-        self._fixed = None
+        self.fixed, self.split_delays = fixed, split_delays
         if device == "cpp_standalone":
             from brian2 import prefs, set_device
 
@@ -139,22 +144,14 @@ class Session:
         """A fresh network state drawn with ``rng`` (see :func:`~.network.initial_state`)."""
         return initial_state(self.spec, self._handles, rng)
 
-    def compile(self, state: dict) -> None:
-        """Fix the build-time values (delays) from ``state`` and compile.
-
-        Must be called once, before the first chunk; on ``runtime`` it only
-        records the fixed values.
-        """
-        keys = [f"{o}.{v}" for o, v in self._handles.fixed_vars]
-        self._fixed = {key: state[key] for key in keys}
+    def compile(self) -> None:
+        """Compile the standalone program (once, before the first chunk); no-op on runtime."""
         if self.device_name != "cpp_standalone":
             return
         from brian2 import device
 
         start = time.perf_counter()
         handles = self._handles
-        for view, value in self._views(handles, self._fixed):
-            view[:] = value
         device.apply_run_args()
         device.insert_code("main", _SEED_CODE.format(var=SEED_VARIABLE,
                                                      threads=max(self.threads, 1)))
@@ -164,7 +161,8 @@ class Session:
 
     def _make_network(self) -> NetworkHandles:
         brian2.defaultclock.dt = self.spec.protocol.dt
-        handles = build_network(self.spec, self.n_neurons, self.n_input, self.slots)
+        handles = build_network(self.spec, self.n_neurons, self.n_input, self.slots, self.fixed,
+                                self.split_delays)
         constant_initializers(self.spec, handles)
         return handles
 
@@ -205,15 +203,16 @@ class Session:
         pairs = []
         for key, value in values.items():
             obj_name, var_name = key.split(".")
-            obj = handles[obj_name]
-            dim = variable(obj, var_name).dim
-            pairs.append((getattr(obj, var_name), Quantity(value, dim=dim)
-                          if dim is not DIMENSIONLESS else value))
+            for obj, idx in handles.objects_of(obj_name):
+                dim = obj.variables[var_name].dim
+                part = value if idx is None else value[idx]
+                pairs.append((getattr(obj, var_name), Quantity(part, dim=dim)
+                              if dim is not DIMENSIONLESS else part))
         return pairs
 
     def _values(self, handles, n_avail, state, ctrl, plastic):
         """(variable view, value) pairs for every run-time input of a chunk."""
-        carried = {key: value for key, value in state.items() if key not in self._fixed}
+        carried = {key: value for key, value in state.items() if key not in self.fixed}
         pairs = self._views(handles, carried)
         c = handles["ctrl"]
         pairs += [(c.img, np.array([ctrl.img])), (c.attempts, np.array([ctrl.attempts])),
@@ -246,8 +245,6 @@ class Session:
         brian2.start_scope()
         handles = self._handles = self._make_network()
         handles.stim.values[:] = stimulus
-        for view, value in self._views(handles, self._fixed):
-            view[:] = value
         for view, value in self._values(handles, n_avail, state, ctrl, plastic):
             view[:] = value
         brian2.seed(seed)
@@ -258,16 +255,17 @@ class Session:
     def _collect(self, handles, state_in, seconds) -> ChunkResult:
         proto = self.spec.protocol
         duration = float(self.duration / second)
-        state = dict(self._fixed)
-        for key in state_in:
-            if key in self._fixed:
+        state = {}
+        for key, old in state_in.items():
+            if key in self.fixed:
+                state[key] = old
                 continue
             obj_name, var_name = key.split(".")
-            obj = handles[obj_name]
-            value = np.array(getattr(obj, var_name)[:], dtype=state_in[key].dtype)
-            if _is_absolute_time(variable(obj, var_name), var_name):
-                value = value - duration
-            state[key] = value
+            value = np.empty_like(old)
+            for obj, idx in handles.objects_of(obj_name):
+                value[slice(None) if idx is None else idx] = getattr(obj, var_name)[:]
+                absolute_time = _is_absolute_time(obj.variables[var_name], var_name)
+            state[key] = value - duration if absolute_time else value
         ctrl = handles["ctrl"]
         slots = handles["slots"]
         spikes = handles["exc_spikes"]

@@ -28,7 +28,7 @@ from .devices import check_device
 from .encoding import encode
 from .errors import ConfigError, DataError
 from .model import ModelSpec, load_model
-from .network import check_model
+from .network import check_model, draw_fixed, fixed_keys
 from .session import ChunkResult, ControllerState, Session
 
 log = logging.getLogger("brian_stdp")
@@ -200,22 +200,27 @@ class Trainer:
         c = self.config
         checkpoint_path = self.run_dir / rundir.CHECKPOINT
         slots = min(c.chunk, max(len(self.stream(p)[1]) for p in self.phases))
-        self.session = Session(self.spec, c.neurons, self.n_input, slots, device=c.device,
-                               directory=self.run_dir / "build", threads=c.threads)
-        if checkpoint_path.exists():
+        resuming = checkpoint_path.exists()
+        if resuming:
             progress, state, records = self._load_checkpoint(checkpoint_path)
+            if progress["done"]:
+                return rundir.load_json(self.run_dir / rundir.METRICS)
+            fixed = {key: state[key] for key in fixed_keys(self.spec)}
             log.info("resuming %s at phase %s, image %d", self.run_dir,
                      self.phases[progress["phase_index"]].name, progress["position"])
         else:
             rng = np.random.default_rng([c.seed, 0])
-            state = self.session.initial_state(rng)
+            fixed = draw_fixed(self.spec, c.neurons, self.n_input, rng)
             progress = {"phase_index": 0, "position": 0, "chunk_index": 0,
                         "ctrl": None, "history": [], "timing": {}, "done": False}
             records = {}
-        if progress["done"]:
-            return rundir.load_json(self.run_dir / rundir.METRICS)
+        self.session = Session(self.spec, c.neurons, self.n_input, slots, fixed,
+                               device=c.device, directory=self.run_dir / "build",
+                               threads=c.threads)
+        if not resuming:
+            state = self.session.initial_state(rng)
         try:
-            self.session.compile(state)
+            self.session.compile()
             progress.setdefault("timing", {})["compile_seconds"] = self.session.compile_seconds
             log.info("compiled %s for %d neurons, %d slots per chunk in %.1f s on %s",
                      self.spec.name, c.neurons, slots, self.session.compile_seconds, c.device)

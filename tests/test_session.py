@@ -6,6 +6,7 @@ import pytest
 from brian_stdp.data import load_dataset
 from brian_stdp.encoding import encode
 from brian_stdp.model import load_model
+from brian_stdp.network import draw_fixed
 from brian_stdp.session import ControllerState, Session
 
 pytestmark = pytest.mark.standalone_compatible
@@ -22,9 +23,11 @@ def images():
 def session(tmp_path_factory):
     """A 10-neuron Diehl & Cook network compiled once for the module (device reset after)."""
     spec = load_model("diehl_cook_2015")
-    s = Session(spec, N_NEURONS, 784, SLOTS, directory=tmp_path_factory.mktemp("build"))
-    s.initial = s.initial_state(np.random.default_rng(1))
-    s.compile(s.initial)
+    rng = np.random.default_rng(1)
+    fixed = draw_fixed(spec, N_NEURONS, 784, rng)
+    s = Session(spec, N_NEURONS, 784, SLOTS, fixed, directory=tmp_path_factory.mktemp("build"))
+    s.initial = s.initial_state(rng)
+    s.compile()
     yield s
     s.close()
 
