@@ -58,7 +58,8 @@ from . import rundir
 from .data import load_dataset
 from .devices import DEVICES, check_device
 from .encoding import encode
-from .errors import BrianSTDPError, ConfigError
+from .cli import guarded
+from .errors import ConfigError
 from .model import available_models, load_model
 from .network import draw_fixed
 from .session import ControllerState, Session
@@ -385,24 +386,19 @@ def main(argv=None) -> int:
 
     logging.getLogger("brian2").setLevel(logging.WARNING)
     log = None if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
-    try:
+
+    def body():
         result = run_bench(args, log=log)
-    except BrianSTDPError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
-    try:
-        rundir.save_json(args.out, result)
-    except OSError as err:
         print("\n".join(result["table"]))
-        print(f"error: {args.out}: cannot write ({err})", file=sys.stderr)
-        return 2
-    print("\n".join(result["table"]))
-    print(f"machine: {result['machine']['cpu_model']}, {result['machine']['cpu_count']} CPUs; "
-          f"results: {args.out}")
-    return 0
+        try:
+            rundir.save_json(args.out, result)
+        except OSError as err:
+            raise ConfigError(f"--out {args.out}: cannot write ({err})") from None
+        print(f"machine: {result['machine']['cpu_model']}, {result['machine']['cpu_count']} "
+              f"CPUs; results: {args.out}")
+        return 0
+
+    return guarded(body)
 
 
 if __name__ == "__main__":

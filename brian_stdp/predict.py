@@ -29,7 +29,8 @@ from . import evaluation, rundir
 from .data import load_dataset
 from .devices import DEVICES, check_device
 from .encoding import encode
-from .errors import BrianSTDPError, ConfigError
+from .cli import guarded
+from .errors import ConfigError
 from .model import ModelSpec, load_model
 from .network import fixed_keys
 from .session import ControllerState, Session
@@ -427,16 +428,12 @@ def _classify(args):
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     logging.getLogger("brian2").setLevel(logging.WARNING)
-    try:
-        lines = _classify(args)
-    except BrianSTDPError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
-    print("\n".join(lines))
-    return 0
+
+    def body():
+        print("\n".join(_classify(args)))
+        return 0
+
+    return guarded(body)
 
 
 if __name__ == "__main__":

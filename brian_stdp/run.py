@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from .devices import DEVICES
-from .errors import BrianSTDPError, ConfigError
+from .cli import guarded
+from .errors import ConfigError
 from .model import available_models
 from .trainer import RunConfig, Trainer, resume
 
@@ -143,7 +144,9 @@ def summary(metrics: dict, run_dir: Path) -> str:
 
 def main(argv=None) -> int:
     run_dir = None
-    try:
+
+    def body():
+        nonlocal run_dir
         args = parse_args(argv)
         if args.resume is not None:
             run_dir = args.resume
@@ -157,15 +160,13 @@ def main(argv=None) -> int:
                 f"{datetime.now().strftime('%Y%m%d-%H%M%S')}")
             setup_logging(run_dir, args.quiet)
             metrics = Trainer(config, run_dir, progress=not args.quiet).run()
-    except BrianSTDPError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        hint = f"; continue with: python -m brian_stdp.run --resume {run_dir}" if run_dir else ""
-        print(f"\ninterrupted{hint}", file=sys.stderr)
-        return 130
-    print(summary(metrics, run_dir))
-    return 0
+        print(summary(metrics, run_dir))
+        return 0
+
+    def hint():
+        return f"; continue with: python -m brian_stdp.run --resume {run_dir}" if run_dir else ""
+
+    return guarded(body, hint)
 
 
 if __name__ == "__main__":
