@@ -66,7 +66,6 @@ from .session import ControllerState, Session
 from .trainer import _record_chunk, chunk_seed
 
 DEFAULT_NEURONS = (100, 400, 1600)
-SPLIT_CHOICES = {"auto": None, "yes": True, "no": False}
 DEFAULT_IMAGES = 2000
 DEFAULT_CHUNK = 1000
 
@@ -196,7 +195,7 @@ def machine_info(seed: int, devices) -> dict:
 # -- measuring ---------------------------------------------------------------------------
 def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CHUNK,
                device: str = "cpp_standalone", threads: int = 1, seed: int = 0,
-               log=None, split_delays: bool | None = None) -> dict:
+               log=None) -> dict:
     """Compile one network size and train it on ``images`` images; return its figures."""
     proto = spec.protocol
     n_input = int(np.prod(dataset.shape))
@@ -212,8 +211,7 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
     try:
         rng = np.random.default_rng(seed)
         session = Session(spec, neurons, n_input, slots, draw_fixed(spec, neurons, n_input, rng),
-                          device=device, directory=build, threads=threads,
-                          split_delays=split_delays)
+                          device=device, directory=build, threads=threads)
         state = session.initial_state(rng)
         start = time.perf_counter()
         session.compile()
@@ -265,7 +263,6 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
     keep = ("python_rss_mib", "peak_python_mib", "peak_children_mib", "sim_peak_mib")
     return {
         "device": device, "neurons": neurons, "images": images, "slots_per_chunk": slots,
-        "split_delays": split_delays,
         "chunks": len(chunks), "threads": threads,
         "compile_seconds": compile_seconds,
         "images_per_second": images / wall if wall else None,
@@ -335,9 +332,6 @@ def parser() -> argparse.ArgumentParser:
                    metavar="DEVICE[,DEVICE...]",
                    help=f"device, or comma-separated devices ({', '.join(DEVICES)})")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--split-delays", choices=sorted(SPLIT_CHOICES), default="auto",
-                   help="split delayed synapses by delay step: always, never, or for "
-                        "large networks (auto)")
     p.add_argument("--data-dir", default=None,
                    help="folder with MNIST's idx files (else $BRIAN_STDP_DATA, the cache)")
     p.add_argument("--out", type=Path, default=Path("bench.json"), help="JSON file to write")
@@ -370,11 +364,10 @@ def run_bench(args, log=None) -> dict:
                 log(f"{device}, {neurons} neurons: compiling")
             rows.append(bench_size(spec, dataset, neurons, args.images, chunk=args.chunk,
                                    device=device, threads=args.threads, seed=args.seed,
-                                   log=log, split_delays=SPLIT_CHOICES[args.split_delays]))
+                                   log=log))
     return {"machine": machine_info(args.seed, devices),
             "settings": {"model": spec.name, "images": args.images, "chunk": args.chunk,
                          "threads": args.threads, "seed": args.seed, "devices": devices,
-                         "split_delays": args.split_delays,
                          "neurons": args.neurons},
             "table": format_table(rows).splitlines(),
             "rows": rows}

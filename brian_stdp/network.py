@@ -110,12 +110,6 @@ class NetworkHandles:
     synapse_indices : dict of str to (ndarray, ndarray)
         Pre- and postsynaptic indices of every synapse object of the model
         file, in its order.
-    parts : dict of str to list of (str, ndarray or None)
-        The Brian2 objects that make up each synapse object of the model file,
-        with the indices of their synapses (None: all). Large synapse objects
-        with delays are split into one object per delay step, whose
-        homogeneous delay Brian2 queues faster than per-synapse delays; the
-        split is exact.
     """
 
     net: Network
@@ -124,7 +118,6 @@ class NetworkHandles:
     state_vars: list
     fixed: dict
     synapse_indices: dict
-    parts: dict
 
     def __getitem__(self, name):
         return self.net[name]
@@ -134,12 +127,6 @@ class NetworkHandles:
         if name in self.synapse_indices:
             return len(self.synapse_indices[name][0])
         return len(self.net[name])
-
-    def objects_of(self, name: str) -> list:
-        """(Brian2 object, indices or None) pairs that make up ``name``."""
-        if name in self.parts:
-            return [(self.net[part], idx) for part, idx in self.parts[name]]
-        return [(self.net[name], None)]
 
 
 def group_sizes(spec: ModelSpec, n_neurons: int, n_input: int) -> dict:
@@ -184,13 +171,8 @@ def draw_fixed(spec: ModelSpec, n_neurons: int, n_input: int,
     return fixed
 
 
-#: Synapse objects with delays and at least this many synapses are split by delay
-#: step (faster spike queues, but about 5 more code objects per step to compile).
-SPLIT_MIN_SYNAPSES = 200_000
-
-
 def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
-                  fixed: dict, split_delays: bool | None = None) -> NetworkHandles:
+                  fixed: dict) -> NetworkHandles:
     """Create every Brian2 object of ``spec`` for one chunk of ``slots`` presentations.
 
     Parameters
@@ -204,10 +186,6 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         Presentation slots per chunk; the run lasts ``slots * t_slot``.
     fixed : dict of str to ndarray
         The build-time values from :func:`draw_fixed` (or a saved state).
-    split_delays : bool, optional
-        Split synapses with delays into one object per delay step (see
-        ``NetworkHandles.parts``); by default only those with at least
-        :data:`SPLIT_MIN_SYNAPSES` synapses.
     """
     proto = spec.protocol
     namespace = spec.namespace(n_neurons, n_input)
@@ -232,7 +210,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     objects = [ctrl, inp]
 
     groups = {"inp": inp}
-    state_vars, synapse_indices, parts = [], {}, {}
+    state_vars, synapse_indices = [], {}
     sizes = group_sizes(spec, n_neurons, n_input)
     for name, gspec in spec.groups.items():
         eqs = spec.group_equations(name)
@@ -253,36 +231,30 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         pre, post = synapse_pairs(sspec.connect, sizes[sspec.source], sizes[sspec.target],
                                   f"{spec.path}: [synapses.{name}] connect")
         synapse_indices[name] = (pre, post)
-        parts[name] = []
-        split = sspec.delay and (len(pre) >= SPLIT_MIN_SYNAPSES if split_delays is None
-                                 else split_delays)
-        for step, idx in _delay_steps(fixed, name, proto.dt) if split else [(None, None)]:
-            part = name if step is None else f"{name}_d{step}"
-            delay = {} if step is None else {"delay": step * proto.dt}
-            with model_errors(spec, f"[synapses.{name}]"):
-                syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
-                               on_pre=on_pre, on_post=on_post or None, name=part,
-                               namespace=namespace, **delay)
-            syn.connect(i=pre if idx is None else pre[idx], j=post if idx is None else post[idx])
-            if sspec.delay and not split:
-                syn.delay = fixed[f"{name}.delay"] * second
-            parts[name].append((part, idx))
-            objects.append(syn)
-        state_vars += [(name, var) for _, var in _carried_variables(syn)]
+        with model_errors(spec, f"[synapses.{name}]"):
+            syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
+                           on_pre=on_pre, on_post=on_post or None, name=name,
+                           namespace=namespace)
+        syn.connect(i=pre, j=post)
+        if sspec.delay:
+            key = f"{name}.delay"
+            if key not in fixed:
+                raise ValueError(f"build_network needs the delays {key!r} (see draw_fixed)")
+            syn.delay = fixed[key] * second
+        objects.append(syn)
+        state_vars += _carried_variables(syn)
 
     if proto.normalise:
         syn_name, target_name = proto.normalise, spec.synapses[proto.normalise].target
-        target = groups[target_name]
+        target, syn = groups[target_name], next(o for o in objects if o.name == syn_name)
         target.run_regularly("w_in_sum = 0", dt=t_slot, when="start", order=-8,
                              name=f"{target_name}_w_in_reset")
+        syn.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
+                          name=f"{syn_name}_w_in_sum")
         target.run_regularly("w_in_scale = 1 + plastic*(weight_sum/w_in_sum - 1)", dt=t_slot,
                              when="start", order=-6, name=f"{target_name}_w_in_scale")
-        for part, _ in parts[syn_name]:
-            syn = next(o for o in objects if o.name == part)
-            syn.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
-                              name=f"{part}_w_in_sum")
-            syn.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
-                              name=f"{part}_normalise")
+        syn.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
+                          name=f"{syn_name}_normalise")
 
     exc = groups["exc"]
     count = Synapses(exc, ctrl, on_pre="count_post += int(t_in_timesteps < k_off_post)",
@@ -297,17 +269,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     ]
     net = Network(*objects, *[c for o in objects for c in o.contained_objects])
     return NetworkHandles(net=net, stim=stim, namespace=namespace, state_vars=state_vars,
-                          fixed=dict(fixed), synapse_indices=synapse_indices, parts=parts)
-
-
-def _delay_steps(fixed, name, dt):
-    """(delay in time steps, indices of the synapses with it), one pair per distinct delay."""
-    key = f"{name}.delay"
-    if key not in fixed:
-        raise ValueError(f"build_network needs the delays {key!r} (see draw_fixed)")
-    # rounded to the nearest step, as Brian2's spike queue does
-    steps = np.floor(np.asarray(fixed[key]) / float(dt) + 0.5).astype(np.int64)
-    return [(int(step), np.flatnonzero(steps == step)) for step in np.unique(steps)]
+                          fixed=dict(fixed), synapse_indices=synapse_indices)
 
 
 @contextmanager
@@ -464,7 +426,7 @@ def initial_state(spec: ModelSpec, handles: NetworkHandles, rng: np.random.Gener
     state = {key: value.copy() for key, value in handles.fixed.items()}
     dims = {}
     for obj_name, var_name in handles.state_vars:
-        var = handles.objects_of(obj_name)[0][0].variables[var_name]
+        var = handles[obj_name].variables[var_name]
         state[f"{obj_name}.{var_name}"] = np.zeros(handles.size(obj_name), dtype=var.dtype)
         dims[f"{obj_name}.{var_name}"] = var.dim
     for key in state:
@@ -497,11 +459,11 @@ def constant_initializers(spec: ModelSpec, handles: NetworkHandles) -> None:
         for var_name, expr in inits.items():
             if (obj_name, var_name) in carried:
                 continue
-            for obj, _ in handles.objects_of(obj_name):
-                if var_name not in obj.variables:
-                    raise spec.error(f"[{_section(spec, obj_name)}] initial",
-                                     f"{var_name!r} is not a variable of {obj_name}")
-                setattr(obj, var_name, str(expr))
+            obj = handles[obj_name]
+            if var_name not in obj.variables:
+                raise spec.error(f"[{_section(spec, obj_name)}] initial",
+                                 f"{var_name!r} is not a variable of {obj_name}")
+            setattr(obj, var_name, str(expr))
 
 
 def _initial_expressions(spec):

@@ -117,19 +117,16 @@ class Session:
         Build folder for standalone devices (created).
     threads : int
         OpenMP threads for ``cpp_standalone`` (1: no OpenMP).
-    split_delays : bool, optional
-        See :func:`~brian_stdp.network.build_network`.
     """
 
     def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
-                 device: str = "cpp_standalone", directory=None, threads: int = 1,
-                 split_delays: bool | None = None):
+                 device: str = "cpp_standalone", directory=None, threads: int = 1):
         self.spec, self.n_neurons, self.n_input, self.slots = spec, n_neurons, n_input, slots
         self.device_name, self.threads = device, threads
         self.directory = Path(directory) if directory is not None else None
         self.compile_seconds = 0.0
         self.duration = slots * spec.protocol.t_slot
-        self.fixed, self.split_delays = fixed, split_delays
+        self.fixed = fixed
         if device == "cpp_standalone":
             from brian2 import prefs, set_device
 
@@ -161,8 +158,7 @@ class Session:
 
     def _make_network(self) -> NetworkHandles:
         brian2.defaultclock.dt = self.spec.protocol.dt
-        handles = build_network(self.spec, self.n_neurons, self.n_input, self.slots, self.fixed,
-                                self.split_delays)
+        handles = build_network(self.spec, self.n_neurons, self.n_input, self.slots, self.fixed)
         constant_initializers(self.spec, handles)
         return handles
 
@@ -203,11 +199,10 @@ class Session:
         pairs = []
         for key, value in values.items():
             obj_name, var_name = key.split(".")
-            for obj, idx in handles.objects_of(obj_name):
-                dim = obj.variables[var_name].dim
-                part = value if idx is None else value[idx]
-                pairs.append((getattr(obj, var_name), Quantity(part, dim=dim)
-                              if dim is not DIMENSIONLESS else part))
+            obj = handles[obj_name]
+            dim = obj.variables[var_name].dim
+            pairs.append((getattr(obj, var_name), Quantity(value, dim=dim)
+                          if dim is not DIMENSIONLESS else value))
         return pairs
 
     def _values(self, handles, n_avail, state, ctrl, plastic):
@@ -261,11 +256,11 @@ class Session:
                 state[key] = old
                 continue
             obj_name, var_name = key.split(".")
-            value = np.empty_like(old)
-            for obj, idx in handles.objects_of(obj_name):
-                value[slice(None) if idx is None else idx] = getattr(obj, var_name)[:]
-                absolute_time = _is_absolute_time(obj.variables[var_name], var_name)
-            state[key] = value - duration if absolute_time else value
+            obj = handles[obj_name]
+            value = np.array(getattr(obj, var_name)[:], dtype=old.dtype)
+            if _is_absolute_time(obj.variables[var_name], var_name):
+                value = value - duration
+            state[key] = value
         ctrl = handles["ctrl"]
         slots = handles["slots"]
         spikes = handles["exc_spikes"]
