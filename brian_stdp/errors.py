@@ -24,3 +24,7 @@ class ConfigError(BrianSTDPError):
 
 class DeviceError(BrianSTDPError):
     """A simulation device is unknown, or its package or toolkit is missing."""
+
+
+class SimulationError(BrianSTDPError):
+    """The simulation produced nonsense, e.g. runaway activity from an unstable integrator."""

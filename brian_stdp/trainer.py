@@ -26,7 +26,7 @@ from . import evaluation, rundir
 from .data import DATASETS, load_dataset, select_indices
 from .devices import check_device
 from .encoding import encode
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, SimulationError
 from .model import ModelSpec, load_model
 from .network import check_model, draw_fixed, fixed_keys
 from .session import ChunkResult, ControllerState, Session
@@ -253,6 +253,8 @@ class Trainer:
             seed = chunk_seed(c.seed, progress["phase_index"], progress["chunk_index"])
             result = self.session.run_chunk(stimulus, len(rows), state, ctrl,
                                             plastic=phase.kind == "train", seed=seed)
+            check_activity(result, len(rows), c.neurons,
+                           f"{phase.name}, images {g0 + 1}-{g0 + len(rows)}")
             state = result.state
             consumed, ctrl = _record_chunk(result, rec, offset, g0, len(rows), c.neurons,
                                            proto.min_spikes)
@@ -394,6 +396,36 @@ class Trainer:
 
         make_run_figures(self.run_dir, trained, metrics)
         return metrics
+
+
+#: More output spikes per presentation and neuron than this is runaway activity.
+RUNAWAY_SPIKES_PER_NEURON = 10
+
+
+def check_activity(result: ChunkResult, n_avail: int, n_neurons: int, where: str) -> None:
+    """Raise :class:`SimulationError` if a chunk's state or activity is nonsense.
+
+    Parameters
+    ----------
+    result : ChunkResult
+    n_avail : int
+        Images the chunk could show.
+    n_neurons : int
+        Output-layer size.
+    where : str
+        Phase and images, for the message.
+    """
+    bad = [key for key, value in result.state.items()
+           if value.dtype.kind == "f" and not np.all(np.isfinite(value))]
+    shown = max(int(np.sum(result.slot_img < n_avail)), 1)
+    per_neuron = len(result.spike_slot) / shown / n_neurons
+    if bad or per_neuron > RUNAWAY_SPIKES_PER_NEURON:
+        problem = (f"non-finite values in {', '.join(bad)}" if bad else
+                   f"{per_neuron:.1f} output spikes per neuron and presentation")
+        raise SimulationError(
+            f"{where}: {problem}: runaway activity, usually a numerical instability of the "
+            f"integration method. The checkpoint before this chunk is kept. Try "
+            f"method = \"exponential_euler\" or a smaller dt in the model file.")
 
 
 def _rate(timing, kind):

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from brian_stdp import rundir
-from brian_stdp.errors import ConfigError, DeviceError
+from brian_stdp.errors import ConfigError, DeviceError, SimulationError
 from brian_stdp.run import main
-from brian_stdp.session import Session
-from brian_stdp.trainer import RunConfig, Trainer, chunk_seed, phases, resume
+from brian_stdp.session import ChunkResult, Session
+from brian_stdp.trainer import (RunConfig, Trainer, check_activity, chunk_seed, phases,
+                                resume)
 
 TINY = RunConfig(neurons=10, train=120, label=60, test=40, chunk=50, seed=5, epochs=2,
                  eval_every_epoch=True)
@@ -139,3 +140,18 @@ def test_cli_resume_of_a_folder_that_is_not_a_run(tmp_path, capsys):
 def test_config_file_round_trip(uninterrupted):
     saved = json.loads((uninterrupted / rundir.CONFIG).read_text())
     assert RunConfig.from_dict(saved, "config.json") == TINY
+
+
+def _chunk(n_spikes, slots=10, state=None):
+    return ChunkResult(state=state or {"exc.v": np.zeros(4)}, ctrl_img=slots, ctrl_attempts=1,
+                       ctrl_count=5, slot_img=np.arange(slots), slot_attempts=np.ones(slots),
+                       spike_slot=np.zeros(n_spikes, int), spike_neuron=np.zeros(n_spikes, int),
+                       input_spikes=0, seconds=0.0)
+
+
+def test_runaway_activity_is_an_error_not_a_result():
+    check_activity(_chunk(10 * 4 * 10), 10, 4, "train-1")  # 10 per neuron and image: allowed
+    with pytest.raises(SimulationError, match="train-1, images 1-10: 10.0.*exponential_euler"):
+        check_activity(_chunk(10 * 4 * 10 + 1), 10, 4, "train-1, images 1-10")
+    with pytest.raises(SimulationError, match="non-finite values in exc.v"):
+        check_activity(_chunk(0, state={"exc.v": np.array([0.0, np.nan])}), 10, 4, "x")
