@@ -23,6 +23,9 @@ every model shares, all named so they can be looked up:
 Code run once per slot (``run_regularly``) has its own clock, so its ``dt``
 and ``t_in_timesteps`` count slots; it uses ``step``, the simulation time step.
 
+(``hazard + 1e-300`` only keeps a silent input, hazard 0, from dividing by
+zero on targets that raise for it; for any spiking input it adds nothing.)
+
 Poisson input is drawn exactly but cheaply: instead of one random number per
 input per time step, each input draws the number of silent steps before its
 next spike from the geometric distribution of a Bernoulli process with
@@ -81,12 +84,12 @@ k_next : integer       # time step of the next spike
 
 POISSON_SLOT_CODE = """
 hazard = log(1/(1 - clip(stim(img*second, i)*rate_scale*intensity*step, 0, p_max)))
-k_next = int(t/step + 0.5) + int(clip(-log(rand())/hazard, 0, k_never))
+k_next = int(t/step + 0.5) + int(clip(-log(rand())/(hazard + 1e-300), 0, k_never))
 k_next += (k_never - k_next)*int(k_next >= k_off)
 """
 
 POISSON_RESET = """
-k_next = t_in_timesteps + 1 + int(clip(-log(rand())/hazard, 0, k_never))
+k_next = t_in_timesteps + 1 + int(clip(-log(rand())/(hazard + 1e-300), 0, k_never))
 k_next += (k_never - k_next)*int(k_next >= k_off)
 """
 

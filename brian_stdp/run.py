@@ -2,9 +2,9 @@
 
     python -m brian_stdp.run --device cpp_standalone
 
-With no flags it trains the Diehl & Cook (2015) network with 100 neurons on
+With no flags it trains the Diehl & Cook (2015) network with 400 neurons on
 10,000 MNIST images, labels the neurons on 5,000 of them, tests on 2,000 test
-images, and prints the accuracy (a few minutes on one core).
+images, and prints the accuracy (about 2.5 minutes on one core).
 """
 
 from __future__ import annotations

@@ -237,8 +237,9 @@ class Session:
         return self._collect(handles, state, seconds)
 
     def _run_runtime(self, stimulus, n_avail, state, ctrl, plastic, seed):
-        brian2.start_scope()
-        handles = self._handles = self._make_network()
+        if self._handles.net.t > 0 * second:  # run before: start from a fresh network
+            self._handles = self._make_network()
+        handles = self._handles
         handles.stim.values[:] = stimulus
         for view, value in self._values(handles, n_avail, state, ctrl, plastic):
             view[:] = value

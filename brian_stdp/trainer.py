@@ -56,7 +56,7 @@ class RunConfig:
     """
 
     model: str = "diehl_cook_2015"
-    neurons: int = 100
+    neurons: int = 400
     dataset: str = "mnist"
     train: int | None = 10000
     per_class: int | None = None
