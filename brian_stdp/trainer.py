@@ -27,7 +27,7 @@ from .data import DATASETS, load_dataset, select_indices
 from .devices import check_device
 from .encoding import encode
 from .errors import ConfigError, DataError, SimulationError
-from .model import ModelSpec, load_model
+from .model import load_model
 from .network import check_model, draw_fixed, fixed_keys
 from .session import ChunkResult, ControllerState, Session
 
@@ -496,4 +496,4 @@ def resume(run_dir, progress: bool = True) -> dict:
     return Trainer(config, run_dir, progress=progress, resume=True).run()
 
 
-__all__ = ["RunConfig", "Trainer", "Phase", "phases", "chunk_seed", "resume", "ModelSpec"]
+__all__ = ["RunConfig", "Trainer", "Phase", "phases", "chunk_seed", "check_activity", "resume"]
