@@ -23,13 +23,12 @@ every model shares, all named so they can be looked up:
 Code run once per slot (``run_regularly``) has its own clock, so its ``dt``
 and ``t_in_timesteps`` count slots; it uses ``step``, the simulation time step.
 
-(``hazard + 1e-300`` only keeps a silent input, hazard 0, from dividing by
-zero on targets that raise for it; for any spiking input it adds nothing.)
-
 Poisson input is drawn exactly but cheaply: instead of one random number per
 input per time step, each input draws the number of silent steps before its
 next spike from the geometric distribution of a Bernoulli process with
-``p = rate*dt`` (the process of Brian2's PoissonGroup).
+``p = rate*dt`` (the process of Brian2's PoissonGroup). ``hazard + 1e-300``
+only keeps a silent input (hazard 0) from dividing by zero on code-generation
+targets that raise for it; for any spiking input it changes nothing.
 """
 
 from __future__ import annotations
@@ -42,7 +41,6 @@ import brian2
 import numpy as np
 from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray,
                     linked_var, second)
-
 from brian2.devices.device import RuntimeDevice
 
 from .errors import BrianSTDPError, ModelFileError
@@ -197,7 +195,8 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         stim=stim, min_spikes=proto.min_spikes, max_presentations=proto.max_presentations,
         intensity_start=proto.intensity_start, intensity_step=proto.intensity_step,
         steps_present=proto.steps_present, rate_scale=proto.rate_scale, p_max=1 - 1e-12,
-        k_never=K_NEVER, step=proto.dt, weight_sum=spec.weight_sum(n_input) if proto.normalise else 0.0)
+        k_never=K_NEVER, step=proto.dt,
+        weight_sum=spec.weight_sum(n_input) if proto.normalise else 0.0)
     t_slot = proto.t_slot
 
     brian2.defaultclock.dt = proto.dt
@@ -308,15 +307,15 @@ def check_model(spec: ModelSpec, n_input: int = 16) -> None:
         Naming the file and the group or synapses at fault.
     """
     if spec.stdp is not None:
-        target = spec.synapses[spec.stdp.synapses].target
-        if "plastic" not in spec.group_equations(target).names:
-            raise spec.error(f"[groups.{target}] equations",
+        plastic_target = spec.synapses[spec.stdp.synapses].target
+        if "plastic" not in spec.group_equations(plastic_target).names:
+            raise spec.error(f"[groups.{plastic_target}] equations",
                              "the target of the plastic synapses must define "
                              "'plastic : 1 (shared)', which the runner sets to 1 while "
                              "training and 0 otherwise")
     if not isinstance(brian2.get_device(), RuntimeDevice):
         raise RuntimeError("check_model needs the runtime device")
-    target = brian2.prefs.codegen.target
+    codegen_target = brian2.prefs.codegen.target
     brian2.prefs.codegen.target = "numpy"
     try:
         handles = build_network(spec, 2, n_input, 1,
@@ -329,7 +328,7 @@ def check_model(spec: ModelSpec, n_input: int = 16) -> None:
             raise spec.error(_section_of(spec, named.group(1) if named else ""),
                              _brian_message(err)) from None
     finally:
-        brian2.prefs.codegen.target = target
+        brian2.prefs.codegen.target = codegen_target
 
 
 def _section_of(spec, object_name):
