@@ -43,6 +43,7 @@ from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, 
                     linked_var, second)
 from brian2.devices.device import RuntimeDevice
 
+from . import integration  # noqa: F401  (makes method = "semi_implicit" available)
 from .errors import BrianSTDPError, ModelFileError
 from .model import ModelSpec, _evaluate
 
