@@ -14,7 +14,7 @@ DATA_ENV := $(if $(SHARED_MNIST),BRIAN_STDP_DATA=$(SHARED_MNIST))
 $(VENV)/.installed: setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[test]' $(PINS)
+	$(VENV)/bin/python -m pip install --quiet -e '.[test,ann,dask]' $(PINS)
 	touch $@
 
 install: $(VENV)/.installed
