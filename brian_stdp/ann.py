@@ -1,0 +1,821 @@
+"""Keras dense-network baseline of the study (its Fig. 1), on the SNN's own data selections.
+
+A network is ``n_input`` inputs (pixels scaled to [0, 1]), one or more dense
+hidden layers with ReLU, and a dense softmax output of 10 classes, trained with
+sparse categorical cross-entropy. The study's settings are the defaults: SGD
+with learning rate 0.001, batch 64, 15 epochs; its six configurations are
+:data:`PAPER_CONFIGURATIONS`.
+
+Training images are chosen exactly as the SNN trainer chooses them
+(:func:`brian_stdp.data.select_indices` with the same ``train`` / ``per_class``
+/ ``seed``), and every epoch shows them in the SNN trainer's order for that
+epoch (:func:`epoch_order`), so an ANN run and an SNN run with the same flags
+see the same images. After every epoch the run records the accuracy on the
+selected training images and on the test images and the wall time of the
+epoch, and writes a run directory like the SNN runs (``config.json``,
+``provenance.json``, ``log.txt``, ``metrics.json``, ``state.npz`` with the
+weights, ``figures/``) that :mod:`brian_stdp.compare` reads.
+
+TensorFlow is imported only when a network is built or trained
+(:func:`import_tensorflow`); the rest of the package does not need it. Runs
+are seeded and deterministic: the same flags on the same machine and versions
+give the same weights and accuracies.
+
+Command line::
+
+    python -m brian_stdp.ann --hidden 64,64 --per-class 80 --seed 1 --out runs/out/ann
+    python -m brian_stdp.ann --grid runs/ann_fig1.toml     # every point, skips finished ones
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import logging
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import evaluation, rundir
+from .cli import guarded
+from .data import DATASETS, N_CLASSES, load_dataset, select_indices
+from .errors import ConfigError, DataError
+
+log = logging.getLogger("brian_stdp")
+
+#: The study's ANN configurations (hidden-layer sizes), in the order of its Fig. 1.
+PAPER_CONFIGURATIONS = ((16,), (16, 16), (32, 32), (64, 64), (128, 128), (256, 256))
+
+OPTIMIZERS = ("sgd", "adam")
+
+#: What to install when TensorFlow is missing.
+INSTALL_HINT = "pip install -e '.[ann]'"
+
+#: Images per forward pass when measuring accuracy (memory only; results do not depend on it).
+EVAL_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class AnnConfig:
+    """Everything that defines an ANN run (saved as ``config.json``).
+
+    Attributes
+    ----------
+    hidden : tuple of int
+        Units of each hidden layer, input side first, e.g. ``(64, 64)``.
+    optimizer : str
+        ``"sgd"`` (plain stochastic gradient descent, no momentum) or ``"adam"``.
+    lr : float
+        Learning rate.
+    batch : int
+        Images per gradient step.
+    epochs : int
+        Passes over the selected training images.
+    dataset : str
+        One of :data:`brian_stdp.data.DATASETS`.
+    train : int or None
+        Use the first ``train`` training images (None: all); excludes ``per_class``.
+    per_class : int or None
+        Use ``per_class`` training images of each class, drawn with ``seed``.
+    test : int or None
+        Number of test images, from the start of the test split (None: all).
+    seed : int
+        Seed of the data selection, the image order, the initial weights and
+        every other random number.
+    threads : int
+        TensorFlow intra- and inter-op threads.
+    data_dir : str or None
+        Folder holding the dataset files (None: the usual search, see
+        :func:`brian_stdp.data.load_dataset`).
+    """
+
+    hidden: tuple = (16,)
+    optimizer: str = "sgd"
+    lr: float = 0.001
+    batch: int = 64
+    epochs: int = 15
+    dataset: str = "mnist"
+    train: int | None = None
+    per_class: int | None = None
+    test: int | None = None
+    seed: int = 0
+    threads: int = 1
+    data_dir: str | None = None
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` naming the first invalid value."""
+        if not isinstance(self.hidden, tuple) or not self.hidden:
+            raise ConfigError(f"--hidden must name at least one hidden layer, e.g. '16' or "
+                              f"'64,64', not {self.hidden!r}")
+        for units in self.hidden:
+            if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+                raise ConfigError(f"--hidden {format_hidden(self.hidden)}: every hidden layer "
+                                  f"needs a positive whole number of units, not {units!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"--optimizer {self.optimizer}: unknown optimizer (choose from "
+                              f"{', '.join(OPTIMIZERS)})")
+        if (not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool)
+                or not math.isfinite(self.lr) or self.lr <= 0):
+            raise ConfigError(f"--lr must be a positive finite learning rate, not {self.lr!r}")
+        for key in ("batch", "epochs", "threads"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"--{key} must be a positive whole number, not {value!r}")
+        for key in ("train", "per_class", "test"):
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, int) or value <= 0):
+                raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number "
+                                  f"(or left out), not {value!r}")
+        if self.train is not None and self.per_class is not None:
+            raise ConfigError("--train and --per-class exclude each other: give one")
+        if self.dataset not in DATASETS:
+            raise ConfigError(f"--dataset {self.dataset}: unknown dataset (choose from "
+                              f"{', '.join(DATASETS)})")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {self.seed!r}")
+
+    @classmethod
+    def from_dict(cls, values: dict, source: str) -> "AnnConfig":
+        """A config from a dict (e.g. ``config.json``), rejecting unknown keys.
+
+        ``hidden`` may be a list of ints, an int or a string such as ``"64,64"``;
+        ``train`` and ``test`` may be ``"all"``.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)} (known: "
+                              f"{', '.join(sorted(known))})")
+        values = dict(values)
+        if "hidden" in values:
+            values["hidden"] = _hidden_value(values["hidden"], source)
+        for key in ("train", "test"):
+            if isinstance(values.get(key), str):
+                values[key] = count(values[key], f"{source}: {key}")
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        """JSON-ready values (``hidden`` as a list)."""
+        values = dataclasses.asdict(self)
+        values["hidden"] = list(self.hidden)
+        return values
+
+    @property
+    def data_name(self) -> str:
+        """Short name of the training-data selection: ``all``, ``first1000`` or ``pc80``."""
+        if self.per_class is not None:
+            return f"pc{self.per_class}"
+        if self.train is not None:
+            return f"first{self.train}"
+        return "all"
+
+
+# -- small helpers ---------------------------------------------------------------------------
+def parse_hidden(text: str) -> tuple:
+    """Hidden-layer sizes from a flag value: ``"16"`` -> ``(16,)``, ``"64,64"`` -> ``(64, 64)``.
+
+    Raises
+    ------
+    ConfigError
+        Empty, not whole numbers, or a layer of zero or fewer units.
+    """
+    parts = [part.strip() for part in str(text).split(",")]
+    if not parts or any(not part for part in parts):
+        raise ConfigError(f"--hidden {text!r}: give the units of each hidden layer separated "
+                          f"by commas, e.g. '16' or '64,64'")
+    try:
+        sizes = tuple(int(part) for part in parts)
+    except ValueError:
+        raise ConfigError(f"--hidden {text!r}: layer sizes must be whole numbers, e.g. "
+                          f"'64,64'") from None
+    for units in sizes:
+        if units <= 0:
+            raise ConfigError(f"--hidden {text}: a hidden layer of {units} units; every layer "
+                              f"needs at least one unit")
+    return sizes
+
+
+def format_hidden(hidden) -> str:
+    """``(64, 64)`` -> ``"64,64"``."""
+    return ",".join(str(units) for units in hidden)
+
+
+def count(text: str, what: str = "--train") -> int | None:
+    """A whole number of images, or ``all`` (None)."""
+    if str(text).lower() == "all":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"{what} {text!r}: give a whole number of images or 'all'") from None
+
+
+def _hidden_value(value, source: str) -> tuple:
+    if isinstance(value, str):
+        try:
+            return parse_hidden(value)
+        except ConfigError as err:
+            raise ConfigError(f"{source}: {err}") from None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    raise ConfigError(f"{source}: hidden = {value!r}: give a list of layer sizes such as "
+                      f"[64, 64] or a string such as \"64,64\"")
+
+
+def layer_sizes(n_input: int, hidden, n_classes: int = N_CLASSES) -> list:
+    """Sizes of every layer, input to output: ``[n_input, *hidden, n_classes]``."""
+    return [int(n_input), *(int(units) for units in hidden), int(n_classes)]
+
+
+def count_parameters(n_input: int, hidden, n_classes: int = N_CLASSES) -> int:
+    """Trainable parameters of the dense network: weights plus biases of every layer.
+
+    Examples
+    --------
+    >>> count_parameters(784, (16,))  # 784*16 + 16 + 16*10 + 10
+    12730
+    """
+    sizes = layer_sizes(n_input, hidden, n_classes)
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+
+
+def macs_per_image(n_input: int, hidden, n_classes: int = N_CLASSES) -> int:
+    """Multiply-accumulates of one forward pass (one image, inference), biases not counted.
+
+    Training costs about three times as much per image (forward pass, and the
+    gradients with respect to activations and to weights).
+    """
+    sizes = layer_sizes(n_input, hidden, n_classes)
+    return sum(fan_in * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+
+
+def epoch_order(train_indices, seed: int, epoch: int) -> np.ndarray:
+    """The order in which epoch ``epoch`` (1-based) shows the selected training images.
+
+    The same permutation as the SNN trainer's (``Trainer.stream``), so both kinds
+    of network see the same images in the same order.
+
+    Parameters
+    ----------
+    train_indices : array_like of int, shape (n,)
+        Indices into the training split, from :func:`brian_stdp.data.select_indices`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,), int64
+    """
+    return np.random.default_rng([seed, 2, epoch]).permutation(np.asarray(train_indices))
+
+
+@dataclass
+class AnnData:
+    """The images of a run, flattened and scaled.
+
+    Attributes
+    ----------
+    train_images : numpy.ndarray, shape (n_train_split, n_input), float32
+        The whole training split, pixel values in [0, 1].
+    train_labels : numpy.ndarray, shape (n_train_split,), int64
+    train_indices : numpy.ndarray, shape (n,), int64
+        The selected training images (positions in the split).
+    test_images : numpy.ndarray, shape (n_test, n_input), float32
+    test_labels : numpy.ndarray, shape (n_test,), int64
+    image_shape : tuple of int
+        ``(height, width)``.
+    """
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    train_indices: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    image_shape: tuple
+
+    @property
+    def n_input(self) -> int:
+        """Pixels per image."""
+        return int(self.train_images.shape[1])
+
+
+def load_data(config: AnnConfig) -> AnnData:
+    """Load the dataset and select the training and test images as the SNN trainer does.
+
+    Raises
+    ------
+    ConfigError
+        The selection asks for more images than the split has.
+    DataError
+        The dataset's files are missing or broken.
+    """
+    train_set = load_dataset(config.dataset, "train", data_dir=config.data_dir)
+    test_set = load_dataset(config.dataset, "test", data_dir=config.data_dir)
+    try:
+        train_indices = select_indices(train_set.labels, n=config.train,
+                                       per_class=config.per_class, seed=config.seed)
+    except DataError as err:
+        flag = (f"--per-class {config.per_class}" if config.per_class
+                else f"--train {config.train}")
+        raise ConfigError(f"{flag}: {err} in the {config.dataset} training split") from None
+    n_test = len(test_set) if config.test is None else config.test
+    if n_test > len(test_set):
+        raise ConfigError(f"--test {n_test}: the {config.dataset} test split has only "
+                          f"{len(test_set)} images")
+    return AnnData(train_images=_scaled(train_set.images), train_labels=train_set.labels,
+                   train_indices=train_indices, test_images=_scaled(test_set.images[:n_test]),
+                   test_labels=test_set.labels[:n_test], image_shape=train_set.shape)
+
+
+def _scaled(images: np.ndarray) -> np.ndarray:
+    """uint8 images (n, height, width) -> float32 (n, height*width) in [0, 1]."""
+    return (images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0))
+
+
+# -- TensorFlow ------------------------------------------------------------------------------
+def import_tensorflow(threads: int = 1):
+    """Import TensorFlow quietly, fix its thread counts, and return ``(tf, keras)``.
+
+    Before the first import this sets, unless already set,
+    ``TF_CPP_MIN_LOG_LEVEL=3`` and ``TF_ENABLE_ONEDNN_OPTS=0``. The first
+    silences TensorFlow's C++ log (messages about CUDA, missing GPUs, CPU
+    instructions, and a harmless "NodeDef mentions attribute
+    use_unbounded_threadpool" error line that every ``fit`` prints with Keras
+    3.15 on TensorFlow 2.21); real failures still raise Python exceptions. Set
+    it to 0 to see everything. The second turns off oneDNN's rewrites, whose
+    results depend on the CPU, and the message about them.
+
+    Parameters
+    ----------
+    threads : int
+        Intra- and inter-op threads. TensorFlow fixes them at its first
+        operation; a later call with another number logs a warning and keeps
+        the first.
+
+    Raises
+    ------
+    ConfigError
+        TensorFlow is not installed (with the install command).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    try:
+        import tensorflow as tf
+        import keras
+    except ImportError as err:
+        raise ConfigError(f"the ANN baseline needs TensorFlow ({err}); install it with "
+                          f"{INSTALL_HINT}") from None
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    threading = tf.config.threading
+    if (threading.get_intra_op_parallelism_threads() != threads
+            or threading.get_inter_op_parallelism_threads() != threads):
+        try:
+            threading.set_intra_op_parallelism_threads(threads)
+            threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:
+            log.warning("TensorFlow is already running with %d/%d threads; --threads %d "
+                        "takes effect in a new process",
+                        threading.get_intra_op_parallelism_threads(),
+                        threading.get_inter_op_parallelism_threads(), threads)
+    return tf, keras
+
+
+def build_model(config: AnnConfig, n_input: int, n_classes: int = N_CLASSES):
+    """A compiled Keras model: dense ReLU hidden layers, softmax output.
+
+    Call after seeding (:func:`seed_everything`): the initial weights
+    (Glorot uniform, zero biases: Keras' defaults) come from the seed.
+
+    Returns
+    -------
+    keras.Model
+        Compiled with the configured optimizer and learning rate, sparse
+        categorical cross-entropy and accuracy.
+    """
+    _, keras = import_tensorflow(config.threads)
+    layers = [keras.Input(shape=(n_input,))]
+    layers += [keras.layers.Dense(units, activation="relu") for units in config.hidden]
+    layers.append(keras.layers.Dense(n_classes, activation="softmax"))
+    model = keras.Sequential(layers, name="dense_" + "_".join(map(str, config.hidden)))
+    optimizer = (keras.optimizers.SGD(learning_rate=config.lr) if config.optimizer == "sgd"
+                 else keras.optimizers.Adam(learning_rate=config.lr))
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=["accuracy"])
+    return model
+
+
+def seed_everything(seed: int, threads: int = 1) -> None:
+    """Seed Python, NumPy and TensorFlow and make TensorFlow's kernels deterministic."""
+    tf, keras = import_tensorflow(threads)
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def predict_classes(model, images: np.ndarray) -> np.ndarray:
+    """Most probable class of every image, shape (n,), int64."""
+    probabilities = model.predict(images, batch_size=EVAL_BATCH, verbose=0)
+    return np.argmax(probabilities, axis=1).astype(np.int64)
+
+
+# -- one run ---------------------------------------------------------------------------------
+def train(config: AnnConfig, run_dir, progress: bool = True) -> dict:
+    """Train, test after every epoch, and write a run directory; return its metrics.
+
+    Parameters
+    ----------
+    config : AnnConfig
+    run_dir : path
+        Created if needed; must not hold a finished run (``metrics.json``).
+    progress : bool
+        Log every epoch at INFO level (else DEBUG).
+
+    Returns
+    -------
+    dict
+        The contents of ``metrics.json``: ``history`` (one entry per epoch with
+        ``epoch``, ``images_seen``, ``accuracy_train``, ``accuracy_test``
+        (fractions), ``loss_train``, ``train_seconds``, ``eval_seconds``),
+        ``accuracy`` (test accuracy after the last epoch), ``best_accuracy`` and
+        ``best_epoch``, the last epoch's ``confusion_matrix`` and
+        ``per_class_accuracy``, ``parameters``, ``macs_per_image``, ``timing``.
+    """
+    config.check()
+    run_dir = Path(run_dir)
+    if (run_dir / rundir.METRICS).exists():
+        raise ConfigError(f"--out {run_dir}: already holds a finished run ({rundir.METRICS}); "
+                          f"choose another folder or delete it")
+    data = load_data(config)
+    tf, keras = import_tensorflow(config.threads)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    rundir.save_json(run_dir / rundir.CONFIG, config.to_dict())
+    provenance = rundir.provenance(config.seed, f"cpu (tensorflow, {config.threads} thread(s))")
+    provenance["versions"].update(tensorflow=tf.__version__, keras=keras.__version__)
+    rundir.save_json(run_dir / rundir.PROVENANCE, provenance)
+
+    seed_everything(config.seed, config.threads)
+    model = build_model(config, data.n_input)
+    level = logging.INFO if progress else logging.DEBUG
+    n_train = len(data.train_indices)
+    log.log(level, "ANN %s, %s optimizer, lr %g, batch %d: %d parameters; %d training images "
+            "(%s), %d test images", format_hidden(config.hidden), config.optimizer, config.lr,
+            config.batch, model.count_params(), n_train, config.data_name, len(data.test_labels))
+    selected_images = data.train_images[data.train_indices]
+    selected_labels = data.train_labels[data.train_indices]
+    history = []
+    for epoch in range(1, config.epochs + 1):
+        order = epoch_order(data.train_indices, config.seed, epoch)
+        started = time.perf_counter()
+        fit = model.fit(data.train_images[order], data.train_labels[order],
+                        batch_size=config.batch, epochs=1, shuffle=False, verbose=0)
+        train_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        train_predictions = predict_classes(model, selected_images)
+        test_predictions = predict_classes(model, data.test_images)
+        eval_seconds = time.perf_counter() - started
+        entry = {
+            "epoch": epoch, "images_seen": epoch * n_train,
+            "accuracy_train": evaluation.accuracy(train_predictions, selected_labels),
+            "accuracy_test": evaluation.accuracy(test_predictions, data.test_labels),
+            "loss_train": float(fit.history["loss"][-1]),
+            "train_seconds": train_seconds, "eval_seconds": eval_seconds,
+        }
+        if not math.isfinite(entry["loss_train"]):
+            raise ConfigError(f"epoch {epoch}: the training loss is {entry['loss_train']}; "
+                              f"the learning rate --lr {config.lr} is too large")
+        history.append(entry)
+        log.log(level, "epoch %d/%d: train %.2f%%, test %.2f%%, loss %.4f, %.1f s", epoch,
+                config.epochs, 100 * entry["accuracy_train"], 100 * entry["accuracy_test"],
+                entry["loss_train"], train_seconds)
+
+    best = max(history, key=lambda item: item["accuracy_test"])
+    train_times = [item["train_seconds"] for item in history]
+    metrics = {
+        "kind": "ann", "model": "dense", "hidden": list(config.hidden),
+        "neurons": sum(config.hidden), "optimizer": config.optimizer, "lr": config.lr,
+        "batch": config.batch, "dataset": config.dataset, "data": config.data_name,
+        "train_images": n_train, "epochs": config.epochs,
+        "test_images": len(data.test_labels),
+        "parameters": int(model.count_params()),
+        "macs_per_image": macs_per_image(data.n_input, config.hidden),
+        "accuracy": history[-1]["accuracy_test"],
+        "best_accuracy": best["accuracy_test"], "best_epoch": best["epoch"],
+        "per_class_accuracy": evaluation.per_class_accuracy(test_predictions, data.test_labels,
+                                                            N_CLASSES).tolist(),
+        "confusion_matrix": evaluation.confusion_matrix(test_predictions, data.test_labels,
+                                                        N_CLASSES).tolist(),
+        "history": history,
+        "timing": {"train_seconds": float(sum(train_times)),
+                   "train_seconds_per_epoch_median": float(np.median(train_times)),
+                   "eval_seconds": float(sum(item["eval_seconds"] for item in history))},
+        "train_images_per_second": n_train * len(train_times) / max(sum(train_times), 1e-9),
+    }
+    weights = {f"layer{index}/{name}": array
+               for index, layer in enumerate(model.layers)
+               for name, array in zip(("kernel", "bias"), layer.get_weights())}
+    rundir.save_arrays(run_dir / rundir.STATE,
+                       {**weights, "image_shape": np.array(data.image_shape)})
+    rundir.save_json(run_dir / rundir.METRICS, metrics)
+    make_ann_figures(run_dir, metrics)
+    return metrics
+
+
+def make_ann_figures(run_dir, metrics: dict) -> list:
+    """Draw ``accuracy.png``, ``confusion.png`` and ``per_class_accuracy.png`` of a run.
+
+    Returns
+    -------
+    list of Path
+        The files written into ``RUN_DIR/figures``.
+    """
+    from . import plots
+
+    folder = Path(run_dir) / rundir.FIGURES
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    history = [{key: value for key, value in entry.items()
+                if key in ("images_seen", "accuracy_train", "accuracy_test")}
+               for entry in metrics["history"]]
+    for name, axes in (
+            ("accuracy.png", plots.plot_accuracy(history)),
+            ("confusion.png", plots.plot_confusion(np.array(metrics["confusion_matrix"]),
+                                                   n_images=metrics["test_images"])),
+            ("per_class_accuracy.png",
+             plots.plot_per_class(np.array(metrics["per_class_accuracy"], dtype=float)))):
+        plots.save_figure(axes.figure, folder / name)
+        written.append(folder / name)
+    return written
+
+
+# -- grids -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GridPoint:
+    """One run of a grid: its configuration and its run directory."""
+
+    config: AnnConfig
+    run_dir: Path
+
+
+def point_name(config: AnnConfig) -> str:
+    """Folder name of a grid point, e.g. ``all_h64-64_seed1`` or ``pc80_h16_adam_lr0.01_seed0``.
+
+    Data selection, hidden layers and seed are always named; optimizer,
+    learning rate, batch, epochs and test images only when they differ from
+    the study's settings.
+    """
+    default = AnnConfig()
+    parts = [config.data_name, "h" + "-".join(map(str, config.hidden))]
+    if config.optimizer != default.optimizer:
+        parts.append(config.optimizer)
+    if config.lr != default.lr:
+        parts.append(f"lr{config.lr:g}")
+    if config.batch != default.batch:
+        parts.append(f"b{config.batch}")
+    if config.epochs != default.epochs:
+        parts.append(f"e{config.epochs}")
+    if config.test is not None:
+        parts.append(f"test{config.test}")
+    if config.dataset != default.dataset:
+        parts.insert(0, config.dataset)
+    parts.append(f"seed{config.seed}")
+    return "_".join(parts)
+
+
+def read_grid(path) -> tuple:
+    """Expand a grid file into its points.
+
+    A grid file is TOML: ``out`` (the results folder, relative to the current
+    directory), values shared by every block at the top level, and one or more
+    ``[[grid]]`` blocks. In a block (and at the top level) a list is an axis,
+    a scalar a fixed value; each block contributes the Cartesian product of its
+    axes. ``hidden`` is a string such as ``"64,64"`` (so a list of them is an
+    axis); ``train`` and ``test`` may be ``"all"``.
+
+    Returns
+    -------
+    (Path, list of GridPoint)
+        The results folder and the points, in file order (axes vary fastest
+        from the last one).
+
+    Raises
+    ------
+    ConfigError
+        Missing file, bad TOML, no ``out`` or ``[[grid]]``, an unknown key, an
+        invalid value, or two points with the same folder.
+    """
+    import tomllib
+
+    path = Path(path)
+    try:
+        document = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"--grid {path}: file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"--grid {path}: not valid TOML ({err})") from None
+    document = dict(document)
+    out = document.pop("out", None)
+    blocks = document.pop("grid", None)
+    if not isinstance(out, str) or not out:
+        raise ConfigError(f"{path}: needs out = \"FOLDER\", the folder for the grid's runs")
+    if not isinstance(blocks, list) or not blocks:
+        raise ConfigError(f"{path}: needs at least one [[grid]] block")
+    points, seen = [], {}
+    for number, block in enumerate(blocks, 1):
+        values = {**document, **block}
+        where = f"{path}: [[grid]] block {number}"
+        AnnConfig.from_dict({key: value for key, value in values.items()
+                             if not isinstance(value, list)}, where)  # unknown keys
+        axes = {key: value for key, value in values.items() if isinstance(value, list)}
+        unknown = sorted(set(axes) - {f.name for f in dataclasses.fields(AnnConfig)})
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        for key, axis in axes.items():
+            if not axis:
+                raise ConfigError(f"{where}: {key} = []: an axis needs at least one value")
+        for combination in itertools.product(*axes.values()):
+            point_values = {**values, **dict(zip(axes, combination))}
+            if point_values.get("train") == "all":
+                point_values["train"] = None
+            config = AnnConfig.from_dict(point_values, where)
+            try:
+                config.check()
+            except ConfigError as err:
+                raise ConfigError(f"{where}: {err}") from None
+            name = point_name(config)
+            if name in seen:
+                raise ConfigError(f"{where}: point {name} appears twice in the grid")
+            seen[name] = True
+            points.append(GridPoint(config, Path(out) / name))
+    return Path(out), points
+
+
+def is_finished(point: GridPoint) -> bool:
+    """Whether a point's run directory holds a finished run of the same configuration.
+
+    Raises
+    ------
+    ConfigError
+        The folder holds a finished run of a different configuration.
+    """
+    if not (point.run_dir / rundir.METRICS).exists():
+        return False
+    saved = AnnConfig.from_dict(rundir.load_json(point.run_dir / rundir.CONFIG),
+                                str(point.run_dir / rundir.CONFIG))
+    if saved != point.config:
+        raise ConfigError(f"{point.run_dir} holds a finished run of another configuration; "
+                          f"move it away or change the grid's out folder")
+    return True
+
+
+def run_grid(path, progress: bool = True) -> list:
+    """Run every unfinished point of a grid file, one after the other.
+
+    A point whose folder already holds its finished run is skipped; a point
+    interrupted before it finished starts again from scratch (ANN runs are short).
+
+    Returns
+    -------
+    list of dict
+        Metrics of every point, in grid order.
+    """
+    _, points = read_grid(path)
+    results = []
+    todo = [point for point in points if not is_finished(point)]
+    log.info("%s: %d points, %d finished, %d to run", path, len(points),
+             len(points) - len(todo), len(todo))
+    for number, point in enumerate(points, 1):
+        if is_finished(point):
+            results.append(rundir.load_json(point.run_dir / rundir.METRICS))
+            continue
+        for name in (rundir.CONFIG, rundir.PROVENANCE, rundir.LOG):
+            (point.run_dir / name).unlink(missing_ok=True)
+        log.info("[%d/%d] %s", number, len(points), point.run_dir)
+        handler = _file_log(point.run_dir)
+        try:
+            started = time.perf_counter()
+            metrics = train(point.config, point.run_dir, progress=False)
+            log.info("[%d/%d] %s: test %.2f%% after %d epochs (best %.2f%% at epoch %d), "
+                     "%.0f s", number, len(points), point.run_dir.name,
+                     100 * metrics["accuracy"], metrics["epochs"],
+                     100 * metrics["best_accuracy"], metrics["best_epoch"],
+                     time.perf_counter() - started)
+        finally:
+            logging.getLogger("brian_stdp").removeHandler(handler)
+            handler.close()
+        results.append(metrics)
+    return results
+
+
+# -- command line ----------------------------------------------------------------------------
+def parser() -> argparse.ArgumentParser:
+    default = AnnConfig()
+    p = argparse.ArgumentParser(
+        prog="python -m brian_stdp.ann", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Train the study's dense ANN baseline on the SNN's data selections.")
+    p.add_argument("--grid", type=Path, default=None, metavar="FILE.toml",
+                   help="run every unfinished point of a grid file (other flags ignored)")
+    p.add_argument("--hidden", default=format_hidden(default.hidden),
+                   help="units of each hidden layer, comma-separated, e.g. 16 or 64,64")
+    p.add_argument("--optimizer", default=default.optimizer, help=" or ".join(OPTIMIZERS))
+    p.add_argument("--lr", type=float, default=default.lr, help="learning rate")
+    p.add_argument("--batch", type=int, default=default.batch, help="images per gradient step")
+    p.add_argument("--epochs", type=int, default=default.epochs)
+    p.add_argument("--dataset", default=default.dataset, help="mnist, fashion-mnist or digits")
+    p.add_argument("--data-dir", default=None,
+                   help="folder with the dataset's idx files (else $BRIAN_STDP_DATA, the cache)")
+    p.add_argument("--train", default="all", metavar="N",
+                   help="first N training images, or 'all'")
+    p.add_argument("--per-class", type=int, default=None, metavar="K",
+                   help="K training images per class instead of --train (chosen with --seed, "
+                        "as the SNN runs choose them)")
+    p.add_argument("--test", default="all", metavar="N", help="test images, or 'all'")
+    p.add_argument("--seed", type=int, default=default.seed)
+    p.add_argument("--threads", type=int, default=default.threads,
+                   help="TensorFlow intra- and inter-op threads")
+    p.add_argument("--out", type=Path, default=None,
+                   help="run directory (default: runs/out/ann_<hidden>_<data>_<time>)")
+    p.add_argument("--quiet", action="store_true", help="print only the summary")
+    return p
+
+
+def config_from_args(args) -> AnnConfig:
+    """The configuration that the flags ask for."""
+    train_images = count(args.train, "--train")
+    if args.per_class is not None and train_images is not None:
+        raise ConfigError("--train and --per-class exclude each other: give one")
+    return AnnConfig(hidden=parse_hidden(args.hidden), optimizer=args.optimizer.lower(),
+                     lr=args.lr, batch=args.batch, epochs=args.epochs, dataset=args.dataset,
+                     train=train_images, per_class=args.per_class,
+                     test=count(args.test, "--test"), seed=args.seed, threads=args.threads,
+                     data_dir=str(args.data_dir) if args.data_dir else None)
+
+
+def summary(metrics: dict, run_dir) -> str:
+    """The lines printed at the end of a run."""
+    return "\n".join([
+        f"dense ANN {format_hidden(metrics['hidden'])} ({metrics['parameters']} parameters), "
+        f"{metrics['optimizer']} lr {metrics['lr']:g}, {metrics['train_images']} training "
+        f"images x {metrics['epochs']} epoch(s), {metrics['dataset']}",
+        f"test accuracy: {100 * metrics['accuracy']:.2f}% after the last epoch, best "
+        f"{100 * metrics['best_accuracy']:.2f}% after epoch {metrics['best_epoch']}, on "
+        f"{metrics['test_images']} images",
+        f"training time: {metrics['timing']['train_seconds_per_epoch_median']:.2f} s per epoch "
+        f"(median)",
+        f"results: {run_dir}",
+    ])
+
+
+def _file_log(run_dir: Path) -> logging.Handler:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(run_dir / rundir.LOG)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setLevel(logging.DEBUG)
+    logger = logging.getLogger("brian_stdp")
+    logger.setLevel(logging.DEBUG)  # the handlers choose what they show
+    logger.addHandler(handler)
+    return handler
+
+
+def _console_log(quiet: bool) -> None:
+    logger = logging.getLogger("brian_stdp")
+    logger.setLevel(logging.DEBUG)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(logging.Formatter("%(message)s"))
+    console.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.addHandler(console)
+
+
+def main(argv=None) -> int:
+    def body():
+        args = parser().parse_args(argv)
+        _console_log(args.quiet)
+        if args.grid is not None:
+            results = run_grid(args.grid)
+            print(f"{args.grid}: {len(results)} runs finished")
+            return 0
+        config = config_from_args(args)
+        config.check()
+        run_dir = args.out or Path("runs/out") / (
+            f"ann_{'-'.join(map(str, config.hidden))}_{config.data_name}_"
+            f"{time.strftime('%Y%m%d-%H%M%S')}")
+        handler = _file_log(Path(run_dir))
+        try:
+            metrics = train(config, run_dir)
+        finally:
+            logging.getLogger("brian_stdp").removeHandler(handler)
+            handler.close()
+        print(summary(metrics, run_dir))
+        return 0
+
+    return guarded(body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
