@@ -1,0 +1,897 @@
+"""Grids of runs (model x neurons x training size x epochs x seed x device) on Dask.
+
+    python -m brian_stdp.sweep runs/grid_fig3.toml                 # one worker per core
+    python -m brian_stdp.sweep runs/grid_fig3.toml --workers 2
+    python -m brian_stdp.sweep runs/grid_fig3.toml --scheduler tcp://HOST:8786
+    python -m brian_stdp.sweep runs/grid_fig3.toml --select model=diehl_cook_2015
+    python -m brian_stdp.sweep runs/grid_fig3.toml --report        # tables and figures only
+
+A grid file (TOML) has fixed overrides of the run defaults in ``[base]`` and
+lists of values in ``[grid]``; every combination of the lists is one *point*.
+Each point is one ordinary run (``python -m brian_stdp.run``), started as a
+fresh process by a Dask task, in its own run directory
+``OUT/points/NAME`` (its Brian2 build folder is inside it, so no two points
+share one). The point's name is made of its axis values, e.g.
+``diehl_cook_2015_n400_pc80_e5_s0_cpp_standalone``.
+
+Why a process per point: Brian2's device (``set_device``, the standalone
+project it builds) is global to a Python process, a compiled network keeps
+memory until the process ends, and a crash in generated code (a segfault)
+would take the Dask worker with it. A subprocess gives every point a clean
+device, returns all its memory, and turns any crash into an exit status that
+is recorded as a failure, while the worker carries on.
+
+Re-running the same command continues the grid: a point whose
+``metrics.json`` exists is finished and skipped; an interrupted point (a
+checkpoint, no metrics) is resumed; a failed point is tried again. A point
+that fails is recorded (``status = failed`` with its error line and the tail
+of its output) and does not stop the others. After every point the tables
+``OUT/results.csv`` (one row per point), ``OUT/summary.csv`` (mean, standard
+deviation, minimum and maximum over the seeds, per evaluated epoch) and
+``OUT/results.json`` (both, plus the wall time of every invocation) are
+rewritten; the figures ``OUT/figures/*.png`` are drawn at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import itertools
+import math
+import os
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import rundir
+from .cli import guarded
+from .errors import BrianSTDPError, ConfigError
+from .trainer import RunConfig
+
+#: The axes a grid can vary, in the order they appear in point names.
+AXES = ("model", "neurons", "train", "per_class", "epochs", "seed", "device")
+
+#: Run settings that do not change a point's result (the model is compared by
+#: its folder name); a point whose saved ``config.json`` differs in any other
+#: setting belongs to another grid.
+NOT_RESULT_KEYS = ("model", "data_dir", "threads", "keep_build")
+
+#: Top-level keys of a grid file.
+GRID_FILE_KEYS = ("out", "x_axis", "base", "grid")
+
+#: Settings given as a count of images, where "all" means every image (None).
+COUNT_KEYS = ("train", "label", "test")
+
+POINTS = "points"
+RESULTS_CSV = "results.csv"
+SUMMARY_CSV = "summary.csv"
+RESULTS_JSON = "results.json"
+POINT_RECORD = "sweep.json"
+POINT_OUTPUT = "sweep_output.txt"
+LOCK = ".sweep.lock"
+
+#: Lines of a failed point's output kept in the tables.
+LOG_TAIL_LINES = 15
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run of a grid.
+
+    Attributes
+    ----------
+    name : str
+        Folder name, made of the axis values.
+    values : dict
+        The point's value of every axis in :data:`AXES` (``train`` or
+        ``per_class`` may be None).
+    config : RunConfig
+        The complete run configuration.
+    """
+
+    name: str
+    values: dict
+    config: RunConfig
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A parsed grid file.
+
+    Attributes
+    ----------
+    path : Path
+        The grid file.
+    out : Path
+        Folder of the grid's points and results.
+    base : dict
+        Fixed run settings (``[base]``), "all" already turned into None.
+    axes : dict of str to list
+        Values of every axis listed in ``[grid]``, in the file's order.
+    x_axis : str
+        Axis on the x-axis of the figures.
+    points : tuple of Point
+        Every combination, seeds varying slowest (all other points of seed 0
+        come first, so a grid stopped early covers every setting once).
+    """
+
+    path: Path
+    out: Path
+    base: dict
+    axes: dict
+    x_axis: str
+    points: tuple
+
+    def run_dir(self, point: Point) -> Path:
+        """The run directory of a point."""
+        return self.out / POINTS / point.name
+
+
+# -- grid files ---------------------------------------------------------------------------
+def _count(value, where):
+    """An image count from a grid file: a positive int, or "all" (None)."""
+    if isinstance(value, str) and value.lower() == "all":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where}: {value!r} is not a positive whole number or \"all\"")
+    return value
+
+
+def _positive(value, where):
+    """A positive whole number from a grid file."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where}: {value!r} is not a positive whole number")
+    return value
+
+
+def _model_value(model, grid_dir: Path, where: str) -> str:
+    """A model name as given, or a model path made absolute (relative to the grid file)."""
+    if not isinstance(model, str) or not model:
+        raise ConfigError(f"{where}: {model!r} is not a model name or a path to a .toml file")
+    if model.endswith(".toml") or "/" in model or os.sep in model:
+        return str((grid_dir / model).resolve())
+    return model
+
+
+def point_name(values: dict) -> str:
+    """Folder name of a point, e.g. ``diehl_cook_2015_n400_pc80_e5_s0_cpp_standalone``.
+
+    Parameters
+    ----------
+    values : dict
+        A value for every axis in :data:`AXES`; ``model`` may be a path (its
+        file name without ``.toml`` is used).
+    """
+    size = (f"pc{values['per_class']}" if values.get("per_class") is not None
+            else f"t{values['train'] if values.get('train') is not None else 'all'}")
+    return "_".join([Path(values["model"]).stem if values["model"].endswith(".toml")
+                     else values["model"], f"n{values['neurons']}", size,
+                     f"e{values['epochs']}", f"s{values['seed']}", values["device"]])
+
+
+def load_grid(path) -> Grid:
+    """Read and check a grid file.
+
+    Parameters
+    ----------
+    path : path
+        The TOML grid file. ``out`` and model paths in it are relative to its
+        folder; ``out`` defaults to the file's path without ``.toml``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and the key at fault: an unknown key, an axis that is
+        not a non-empty list, a key both fixed and varied, ``train`` together
+        with ``per_class``, two points with the same folder name, or a value
+        that ``python -m brian_stdp.run`` would reject.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: grid file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    unknown = sorted(set(raw) - set(GRID_FILE_KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level key(s) {', '.join(unknown)} (known: "
+                          f"{', '.join(GRID_FILE_KEYS)})")
+    for section in ("base", "grid"):
+        if not isinstance(raw.get(section, {}), dict):
+            raise ConfigError(f"{path}: {section} must be a table ([{section}])")
+    fields = [f.name for f in dataclasses.fields(RunConfig)]
+    base_in, axes_in = dict(raw.get("base", {})), dict(raw.get("grid", {}))
+    for key in base_in:
+        if key not in fields:
+            raise ConfigError(f"{path}: [base]: unknown key {key!r} (known: {', '.join(fields)})")
+    for key in axes_in:
+        if key not in AXES:
+            raise ConfigError(f"{path}: [grid]: unknown or fixed-only key {key!r}; the axes "
+                              f"are {', '.join(AXES)} (put other settings in [base])")
+    both = sorted(set(base_in) & set(axes_in))
+    if both:
+        raise ConfigError(f"{path}: {', '.join(both)} given in both [base] and [grid]; keep "
+                          f"one")
+    if not axes_in:
+        raise ConfigError(f"{path}: [grid] is empty; list the values of at least one axis")
+
+    grid_dir = path.parent
+    base = {}
+    for key, value in base_in.items():
+        where = f"{path}: [base] {key}"
+        if key in COUNT_KEYS:
+            value = _count(value, where)
+        elif key == "per_class":
+            value = _positive(value, where)
+        elif key == "model":
+            value = _model_value(value, grid_dir, where)
+        elif key == "data_dir":
+            value = str((grid_dir / value).resolve())
+        base[key] = value
+    axes = {}
+    for key, values in axes_in.items():
+        where = f"{path}: [grid] {key}"
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{where}: must be a non-empty list of values, e.g. "
+                              f"{key} = [{values!r}]")
+        if key in COUNT_KEYS:
+            values = [_count(v, where) for v in values]
+        elif key == "per_class":
+            values = [_positive(v, where) for v in values]
+        elif key == "model":
+            values = [_model_value(v, grid_dir, where) for v in values]
+        if len(set(values)) != len(values):
+            raise ConfigError(f"{where}: a value appears twice in {values!r}")
+        axes[key] = values
+    if {"train", "per_class"} <= set(base) | set(axes):
+        raise ConfigError(f"{path}: give the training images either as train or as "
+                          f"per_class, not both")
+
+    x_axis = raw.get("x_axis")
+    varied = [key for key in axes if key not in ("model", "seed") and len(axes[key]) > 1]
+    if x_axis is None:
+        x_axis = varied[0] if varied else next(iter(axes))
+    elif x_axis not in axes:
+        raise ConfigError(f"{path}: x_axis = {x_axis!r} is not an axis of [grid] "
+                          f"({', '.join(axes)})")
+    out = Path(raw["out"]) if "out" in raw else Path(path.stem)
+    out = grid_dir / out if not out.is_absolute() else out
+
+    points = _expand(path, base, axes)
+    return Grid(path=path, out=out, base=base, axes=axes, x_axis=x_axis, points=points)
+
+
+def _expand(path, base, axes) -> tuple:
+    """Every point of a grid, seeds varying slowest."""
+    order = [key for key in axes if key != "seed"] + (["seed"] if "seed" in axes else [])
+    defaults = dataclasses.asdict(RunConfig())
+    points, names = [], {}
+    for combo in itertools.product(*(axes[key] for key in reversed(order))):
+        chosen = dict(zip(reversed(order), combo))
+        settings = {**defaults, **base, **chosen}
+        if "per_class" in base or "per_class" in axes:
+            settings["train"] = None  # per_class replaces the default train count
+        config = RunConfig(**settings)
+        try:
+            config.check()
+        except BrianSTDPError as err:
+            raise ConfigError(f"{path}: the point {chosen} is invalid: {err}") from None
+        values = {key: settings[key] for key in AXES}
+        name = point_name(values)
+        if name in names:
+            raise ConfigError(f"{path}: the points {names[name]} and {chosen} share the folder "
+                              f"name {name!r} (two model files with the same name?)")
+        names[name] = chosen
+        points.append(Point(name=name, values=values, config=config))
+    return tuple(points)
+
+
+def select_points(grid: Grid, selections) -> list:
+    """The points whose axis values match every ``KEY=VALUE`` in ``selections``.
+
+    Raises
+    ------
+    ConfigError
+        For a key that is not an axis, or a selection that matches no point.
+    """
+    chosen = list(grid.points)
+    for text in selections or ():
+        key, sep, wanted = text.partition("=")
+        if not sep or key not in AXES:
+            raise ConfigError(f"--select {text}: expected AXIS=VALUE with AXIS one of "
+                              f"{', '.join(AXES)}")
+        chosen = [p for p in chosen if _matches(p.values[key], wanted)]
+        if not chosen:
+            raise ConfigError(f"--select {text}: no point of {grid.path} matches")
+    return chosen
+
+
+def _matches(value, wanted: str) -> bool:
+    if value is None:
+        return wanted.lower() == "all"
+    if isinstance(value, str) and value.endswith(".toml"):
+        return wanted in (value, Path(value).stem)
+    return str(value) == wanted
+
+
+# -- one point ----------------------------------------------------------------------------
+def point_state(grid: Grid, point: Point) -> str:
+    """``finished``, ``interrupted``, ``failed`` or ``pending``.
+
+    Raises
+    ------
+    ConfigError
+        If the folder holds a run made with other settings (the grid file was
+        changed): its results would be mixed with the new ones.
+    """
+    run_dir = grid.run_dir(point)
+    config_path = run_dir / rundir.CONFIG
+    if config_path.exists():
+        saved = rundir.load_json(config_path)
+        expected = dataclasses.asdict(point.config)
+        differ = [key for key in expected
+                  if key not in NOT_RESULT_KEYS and saved.get(key) != expected[key]]
+        if differ:
+            raise ConfigError(
+                f"{run_dir}: made with other settings than {grid.path} now asks for ("
+                + ", ".join(f"{k}: {saved.get(k)!r} there, {expected[k]!r} now" for k in differ)
+                + "); delete that folder or give the grid another out folder")
+    if (run_dir / rundir.METRICS).exists():
+        return "finished"
+    if config_path.exists() and (run_dir / rundir.CHECKPOINT).exists():
+        return "interrupted"
+    record = run_dir / POINT_RECORD
+    if record.exists() and rundir.load_json(record).get("status") == "failed":
+        return "failed"
+    return "pending"
+
+
+def run_command(point: Point, run_dir: Path, resume: bool) -> list:
+    """The ``python -m brian_stdp.run`` command line of a point.
+
+    Every field of the point's :class:`RunConfig` becomes the flag of the same
+    name: a count that is None as ``all``, a true flag as itself; a false
+    flag and any other None are left out.
+    """
+    prefix = [sys.executable, "-m", "brian_stdp.run"]
+    if resume:
+        return prefix + ["--resume", str(run_dir), "--quiet"]
+    command = list(prefix)
+    for field in dataclasses.fields(RunConfig):
+        value, flag = getattr(point.config, field.name), "--" + field.name.replace("_", "-")
+        if isinstance(value, bool):
+            command += [flag] if value else []
+        elif value is None:
+            command += [flag, "all"] if field.name in COUNT_KEYS else []
+        else:
+            command += [flag, str(value)]
+    return command + ["--out", str(run_dir), "--quiet"]
+
+
+def run_point(point: Point, run_dir, cwd, resume: bool = False) -> dict:
+    """Run one point as a fresh ``python -m brian_stdp.run`` process (a Dask task).
+
+    Parameters
+    ----------
+    point : Point
+    run_dir : path
+        The point's run directory (absolute, or relative to ``cwd``).
+    cwd : path
+        Working directory of the process (the repository root).
+    resume : bool
+        Continue an interrupted run from its checkpoint.
+
+    Returns
+    -------
+    dict
+        The attempt's record (also saved as ``RUN_DIR/sweep.json``): status
+        ``finished`` or ``failed``, return code, command, start time, wall
+        seconds, and for a failure the error line and the output's last lines.
+    """
+    run_dir = Path(cwd) / run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    command = run_command(point, run_dir, resume)
+    env = dict(os.environ, OMP_NUM_THREADS=str(point.config.threads),
+               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    start = time.perf_counter()
+    with open(run_dir / POINT_OUTPUT, "wb") as output:
+        code = subprocess.run(command, cwd=cwd, env=env, stdout=output,
+                              stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+                              check=False).returncode
+    seconds = time.perf_counter() - start
+    finished = code == 0 and (run_dir / rundir.METRICS).exists()
+    record = {"point": point.name, "status": "finished" if finished else "failed",
+              "returncode": code, "command": command, "started": started,
+              "wall_seconds": round(seconds, 1), "host": os.uname().nodename}
+    if not finished:
+        record.update(_failure(run_dir / POINT_OUTPUT, code))
+    rundir.save_json(run_dir / POINT_RECORD, record)
+    return record
+
+
+def _die_with_parent():
+    """Ask Linux to end this (point) process when the worker that started it ends.
+
+    Without it, stopping a sweep would leave its runs going. The run's
+    checkpoint lets the next sweep resume it. A no-op where ``prctl`` is missing.
+    """
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _failure(output_path: Path, code: int) -> dict:
+    """The error line and the last lines of a failed point's output."""
+    lines = output_path.read_text(errors="replace").splitlines() if output_path.exists() else []
+    errors = [line for line in lines if line.startswith("error: ")]
+    if errors:
+        error = errors[-1][len("error: "):]
+    elif lines:
+        error = lines[-1]
+    else:
+        error = f"exit status {code} and no output"
+    if code < 0:
+        error = f"killed by signal {-code}: {error}"
+    return {"error": error, "log_tail": "\n".join(lines[-LOG_TAIL_LINES:])}
+
+
+# -- running a grid -----------------------------------------------------------------------
+def make_client(workers: int | None = None, scheduler: str | None = None):
+    """A Dask client: on ``scheduler`` if given, else on a new LocalCluster.
+
+    The LocalCluster has ``workers`` worker processes (default: one per core),
+    one thread each, and its dashboard on a free port.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ConfigError("the grid runner needs Dask: pip install -e '.[dask]'") from None
+    if scheduler:
+        if workers:
+            raise ConfigError("--workers sizes a LocalCluster; with --scheduler the cluster "
+                              "decides")
+        try:
+            return Client(scheduler, timeout="20s")
+        except OSError as err:
+            raise ConfigError(f"--scheduler {scheduler}: cannot connect ({err})") from None
+    if workers is not None and workers <= 0:
+        raise ConfigError(f"--workers must be a positive whole number, not {workers}")
+    n_workers = workers or os.cpu_count() or 1
+    import dask
+
+    # Hand a worker its next point only when it is free, so points start in the
+    # grid's order (all of seed 0 first) instead of queueing behind a slow one.
+    dask.config.set({"distributed.scheduler.worker-saturation": 1.0})
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                           dashboard_address=":0")
+    return Client(cluster)
+
+
+def _echo(line: str) -> None:
+    print(line, flush=True)
+
+
+def run_grid(grid: Grid, client, selections=(), point_function=run_point, cwd=None,
+             echo=_echo) -> dict:
+    """Run every selected point that is not finished; gather the results.
+
+    Parameters
+    ----------
+    grid : Grid
+    client : distributed.Client
+        Where the points run; each is one task.
+    selections : sequence of str
+        ``AXIS=VALUE`` filters (see :func:`select_points`).
+    point_function : callable
+        ``point_function(point, run_dir, cwd, resume) -> dict`` runs one point
+        and returns its record; :func:`run_point` by default.
+    cwd : path, optional
+        Working directory of the points (default: the current one).
+    echo : callable
+        Called with one line per finished task.
+
+    Returns
+    -------
+    dict
+        ``results.json``'s content.
+    """
+    from distributed import as_completed
+
+    cwd = Path(cwd or Path.cwd()).resolve()
+    chosen = select_points(grid, selections)
+    states = {p.name: point_state(grid, p) for p in chosen}  # raises before anything runs
+    out = grid.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    start = time.perf_counter()
+    todo = [p for p in chosen if states[p.name] != "finished"]
+    session = {"started": started_at, "grid": str(grid.path), "selected": list(selections),
+               "points_selected": len(chosen), "skipped_finished": len(chosen) - len(todo),
+               "ran": 0, "finished": 0, "failed": 0,
+               "workers": len(client.scheduler_info().get("workers", {})),
+               "scheduler": client.scheduler_info().get("address")}
+    echo(f"{grid.path}: {len(grid.points)} points, {len(chosen)} selected, "
+         f"{session['skipped_finished']} already finished, {len(todo)} to run on "
+         f"{session['workers']} worker(s)")
+    with _lock(out):
+        _close_interrupted_session(out)
+        session["wall_seconds"] = 0.0
+        write_results(grid, pending_session=session)
+        futures = {}
+        for order, point in enumerate(todo):
+            future = client.submit(point_function, point, out / POINTS / point.name, cwd,
+                                   states[point.name] == "interrupted", pure=False,
+                                   priority=len(todo) - order, key=f"point-{point.name}-"
+                                   f"{os.getpid()}-{time.time_ns()}")
+            futures[future] = point
+        for future in as_completed(futures):
+            point = futures[future]
+            try:
+                record = future.result()
+            except Exception as err:  # noqa: BLE001 - any task error is this point's failure
+                record = {"point": point.name, "status": "failed", "returncode": None,
+                          "error": f"{type(err).__name__}: {err}", "log_tail": ""}
+                rundir.save_json(out / POINTS / point.name / POINT_RECORD, record)
+            session["ran"] += 1
+            session[record["status"]] += 1
+            echo(f"[{session['ran']}/{len(todo)}] {point.name}: {record['status']}"
+                 + (f" ({record.get('wall_seconds', '?')} s)" if record["status"] == "finished"
+                    else f": {record['error']}"))
+            session["wall_seconds"] = round(time.perf_counter() - start, 1)
+            write_results(grid, pending_session=session)
+        session["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        session["wall_seconds"] = round(time.perf_counter() - start, 1)
+        results = write_results(grid, session=session)
+        make_figures(grid, results)
+    return results
+
+
+class _lock:
+    """Refuse a second sweep writing into the same grid folder at the same time."""
+
+    def __init__(self, out: Path):
+        self.path = out / LOCK
+
+    def __enter__(self):
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            pid = self.path.read_text().strip() or "?"
+            if pid.isdigit() and not _alive(int(pid)):
+                self.path.unlink(missing_ok=True)
+                return self.__enter__()
+            raise ConfigError(f"{self.path}: another sweep (process {pid}) is running this "
+                              f"grid; wait for it, or delete the file if it is gone") from None
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return self
+
+    def __exit__(self, *exc):
+        self.path.unlink(missing_ok=True)
+
+
+def _close_interrupted_session(out: Path) -> None:
+    """Keep the wall time of a sweep that was stopped before it finished.
+
+    A running sweep keeps its session under ``running`` in ``results.json``;
+    if the previous one never finished, that session is moved to the list of
+    sessions, marked ``interrupted``.
+    """
+    path = out / RESULTS_JSON
+    if not path.exists():
+        return
+    results = rundir.load_json(path)
+    running = results.pop("running", None)
+    if running is not None:
+        results.setdefault("sessions", []).append({**running, "interrupted": True})
+        rundir.save_json(path, results)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- results ------------------------------------------------------------------------------
+def collect(grid: Grid) -> list:
+    """One row per point of the grid, from the point folders.
+
+    Returns
+    -------
+    list of dict
+        Axis values, ``status`` (finished, failed, interrupted or pending),
+        label and test image counts, the final accuracies, one
+        ``<accuracy key>_epoch<k>`` column per evaluated epoch, training speed
+        (images/s), compile time (s), the point's wall time (s), and for a
+        failed point ``error`` and ``log_tail``.
+    """
+    rows = []
+    for point in grid.points:
+        run_dir = grid.run_dir(point)
+        row = {"point": point.name, **{key: point.values[key] for key in AXES}}
+        row["model"] = Path(row["model"]).stem if row["model"].endswith(".toml") else row["model"]
+        try:
+            row["status"] = point_state(grid, point)
+        except ConfigError as err:
+            row.update(status="stale", error=str(err))
+            rows.append(row)
+            continue
+        record = (rundir.load_json(run_dir / POINT_RECORD)
+                  if (run_dir / POINT_RECORD).exists() else {})
+        if row["status"] == "finished":
+            metrics = rundir.load_json(run_dir / rundir.METRICS)
+            row.update(label_images=metrics["label_images"], test_images=metrics["test_images"])
+            for key, value in metrics.items():
+                if key.startswith("accuracy"):
+                    row[key] = value
+            for entry in metrics["history"]:
+                for key, value in entry.items():
+                    if key.startswith("accuracy"):
+                        row[f"{key}_epoch{entry['epoch']}"] = value
+            row["train_images_per_second"] = metrics.get("train_images_per_second")
+            row["compile_seconds"] = metrics.get("timing", {}).get("compile_seconds")
+            if record.get("status") == "finished":
+                row["wall_seconds"] = record.get("wall_seconds")
+        elif row["status"] == "failed":
+            row.update(error=record.get("error"), log_tail=record.get("log_tail"))
+        rows.append(row)
+    return rows
+
+
+def summarise(rows: list) -> list:
+    """Mean and spread over the seeds of every accuracy, per setting and evaluated epoch.
+
+    Returns
+    -------
+    list of dict
+        One row per (setting, epoch, accuracy key): the axis values except
+        ``seed``, ``epoch``, ``metric``, ``n_seeds``, ``seeds``, ``mean``,
+        ``std`` (sample standard deviation, ddof = 1; empty for one seed),
+        ``min`` and ``max``, accuracies as fractions in [0, 1].
+    """
+    groups = {}
+    for row in rows:
+        if row["status"] != "finished":
+            continue
+        setting = tuple((key, row[key]) for key in AXES if key != "seed")
+        for column, value in row.items():
+            if "_epoch" not in column or not column.startswith("accuracy"):
+                continue
+            metric, _, epoch = column.rpartition("_epoch")
+            groups.setdefault((setting, int(epoch), metric), []).append((row["seed"], value))
+    summary = []
+    for (setting, epoch, metric), values in sorted(groups.items(), key=_sort_key):
+        accuracies = [v for _, v in values]
+        n = len(accuracies)
+        mean = sum(accuracies) / n
+        std = (math.sqrt(sum((a - mean) ** 2 for a in accuracies) / (n - 1)) if n > 1
+               else None)
+        summary.append({**dict(setting), "epoch": epoch, "metric": metric, "n_seeds": n,
+                        "seeds": " ".join(str(s) for s, _ in sorted(values)), "mean": mean,
+                        "std": std, "min": min(accuracies), "max": max(accuracies)})
+    return summary
+
+
+def _sort_key(item):
+    (setting, epoch, metric), _ = item
+    return tuple((v is None, v if v is not None else 0) if not isinstance(v, str) else (0, v)
+                 for _, v in setting), epoch, metric
+
+
+def write_results(grid: Grid, session: dict | None = None,
+                  pending_session: dict | None = None) -> dict:
+    """Write ``results.csv``, ``summary.csv`` and ``results.json``; return the JSON content.
+
+    ``session`` (a finished invocation: its wall time and counts) is appended
+    to the list of sessions kept in ``results.json``; ``pending_session`` is
+    shown as ``running`` without being appended.
+    """
+    out = grid.out
+    out.mkdir(parents=True, exist_ok=True)
+    rows = collect(grid)
+    summary = summarise(rows)
+    previous = out / RESULTS_JSON
+    sessions = rundir.load_json(previous).get("sessions", []) if previous.exists() else []
+    if session is not None:
+        sessions.append(session)
+    counts = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    results = {
+        "grid": str(grid.path), "base": grid.base, "axes": grid.axes, "x_axis": grid.x_axis,
+        "points": len(rows), "status_counts": counts,
+        "wall_seconds_total": round(sum(s.get("wall_seconds", 0) for s in sessions), 1),
+        "sessions": sessions, "rows": rows, "summary": summary,
+    }
+    if pending_session is not None:
+        results["running"] = pending_session
+    rundir.save_json(out / RESULTS_JSON, results)
+    _write_csv(out / RESULTS_CSV, [{k: v for k, v in r.items() if k != "log_tail"}
+                                   for r in rows])
+    _write_csv(out / SUMMARY_CSV, summary)
+    return results
+
+
+def _write_csv(path: Path, rows: list) -> None:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+
+    def write(f):
+        import io
+
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else
+                                 f"{v:.6g}" if isinstance(v, float) else v)
+                             for k, v in row.items()})
+        f.write(text.getvalue().encode())
+
+    rundir.atomic_write(path, write)
+
+
+# -- figures ------------------------------------------------------------------------------
+def make_figures(grid: Grid, results: dict) -> list:
+    """Accuracy against the grid's x-axis, mean and standard deviation over seeds.
+
+    For every accuracy key: ``accuracy_vs_<x>_<key>.png`` with one panel per
+    model and one line per evaluated epoch, and, when the grid has several
+    models, ``accuracy_vs_<x>_<key>_last_epoch.png`` with the models' last
+    epoch side by side. Error bars are one sample standard deviation over
+    the seeds; the legend gives the number of seeds.
+
+    Returns
+    -------
+    list of Path
+        The files written (none while no point has finished).
+    """
+    from matplotlib.figure import Figure
+
+    from . import plots
+
+    summary = results["summary"]
+    if not summary:
+        return []
+    folder = grid.out / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    x = grid.x_axis
+    others = [key for key in AXES if key not in (x, "seed", "model")
+              and len({row[key] for row in summary}) > 1]
+    written = []
+    for metric in dict.fromkeys(row["metric"] for row in summary):
+        rows = [row for row in summary if row["metric"] == metric]
+        models = list(dict.fromkeys(row["model"] for row in rows))
+        nice = metric.replace("accuracy_", "").replace("_", " ")
+        with plots.style():
+            fig = Figure(figsize=(4.5 * len(models), 4.0))
+            panels = fig.subplots(1, len(models), sharey=True, squeeze=False)[0]
+            for axes, model in zip(panels, models):
+                lines = {}
+                for row in rows:
+                    if row["model"] == model:
+                        label = ", ".join([f"{k} {row[k]}" for k in others]
+                                          + [f"epoch {row['epoch']}"])
+                        lines.setdefault(label, []).append(row)
+                for label, line in lines.items():
+                    _errorbar(axes, x, line, label)
+                _decorate(axes, x, grid, f"{model}")
+            panels[0].set_ylabel(f"test accuracy, {nice} (%)")
+            fig.suptitle(f"{grid.path.name}: mean ± s.d. over seeds")
+            written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}.png"))
+            if len(models) > 1:
+                fig = Figure()
+                axes = fig.add_subplot()
+                for model in models:
+                    mine = [r for r in rows if r["model"] == model]
+                    last = max(r["epoch"] for r in mine)
+                    mine = [r for r in mine if r["epoch"] == last]
+                    groups = {}
+                    for row in mine:
+                        label = ", ".join([model] + [f"{k} {row[k]}" for k in others])
+                        groups.setdefault(label, []).append(row)
+                    for label, line in groups.items():
+                        _errorbar(axes, x, line, f"{label}, epoch {last}")
+                _decorate(axes, x, grid, "last epoch")
+                axes.set_ylabel(f"test accuracy, {nice} (%)")
+                written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}_last_epoch.png"))
+    return written
+
+
+def _errorbar(axes, x, rows, label):
+    rows = sorted(rows, key=lambda r: r[x])
+    xs = [r[x] for r in rows]
+    means = [100 * r["mean"] for r in rows]
+    spread = [100 * (r["std"] or 0.0) for r in rows]
+    seeds = sorted({r["n_seeds"] for r in rows})
+    axes.errorbar(xs, means, yerr=spread, marker="o", capsize=3,
+                  label=f"{label} (n = {'-'.join(str(s) for s in (seeds[0], seeds[-1]))} seeds)"
+                  if len(seeds) > 1 else f"{label} (n = {seeds[0]})")
+
+
+def _decorate(axes, x, grid, title):
+    values = [v for v in grid.axes.get(x, []) if isinstance(v, (int, float))]
+    if values and min(values) > 0 and max(values) / min(values) >= 10:
+        axes.set_xscale("log")
+        axes.set_xticks(values, [str(v) for v in values])
+        axes.minorticks_off()
+    axes.set_xlabel({"neurons": "excitatory neurons", "per_class": "training images per class",
+                     "train": "training images", "epochs": "epochs"}.get(x, x))
+    axes.set_ylim(0, 100)
+    axes.set_title(title)
+    axes.legend()
+
+
+def _save(fig, path):
+    from . import plots
+
+    plots.save_figure(fig, path)
+    return path
+
+
+# -- command line -------------------------------------------------------------------------
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m brian_stdp.sweep",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("grid", type=Path, help="grid file (TOML), e.g. runs/grid_fig3.toml")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of the LocalCluster (default: one per core)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="use an existing Dask cluster, e.g. tcp://HOST:8786")
+    p.add_argument("--select", action="append", default=[], metavar="AXIS=VALUE",
+                   help="run only the points with this value (repeatable; others are kept "
+                        "in the tables as they are)")
+    p.add_argument("--list", action="store_true", help="list the points and their state")
+    p.add_argument("--report", action="store_true",
+                   help="only rewrite the tables and figures from the point folders")
+    return p
+
+
+def main(argv=None) -> int:
+    def body():
+        args = parser().parse_args(argv)
+        grid = load_grid(args.grid)
+        if args.list:
+            chosen = {p.name for p in select_points(grid, args.select)}
+            for point in grid.points:
+                if point.name in chosen:
+                    print(f"{point_state(grid, point):12s} {grid.run_dir(point)}")
+            return 0
+        if args.report:
+            results = write_results(grid)
+            make_figures(grid, results)
+            print(f"{grid.out}: {results['status_counts']}")
+            return 0
+        client = make_client(args.workers, args.scheduler)
+        try:
+            results = run_grid(grid, client, args.select)
+        finally:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        print(f"{grid.out}: {results['status_counts']}; this run took "
+              f"{results['sessions'][-1]['wall_seconds']:.0f} s; tables in "
+              f"{grid.out / RESULTS_CSV}, {grid.out / SUMMARY_CSV}")
+        return 0
+
+    return guarded(body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
