@@ -32,10 +32,16 @@ __all__ = [
     "confusion_matrix",
     "per_class_accuracy",
     "evaluate",
+    "LABELLINGS",
 ]
 
 NO_LABEL = -1
 """Label of a neuron without a class, and prediction for an image without a vote."""
+
+LABELLINGS = ("standard", "last-winner")
+"""Labelling rules a run can ask for: ``standard`` (:func:`assign_labels` with the
+all-activity and proportion-weighting votes) and ``last-winner`` (the paper's
+:func:`last_winner_labels` with :func:`predict_by_top_neuron`, in addition)."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

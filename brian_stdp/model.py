@@ -22,6 +22,7 @@ from brian2 import Equations, Quantity
 
 from .encoding import ENCODERS
 from .errors import ModelFileError
+from .evaluation import LABELLINGS
 
 #: Folder of the model files shipped with the project.
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -29,13 +30,19 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 #: Names the runner defines for every model; a model parameter may not reuse them.
 RUNNER_NAMES = ("n_neurons", "n_input", "plastic", "t", "dt", "i", "j", "N", "lastspike")
 
-_GROUP_KEYS = {"size", "equations", "threshold", "reset", "refractory", "method", "initial"}
-_SYNAPSE_KEYS = {"source", "target", "connect", "model", "on_pre", "on_post", "initial", "delay"}
+_GROUP_KEYS = {"size", "equations", "threshold", "reset", "refractory", "method", "initial",
+               "threshold_after_input", "after_input", "extra_spikes", "slot_start", "events"}
+_SYNAPSE_KEYS = {"source", "target", "connect", "model", "on_pre", "on_post", "initial", "delay",
+                 "on_event"}
 _STDP_KEYS = {"synapses", "on_pre", "on_post", "after_pre", "after_post", "ltp", "ltd"}
 _PROTOCOL_KEYS = {
     "dt", "t_present", "t_rest", "encoder", "rate_scale", "intensity_start",
     "intensity_step", "min_spikes", "max_presentations", "weight_sum", "normalise",
+    "receptive_field", "spikes_min", "spikes_max", "labelling",
 }
+#: Protocol keys every model file needs; the Poisson encoder also needs _POISSON_KEYS.
+_PROTOCOL_REQUIRED = {"dt", "t_present", "t_rest", "encoder"}
+_POISSON_KEYS = {"rate_scale", "intensity_start", "intensity_step"}
 _TOP_KEYS = {"model", "parameters", "equations", "groups", "synapses", "stdp", "protocol"}
 CONNECT_RULES = ("all", "one_to_one", "all_but_self")
 
@@ -52,6 +59,20 @@ class GroupSpec:
     refractory: str
     method: str
     initial: dict
+    #: Check the threshold after this step's synaptic input (Brian2 checks it
+    #: before), and deliver the group's spikes in the same step.
+    threshold_after_input: bool = False
+    #: Code run every time step after the synaptic input, before the threshold.
+    after_input: str = ""
+    #: Condition of events that count as spikes in the spike counts but have
+    #: no reset and trigger no synapses (output layer only).
+    extra_spikes: str = ""
+    #: Code run at the start of every presentation slot.
+    slot_start: str = ""
+    #: Custom events: name to condition (Brian2 ``events``), checked after the
+    #: ``after_input`` code and before the threshold; synapses can be
+    #: triggered by them (``on_event``).
+    events: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,8 @@ class SynapseSpec:
     on_post: str
     initial: dict
     delay: str
+    #: Event of the source group that triggers ``on_pre`` ("": its spikes).
+    on_event: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,10 @@ class Protocol:
     max_presentations: int
     weight_sum: str
     normalise: str
+    receptive_field: bool = False
+    spikes_min: float = 1.0
+    spikes_max: float = 50.0
+    labelling: str = "standard"
 
     @property
     def t_slot(self) -> Quantity:
@@ -239,11 +266,34 @@ def load_model(model: str | os.PathLike) -> ModelSpec:
                 raise fail(f"{where} equations[{k}]",
                            f"template {part['template']!r} is not defined in [equations] "
                            f"(defined: {', '.join(equations)})")
+        for key in ("after_input", "extra_spikes", "slot_start", "threshold", "reset"):
+            if not isinstance(section.get(key, ""), str):
+                raise fail(f"{where} {key}", "must be a string of Brian2 code")
+        if not isinstance(section.get("threshold_after_input", False), bool):
+            raise fail(f"{where} threshold_after_input", "must be true or false")
+        if section.get("extra_spikes") and name != "exc":
+            raise fail(f"{where} extra_spikes", "only the output layer 'exc' can have extra "
+                       "spikes (they count in its spike counts)")
+        for key in ("after_input", "events"):
+            if section.get(key) and not section.get("threshold_after_input", False):
+                raise fail(f"{where} {key}", "needs threshold_after_input = true (it runs "
+                           "between the synaptic input and the threshold)")
+        events = section.get("events", {})
+        if not isinstance(events, dict) or not all(isinstance(c, str) for c in events.values()):
+            raise fail(f"{where} events", "must be a table of name = \"condition\"")
+        for event in events:
+            if event in ("spike", "extra_spike") or not event.isidentifier():
+                raise fail(f"{where} events", f"{event!r} cannot name an event (use an "
+                           f"identifier other than 'spike' and 'extra_spike')")
         groups[name] = GroupSpec(
             name=name, size=str(section["size"]), equations=tuple(parts),
             threshold=section["threshold"], reset=section.get("reset", ""),
             refractory=section.get("refractory", ""), method=section.get("method", "euler"),
-            initial=dict(section.get("initial", {})))
+            initial=dict(section.get("initial", {})),
+            threshold_after_input=section.get("threshold_after_input", False),
+            after_input=section.get("after_input", ""),
+            extra_spikes=section.get("extra_spikes", ""),
+            slot_start=section.get("slot_start", ""), events=dict(events))
     for required in ("exc",):
         if required not in groups:
             raise fail("[groups]", f"a group named '{required}' (the output layer) is required")
@@ -257,11 +307,18 @@ def load_model(model: str | os.PathLike) -> ModelSpec:
             if section[end] != "inp" and section[end] not in groups:
                 raise fail(f"{where} {end}", f"unknown group {section[end]!r} (groups: inp, "
                            f"{', '.join(groups)})")
+        on_event = section.get("on_event", "")
+        if on_event and (section["source"] == "inp"
+                         or on_event not in groups[section["source"]].events):
+            known = ", ".join(groups[section["source"]].events) if section["source"] != "inp" \
+                else ""
+            raise fail(f"{where} on_event", f"{on_event!r} is not an event of the source group "
+                       f"{section['source']!r} (its events: {known or 'none'})")
         synapses[name] = SynapseSpec(
             name=name, source=section["source"], target=section["target"],
             connect=section["connect"], model=section["model"], on_pre=section["on_pre"],
             on_post=section.get("on_post", ""), initial=dict(section.get("initial", {})),
-            delay=section.get("delay", ""))
+            delay=section.get("delay", ""), on_event=on_event)
 
     stdp = None
     if "stdp" in raw:
@@ -334,8 +391,11 @@ def _parse_parameters(section, path):
 
 
 def _parse_protocol(section, parameters, synapses, path, fail):
-    _check_keys(section, _PROTOCOL_KEYS, _PROTOCOL_KEYS - {"normalise", "weight_sum"},
-                "[protocol]", fail)
+    _check_keys(section, _PROTOCOL_KEYS, _PROTOCOL_REQUIRED, "[protocol]", fail)
+    if section["encoder"] == "poisson":
+        missing = sorted(_POISSON_KEYS - set(section))
+        if missing:
+            raise fail("[protocol]", f"encoder = \"poisson\" needs {', '.join(missing)}")
 
     def quantity(key, unit, allow_zero=False):
         value = _evaluate(section[key], parameters, path, f"[protocol] {key}")
@@ -345,7 +405,9 @@ def _parse_protocol(section, parameters, synapses, path, fail):
             raise fail(f"[protocol] {key}", "must be positive")
         return value
 
-    def number(key, kind=float, minimum=0):
+    def number(key, kind=float, minimum=0, default=None):
+        if key not in section:
+            return default
         value = _evaluate(section[key], parameters, path, f"[protocol] {key}")
         if isinstance(value, Quantity) and not value.is_dimensionless:
             raise fail(f"[protocol] {key}", f"{section[key]!r} must be dimensionless")
@@ -361,13 +423,30 @@ def _parse_protocol(section, parameters, synapses, path, fail):
     normalise = section.get("normalise", "")
     if normalise and normalise not in synapses:
         raise fail("[protocol] normalise", f"unknown synapses {normalise!r}")
+    if not isinstance(section.get("receptive_field", False), bool):
+        raise fail("[protocol] receptive_field", "must be true or false")
+    labelling = section.get("labelling", "standard")
+    if labelling not in LABELLINGS:
+        raise fail("[protocol] labelling", f"unknown labelling {labelling!r} (known: "
+                   f"{', '.join(LABELLINGS)})")
+    spikes_min = number("spikes_min", default=1.0)
+    spikes_max = number("spikes_max", default=50.0)
+    if not 0 < spikes_min <= spikes_max:
+        raise fail("[protocol] spikes_min", f"need 0 < spikes_min <= spikes_max, not "
+                   f"{spikes_min} and {spikes_max}")
     protocol = Protocol(
         dt=quantity("dt", brian2.second), t_present=quantity("t_present", brian2.second),
         t_rest=quantity("t_rest", brian2.second, allow_zero=True),
-        encoder=section["encoder"], rate_scale=quantity("rate_scale", brian2.Hz),
-        intensity_start=number("intensity_start"), intensity_step=number("intensity_step"),
-        min_spikes=number("min_spikes", int), max_presentations=number("max_presentations", int, 1),
-        weight_sum=str(section.get("weight_sum", "0")), normalise=normalise)
+        encoder=section["encoder"],
+        rate_scale=(quantity("rate_scale", brian2.Hz) if "rate_scale" in section
+                    else 0 * brian2.Hz),
+        intensity_start=number("intensity_start", default=1.0),
+        intensity_step=number("intensity_step", default=0.0),
+        min_spikes=number("min_spikes", int, default=0),
+        max_presentations=number("max_presentations", int, 1, default=1),
+        weight_sum=str(section.get("weight_sum", "0")), normalise=normalise,
+        receptive_field=section.get("receptive_field", False), spikes_min=spikes_min,
+        spikes_max=spikes_max, labelling=labelling)
     for key in ("t_present", "t_rest"):
         steps = float(getattr(protocol, key) / protocol.dt)
         if abs(steps - round(steps)) > 1e-9:

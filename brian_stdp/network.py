@@ -13,12 +13,33 @@ every model shares, all named so they can be looked up:
     The input layer (one neuron per pixel). It reads the current image and
     intensity from ``ctrl`` through linked variables and the stimulus
     TimedArray ``stim`` (one row per slot of the chunk, called as
-    ``stim(img*second, i)``).
+    ``stim(img*second, i)``). Its spikes follow the model's encoder: Poisson
+    (below) or ``regular`` (a stimulus value is a spike period in time steps,
+    see :mod:`brian_stdp.encoding`).
 ``exc_count``
     Counts the output layer's spikes in the presentation window for ``ctrl``.
 ``exc_spikes``, ``inp_spikes``, ``slots``
     Monitors: output spikes, input spike counts, and the image and
     presentation number of every slot.
+``exc_extra_spikes``
+    Only for models whose output layer has ``extra_spikes``: a monitor of
+    those events (they count as spikes in the spike counts).
+
+Optional features of a group in the model file (none of them changes a model
+that does not use them):
+
+``threshold_after_input = true``
+    Each time step runs: synaptic input (``synapses`` slot), the group's
+    ``after_input`` code, the summed variables of synapses onto the group (in
+    file order), its custom ``events`` (in file order), each followed by the
+    synapses they trigger (``on_event``), the threshold, the delivery of the
+    group's spikes (presynaptic pathways of synapses from it, postsynaptic
+    pathways of synapses onto it), the ``extra_spikes`` condition, then the
+    reset, all in the same step. (Brian2's default checks the threshold
+    before the step's input arrives and delivers spikes in the next step.)
+``slot_start``
+    Code run at the start of every presentation slot (e.g. a reset of the
+    neurons between images).
 
 Code run once per slot (``run_regularly``) has its own clock, so its ``dt``
 and ``t_in_timesteps`` count slots; it uses ``step``, the simulation time step.
@@ -39,8 +60,8 @@ from dataclasses import dataclass
 
 import brian2
 import numpy as np
-from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray,
-                    linked_var, second)
+from brian2 import (EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
+                    TimedArray, linked_var, second)
 from brian2.devices.device import RuntimeDevice
 
 from . import integration  # noqa: F401  (makes method = "semi_implicit" available)
@@ -91,6 +112,29 @@ POISSON_RESET = """
 k_next = t_in_timesteps + 1 + int(clip(-log(rand())/(hazard + 1e-300), 0, k_never))
 k_next += (k_never - k_next)*int(k_next >= k_off)
 """
+
+REGULAR_EQUATIONS = """
+img : integer (linked)
+n_avail : integer (linked)
+k_off : integer (linked)
+period : integer       # time steps between spikes in this slot (0: silent)
+k_next : integer       # time step of the next spike
+"""
+
+# The first spike comes at the end of the first period (window step period - 1).
+REGULAR_SLOT_CODE = """
+period = int(stim(img*second, i) + 0.5) * int(img < n_avail)
+k_next = int(t/step + 0.5) + period - 1
+k_next += (k_never - k_next)*int(period <= 0 or k_next >= k_off)
+"""
+
+REGULAR_RESET = """
+k_next += period
+k_next += (k_never - k_next)*int(k_next >= k_off)
+"""
+
+#: Name of the Brian2 custom event of a group's ``extra_spikes``.
+EXTRA_EVENT = "extra_spike"
 
 
 @dataclass
@@ -203,12 +247,18 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     brian2.defaultclock.dt = proto.dt
     ctrl = NeuronGroup(1, CTRL_EQUATIONS, name="ctrl")
     ctrl.run_regularly(CTRL_SLOT_CODE, dt=t_slot, when="start", order=-10, name="ctrl_slot")
-    inp = NeuronGroup(n_input, POISSON_EQUATIONS, threshold="t_in_timesteps >= k_next",
-                      reset=POISSON_RESET, name="inp")
+    if proto.encoder == "regular":
+        equations, reset, slot_code = REGULAR_EQUATIONS, REGULAR_RESET, REGULAR_SLOT_CODE
+        linked = ("img", "n_avail", "k_off")
+    else:
+        equations, reset, slot_code = POISSON_EQUATIONS, POISSON_RESET, POISSON_SLOT_CODE
+        linked = ("img", "intensity", "k_off")
+    inp = NeuronGroup(n_input, equations, threshold="t_in_timesteps >= k_next",
+                      reset=reset, name="inp")
     link_index = np.zeros(n_input, dtype=int)
-    for var in ("img", "intensity", "k_off"):
+    for var in linked:
         setattr(inp, var, linked_var(ctrl, var, index=link_index))
-    inp.run_regularly(POISSON_SLOT_CODE, dt=t_slot, when="start", order=-9, name="inp_slot")
+    inp.run_regularly(slot_code, dt=t_slot, when="start", order=-9, name="inp_slot")
     inp.k_next = K_NEVER
     objects = [ctrl, inp]
 
@@ -219,10 +269,15 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         eqs = spec.group_equations(name)
         if proto.normalise and spec.synapses[proto.normalise].target == name:
             eqs = eqs + brian2.Equations(NORMALISE_EQUATIONS)
+        events = dict(gspec.events)
+        if gspec.extra_spikes:
+            events[EXTRA_EVENT] = gspec.extra_spikes
         with model_errors(spec, f"[groups.{name}]"):
             group = NeuronGroup(sizes[name], eqs, threshold=gspec.threshold,
                                 reset=gspec.reset or None, refractory=gspec.refractory or False,
-                                method=gspec.method, name=name, namespace=namespace)
+                                method=gspec.method, name=name, namespace=namespace,
+                                events=events or None)
+            _add_group_steps(group, gspec, t_slot)
         groups[name] = group
         objects.append(group)
         state_vars += _carried_variables(group)
@@ -237,7 +292,8 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         with model_errors(spec, f"[synapses.{name}]"):
             syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
                            on_pre=on_pre, on_post=on_post or None, name=name,
-                           namespace=namespace)
+                           namespace=namespace,
+                           **({"on_event": {"pre": sspec.on_event}} if sspec.on_event else {}))
         syn.connect(i=pre, j=post)
         if sspec.delay:
             key = f"{name}.delay"
@@ -270,9 +326,75 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         StateMonitor(ctrl, ["img", "attempts"], record=0, dt=t_slot, when="start", order=-4,
                      name="slots"),
     ]
+    if spec.groups["exc"].extra_spikes:
+        objects.append(EventMonitor(exc, EXTRA_EVENT, name="exc_extra_spikes"))
+    _schedule_same_step(spec, [o for o in objects if isinstance(o, Synapses)])
     net = Network(*objects, *[c for o in objects for c in o.contained_objects])
     return NetworkHandles(net=net, stim=stim, namespace=namespace, state_vars=state_vars,
                           fixed=dict(fixed), synapse_indices=synapse_indices)
+
+
+def _add_group_steps(group, gspec, t_slot) -> None:
+    """Add a group's ``after_input`` and ``slot_start`` code; schedule its threshold.
+
+    With ``threshold_after_input`` the threshold moves to the
+    ``after_synapses`` slot, after the ``after_input`` code (order 0), the
+    summed variables (orders 1, 2, ...; see :func:`_schedule_same_step`) and
+    the custom events (orders 500, 502, ...; the synapses they trigger at
+    501, 503, ...); the ``extra_spikes`` condition is checked in the
+    ``before_resets`` slot after the delivery of the step's spikes.
+    """
+    if gspec.threshold_after_input:
+        group.thresholder["spike"].when = "after_synapses"
+        group.thresholder["spike"].order = 1000
+        for k, event in enumerate(gspec.events):
+            group.thresholder[event].when = "after_synapses"
+            group.thresholder[event].order = 500 + 2 * k
+        if gspec.extra_spikes:
+            group.thresholder[EXTRA_EVENT].when = "before_resets"
+            group.thresholder[EXTRA_EVENT].order = 100
+    elif gspec.extra_spikes:
+        group.thresholder[EXTRA_EVENT].order = 1  # after the threshold, in its slot
+    if gspec.after_input:
+        group.run_regularly(gspec.after_input, when="after_synapses", order=0,
+                            name=f"{group.name}_after_input")
+    if gspec.slot_start:
+        group.run_regularly(gspec.slot_start, dt=t_slot, when="start", order=-3,
+                            name=f"{group.name}_slot_start")
+
+
+def _schedule_same_step(spec: ModelSpec, synapses: list) -> None:
+    """Schedule summed variables and spike delivery of ``threshold_after_input`` groups.
+
+    For every such group: the summed variables of synapses onto it run in the
+    ``after_synapses`` slot, in the order of the synapses in the model file and
+    of the variables in their ``model``; the pathways its spikes trigger run in
+    the ``before_resets`` slot of the step in which it spiked, and those its
+    custom events trigger (``on_event``) right after that event is checked.
+    """
+    same_step = {name for name, g in spec.groups.items() if g.threshold_after_input}
+    if not same_step:
+        return
+    order = {name: 1 for name in same_step}
+    for syn in synapses:
+        model_text = spec.synapses[syn.name].model if syn.name in spec.synapses else ""
+        updaters = sorted(syn.summed_updaters.values(),
+                          key=lambda u: model_text.find(u.target_varname))
+        for updater in updaters:
+            if updater.target.name in same_step:
+                updater.when = "after_synapses"
+                updater.order = order[updater.target.name]
+                order[updater.target.name] += 1
+        for pathway in syn._pathways:
+            trigger = syn.source if pathway.prepost == "pre" else syn.target
+            if trigger.name not in same_step:
+                continue
+            if pathway.event == "spike":
+                pathway.when = "before_resets"
+            else:  # right after its event is checked
+                events = list(spec.groups[trigger.name].events)
+                pathway.when = "after_synapses"
+                pathway.order = 501 + 2 * events.index(pathway.event)
 
 
 @contextmanager
@@ -495,4 +617,4 @@ def _evaluate_array(expr, spec, namespace, indices, size, rng, where):
 
 __all__ = ["NetworkHandles", "build_network", "initial_state", "constant_initializers",
            "synapse_pairs", "group_sizes", "draw_fixed", "fixed_keys", "check_model",
-           "model_errors", "K_NEVER"]
+           "model_errors", "K_NEVER", "EXTRA_EVENT"]

@@ -289,7 +289,7 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standal
         while position < n:
             rows = images[position:position + slots]
             stimulus = np.zeros((slots, run.n_input))
-            stimulus[:len(rows)] = encode(rows, proto.encoder)
+            stimulus[:len(rows)] = encode(rows, proto)
             result = session.run_chunk(stimulus, len(rows), state, ctrl, plastic=False,
                                        seed=chunk_seed(base_seed, phase_index, chunk_index))
             consumed, ctrl = _record_chunk(result, rec, 0, position, len(rows), n_neurons,

@@ -57,6 +57,9 @@ def parser() -> argparse.ArgumentParser:
                    help="test images, or 'all'")
     p.add_argument("--eval-every-epoch", action="store_true",
                    help="label and test after every epoch")
+    p.add_argument("--labelling", choices=("standard", "last-winner"), default=None,
+                   help="neuron labelling: the standard one is always made; last-winner adds "
+                        "the paper's (default: the model file's [protocol] labelling)")
     p.add_argument("--seed", type=int, default=DEFAULTS.seed)
     p.add_argument("--device", default=DEFAULTS.device, help=", ".join(DEVICES))
     p.add_argument("--threads", type=int, default=DEFAULTS.threads,
@@ -100,12 +103,16 @@ def parse_args(argv=None):
 def config_from_args(args) -> RunConfig:
     """The run configuration that the flags ask for."""
     train = None if args.per_class is not None and args.train == DEFAULTS.train else args.train
+    label = args.label
+    if args.per_class is not None and label == DEFAULTS.label:
+        label = None  # --per-class with the default --label: label on all selected images
     return RunConfig(model=args.model, neurons=args.neurons, dataset=args.dataset,
                      train=train, per_class=args.per_class, epochs=args.epochs,
-                     label=args.label, test=args.test, seed=args.seed, device=args.device,
+                     label=label, test=args.test, seed=args.seed, device=args.device,
                      threads=args.threads, chunk=args.chunk,
                      data_dir=str(args.data_dir) if args.data_dir else None,
-                     eval_every_epoch=args.eval_every_epoch, keep_build=args.keep_build)
+                     eval_every_epoch=args.eval_every_epoch, keep_build=args.keep_build,
+                     labelling=args.labelling)
 
 
 def setup_logging(run_dir: Path, quiet: bool) -> None:
@@ -135,6 +142,8 @@ def summary(metrics: dict, run_dir: Path) -> str:
         f"test accuracy: {100 * metrics['accuracy_all_activity']:.2f}% (all activity), "
         f"{100 * metrics['accuracy_proportion_weighting']:.2f}% (proportion weighting) "
         f"on {metrics['test_images']} images",
+        *([f"test accuracy: {100 * metrics['accuracy_last_winner']:.2f}% (last-winner labels, "
+           f"most active neuron)"] if "accuracy_last_winner" in metrics else []),
         f"training speed: {metrics['train_images_per_second']:.1f} images/s; spikes per "
         f"image {act['spikes_per_image_first']:.1f} (first {act['window_images']}) -> "
         f"{act['spikes_per_image_last']:.1f} (last {act['window_images']})",

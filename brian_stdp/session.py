@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import brian2
@@ -79,11 +79,16 @@ class ChunkResult:
     slot_attempts : ndarray, shape (slots,), int
         Presentation number (1 = first) of the image in each slot.
     spike_slot, spike_neuron : ndarray, shape (n_spikes,), int
-        Slot and neuron of every output spike inside a presentation window.
+        Slot and neuron of every output spike inside a presentation window,
+        in time order; for a model whose output layer has ``extra_spikes``,
+        those events are included (after the spikes of their time step).
     input_spikes : int
         Input spikes in the whole chunk.
     seconds : float
         Wall-clock time of the simulation, in seconds.
+    winner_slot, winner_neuron : ndarray, shape (n_winner_spikes,), int, or None
+        Only for a model with ``extra_spikes``: slot and neuron of the real
+        spikes (the winners), in time order. None: every output spike is one.
     """
 
     state: dict
@@ -96,6 +101,8 @@ class ChunkResult:
     spike_neuron: np.ndarray
     input_spikes: int
     seconds: float
+    winner_slot: np.ndarray | None = field(default=None)
+    winner_neuron: np.ndarray | None = field(default=None)
 
 
 class Session:
@@ -268,13 +275,28 @@ class Session:
         steps = np.rint(np.asarray(spikes.t[:] / proto.dt)).astype(np.int64)
         slot, offset = np.divmod(steps, proto.steps_per_slot)
         window = offset < proto.steps_present
+        spike_slot = slot[window]
+        spike_neuron = np.asarray(spikes.i[:], dtype=np.int64)[window]
+        winner_slot = winner_neuron = None
+        if "exc_extra_spikes" in {obj.name for obj in handles.net.objects}:
+            extra = handles["exc_extra_spikes"]
+            extra_steps = np.rint(np.asarray(extra.t[:] / proto.dt)).astype(np.int64)
+            extra_slot, extra_offset = np.divmod(extra_steps, proto.steps_per_slot)
+            extra_window = extra_offset < proto.steps_present
+            winner_slot, winner_neuron = spike_slot, spike_neuron
+            all_steps = np.concatenate([steps[window], extra_steps[extra_window]])
+            order = np.argsort(all_steps, kind="stable")
+            spike_slot = np.concatenate([spike_slot, extra_slot[extra_window]])[order]
+            spike_neuron = np.concatenate([
+                spike_neuron, np.asarray(extra.i[:], dtype=np.int64)[extra_window]])[order]
         return ChunkResult(
             state=state, ctrl_img=int(ctrl.img[0]), ctrl_attempts=int(ctrl.attempts[0]),
             ctrl_count=int(ctrl.count[0]),
             slot_img=np.asarray(slots.img[0], dtype=np.int64)[:self.slots],
             slot_attempts=np.asarray(slots.attempts[0], dtype=np.int64)[:self.slots],
-            spike_slot=slot[window], spike_neuron=np.asarray(spikes.i[:], dtype=np.int64)[window],
-            input_spikes=int(np.sum(handles["inp_spikes"].count[:])), seconds=seconds)
+            spike_slot=spike_slot, spike_neuron=spike_neuron,
+            input_spikes=int(np.sum(handles["inp_spikes"].count[:])), seconds=seconds,
+            winner_slot=winner_slot, winner_neuron=winner_neuron)
 
     def close(self):
         """Forget the standalone device, so that another session can be built."""

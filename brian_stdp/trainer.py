@@ -53,6 +53,12 @@ class RunConfig:
         Presentation slots per compiled run.
     eval_every_epoch : bool
         Label and test after every epoch, not only after the last one.
+    labelling : str or None
+        ``"standard"`` or ``"last-winner"`` (see
+        :data:`brian_stdp.evaluation.LABELLINGS`); None: the model file's
+        ``[protocol] labelling``. The standard evaluation is always made;
+        ``last-winner`` adds the paper's (label of each neuron's last won
+        training image, prediction by the most active neuron).
     """
 
     model: str = "diehl_cook_2015"
@@ -70,6 +76,7 @@ class RunConfig:
     data_dir: str | None = None
     eval_every_epoch: bool = False
     keep_build: bool = False
+    labelling: str | None = None
 
     def check(self) -> None:
         """Raise :class:`ConfigError` naming the first invalid value."""
@@ -90,6 +97,9 @@ class RunConfig:
                               f"{', '.join(DATASETS)})")
         if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
             raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {self.seed!r}")
+        if self.labelling is not None and self.labelling not in evaluation.LABELLINGS:
+            raise ConfigError(f"--labelling {self.labelling}: unknown labelling (choose from "
+                              f"{', '.join(evaluation.LABELLINGS)})")
         check_device(self.device)
 
     @classmethod
@@ -158,6 +168,7 @@ class Trainer:
             rundir.save_json(self.run_dir / rundir.PROVENANCE,
                              rundir.provenance(config.seed, config.device))
         check_model(self.spec)
+        self.labelling = config.labelling or self.spec.protocol.labelling
         self._load_data()
         self.phases = phases(config)
         self.session = None
@@ -249,7 +260,7 @@ class Trainer:
             g0 = progress["position"]
             rows = indices[g0:g0 + slots]
             stimulus = np.zeros((slots, self.n_input))
-            stimulus[:len(rows)] = encode(dataset.images[rows], proto.encoder)
+            stimulus[:len(rows)] = encode(dataset.images[rows], proto)
             seed = chunk_seed(c.seed, progress["phase_index"], progress["chunk_index"])
             result = self.session.run_chunk(stimulus, len(rows), state, ctrl,
                                             plastic=phase.kind == "train", seed=seed)
@@ -310,11 +321,56 @@ class Trainer:
                                               .max_presentations)
                                              & (rec["counts"].sum(axis=1)
                                                 < self.spec.protocol.min_spikes))))
+            if self.labelling == "last-winner":
+                result.update(self._last_winner_evaluation(records, phase.epoch, rec["counts"],
+                                                           labels))
             progress["history"].append(result)
             log.info("epoch %d: test accuracy %.2f%% (all activity), %.2f%% (proportion "
                      "weighting) on %d images", phase.epoch,
                      100 * result["accuracy_all_activity"],
                      100 * result["accuracy_proportion_weighting"], len(labels))
+            if "accuracy_last_winner" in result:
+                log.info("epoch %d: test accuracy %.2f%% (last-winner labels of %d neurons, "
+                         "most active neuron)", phase.epoch,
+                         100 * result["accuracy_last_winner"],
+                         result["labelled_neurons_last_winner"])
+
+    def last_winner_labels(self, records, epochs: int) -> np.ndarray:
+        """Each neuron's label from the training images it won last (paper's rule).
+
+        Parameters
+        ----------
+        records : dict
+            The run's records; ``records["train"]["winner"]`` holds the winner
+            of every training image, epoch after epoch (-1: none).
+        epochs : int
+            Use the training images of the first ``epochs`` epochs.
+
+        Returns
+        -------
+        ndarray, shape (n_neurons,), int64
+            Class of each neuron, -1 for a neuron that never won.
+        """
+        n = len(self.train_idx)
+        winners = records["train"]["winner"][:epochs * n].astype(np.int64)
+        labels = np.concatenate([self.train_set.labels[self.stream(Phase("train", e))[1]]
+                                 for e in range(1, epochs + 1)])
+        return evaluation.last_winner_labels(winners, labels, self.config.neurons)
+
+    def _last_winner_evaluation(self, records, epoch, counts, labels) -> dict:
+        """The paper's evaluation of test spike counts, as entries of a history row."""
+        neuron_labels = self.last_winner_labels(records, epoch)
+        predictions = evaluation.predict_by_top_neuron(counts, neuron_labels)
+        n_classes = self.test_set.n_classes
+        per_class = evaluation.per_class_accuracy(predictions, labels, n_classes)
+        return {
+            "accuracy_last_winner": evaluation.accuracy(predictions, labels),
+            "labelled_neurons_last_winner": int(np.sum(neuron_labels >= 0)),
+            "per_class_accuracy_last_winner": [None if np.isnan(v) else float(v)
+                                               for v in per_class],
+            "confusion_matrix_last_winner": evaluation.confusion_matrix(
+                predictions, labels, n_classes).tolist(),
+        }
 
     def _assignment(self, records):
         labels = self.train_set.labels[self.label_idx]
@@ -360,6 +416,8 @@ class Trainer:
                        image_shape=np.array(self.train_set.shape))
         if "exc.theta" in state:
             trained["theta"] = state["exc.theta"]
+        if self.labelling == "last-winner":
+            trained["assignment_last_winner"] = self.last_winner_labels(records, c.epochs)
         rundir.save_arrays(self.run_dir / rundir.STATE, trained)
 
         final = progress["history"][-1]
@@ -386,9 +444,13 @@ class Trainer:
                     train_rec["presentations"] >= proto.max_presentations)),
             },
             "labelled_neurons": int(np.sum(assignment.labels >= 0)),
+            "labelling": self.labelling,
             "timing": progress["timing"],
             "train_images_per_second": _rate(progress["timing"], "train"),
         }
+        if self.labelling == "last-winner":
+            metrics["accuracy_last_winner"] = final["accuracy_last_winner"]
+            metrics["labelled_neurons_last_winner"] = final["labelled_neurons_last_winner"]
         rundir.save_json(self.run_dir / rundir.METRICS, metrics)
         progress["done"] = True
         self._save_checkpoint(self.run_dir / rundir.CHECKPOINT, progress, state, records)
@@ -418,7 +480,9 @@ def check_activity(result: ChunkResult, n_avail: int, n_neurons: int, where: str
     bad = [key for key, value in result.state.items()
            if value.dtype.kind == "f" and not np.all(np.isfinite(value))]
     shown = max(int(np.sum(result.slot_img < n_avail)), 1)
-    per_neuron = len(result.spike_slot) / shown / n_neurons
+    # real spikes only: a model's extra_spikes events (counted losers) trigger nothing
+    spikes = result.spike_slot if result.winner_slot is None else result.winner_slot
+    per_neuron = len(spikes) / shown / n_neurons
     if bad or per_neuron > RUNAWAY_SPIKES_PER_NEURON:
         problem = (f"non-finite values in {', '.join(bad)}" if bad else
                    f"{per_neuron:.1f} output spikes per neuron and presentation")
@@ -439,14 +503,16 @@ def _phase_records(records, phase, n, n_neurons, epochs):
 
     ``label`` and ``test`` keep every image's spike count per neuron,
     shape (n, n_neurons); ``train`` keeps, for all epochs in a row, each
-    image's total output spikes, shape (epochs*n,). All keep each image's
+    image's total output spikes and its winner (the neuron of its last
+    winning spike, -1: none), shape (epochs*n,). All keep each image's
     number of presentations.
     """
     kind = phase.kind
     if kind == "train":
         if "train" not in records:
             records["train"] = {"spikes": np.zeros(epochs * n, dtype=np.uint32),
-                                "presentations": np.zeros(epochs * n, dtype=np.uint8)}
+                                "presentations": np.zeros(epochs * n, dtype=np.uint8),
+                                "winner": np.full(epochs * n, -1, dtype=np.int32)}
         return records["train"], (phase.epoch - 1) * n
     if phase.epoch != _record_epoch(records, kind):
         records[kind] = {"counts": np.zeros((n, n_neurons), dtype=np.uint16),
@@ -464,6 +530,14 @@ def _record_chunk(result: ChunkResult, rec, offset, g0, n_avail, n_neurons, min_
     slots = len(result.slot_img)
     counts = np.zeros((slots, n_neurons), dtype=np.uint16)
     np.add.at(counts, (result.spike_slot, result.spike_neuron), 1)
+    if "winner" in rec:  # the neuron of each slot's last winning spike (-1: none)
+        winner_slot, winner_neuron = result.spike_slot, result.spike_neuron
+        if result.winner_slot is not None:
+            winner_slot, winner_neuron = result.winner_slot, result.winner_neuron
+        last_winner = np.full(slots, -1, dtype=np.int64)
+        # spikes are in time order: a slot's first entry from the end is its last winner
+        won_slots, from_end = np.unique(winner_slot[::-1], return_index=True)
+        last_winner[won_slots] = winner_neuron[::-1][from_end]
     for slot in np.flatnonzero(result.slot_img < n_avail):
         row = offset + g0 + result.slot_img[slot]
         if "counts" in rec:
@@ -471,6 +545,8 @@ def _record_chunk(result: ChunkResult, rec, offset, g0, n_avail, n_neurons, min_
         else:
             rec["spikes"][row] = counts[slot].sum()
         rec["presentations"][row] = result.slot_attempts[slot]
+        if "winner" in rec:
+            rec["winner"][row] = last_winner[slot]
     if result.ctrl_img >= n_avail:
         return n_avail, ControllerState.fresh(min_spikes)
     return result.ctrl_img, ControllerState(img=0, attempts=result.ctrl_attempts,
