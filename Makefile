@@ -9,7 +9,7 @@ PINS   ?= brian2==2.10.1 'numpy>=2,<3'
 SHARED_MNIST := $(wildcard $(abspath ../shared/data/mnist))
 DATA_ENV := $(if $(SHARED_MNIST),BRIAN_STDP_DATA=$(SHARED_MNIST))
 
-.PHONY: run test install
+.PHONY: run test install test-genn
 
 $(VENV)/.installed: setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -24,3 +24,18 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest
+
+# The second environment, for --device genn: brian2genn 1.7 needs Python 3.11, brian2 2.5.x
+# and numpy < 2 (README "GPU devices"). Its tests generate a GeNN project without compiling.
+GENN_PYTHON ?= python3.11
+GENN_VENV   ?= .venv-genn
+GENN_PINS   ?= 'brian2genn==1.7.0' 'brian2>=2.5,<2.6' 'numpy<2'
+
+$(GENN_VENV)/.installed: setup.cfg pyproject.toml Makefile
+	$(GENN_PYTHON) -m venv $(GENN_VENV)
+	$(GENN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(GENN_VENV)/bin/python -m pip install --quiet -e '.[test]' $(GENN_PINS)
+	touch $@
+
+test-genn: $(GENN_VENV)/.installed
+	$(GENN_VENV)/bin/python -m pytest tests/test_genn.py tests/test_devices.py tests/test_model.py

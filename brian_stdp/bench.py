@@ -35,6 +35,16 @@ peak MiB
     (``VmHWM``), sampled from ``/proc`` every 50 ms while it runs (Linux).
     Both ``ru_maxrss`` figures only ever grow within one bench run.
 
+After that table comes a second one, images/s per device and size, for
+``--devices cpp_standalone,cuda_standalone,genn --neurons 400,1600,6400`` on a
+GPU machine. A device that is not available here (package, toolkit or GPU
+missing) gets a note with the install steps instead of figures. ``genn`` runs
+the single-run formulation of :mod:`brian_stdp.genn` (the reference model is
+replaced by its GeNN variant, ``models/diehl_cook_2015_genn.toml``); its
+img/s counts completed images per second of GeNN's simulation loop, and its
+compile s is the rest of the run (code generation, GeNN's and the compiler's
+work).
+
 The JSON file also records the memory after compiling, after the first chunk
 and after the last chunk, to show that it does not grow with the number of
 images, and the machine (CPU model and count) and versions.
@@ -43,6 +53,7 @@ images, and the machine (CPU model and count) and versions.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import resource
 import shutil
@@ -56,10 +67,10 @@ import numpy as np
 
 from . import rundir
 from .data import load_dataset
-from .devices import DEVICES, check_device
+from .devices import DEVICES, device_problem, genn_problem_elsewhere, genn_python
 from .encoding import encode
 from .cli import guarded
-from .errors import ConfigError
+from .errors import BrianSTDPError, ConfigError
 from .model import available_models, load_model
 from .network import draw_fixed
 from .session import ControllerState, Session
@@ -302,6 +313,64 @@ def format_table(rows) -> str:
     return "\n".join(lines)
 
 
+def _genn_row_elsewhere(python, args, neurons) -> dict:
+    """Run the genn benchmark of one size in the separate GeNN environment; return its row."""
+    import json
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="brian_stdp_genn_") as folder:
+        out = Path(folder) / "row.json"
+        command = [str(python), "-m", "brian_stdp.genn", "--bench-json", str(out),
+                   "--model", args.model, "--neurons", str(neurons), "--images",
+                   str(args.images), "--seed", str(args.seed), "--build-dir",
+                   str(Path(folder) / "build")]
+        if args.data_dir:
+            command += ["--data-dir", str(args.data_dir)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0 or not out.exists():
+            tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["?"]
+            raise RuntimeError(f"the GeNN environment ({python}) failed: {tail[0]}")
+        return json.loads(out.read_text())
+
+
+def format_summary(rows) -> str:
+    """Images/s per device (rows) and network size (columns), as one text table.
+
+    A device that is not available here, or that failed, shows a reference
+    ``[n]`` in its cells; the notes under the table give the install steps or
+    the error.
+    """
+    devices = list(dict.fromkeys(row["device"] for row in rows))
+    sizes = sorted({row["neurons"] for row in rows})
+    notes = []
+    cells = [["images/s", *[f"{n} neurons" for n in sizes]]]
+    for device in devices:
+        line = [device]
+        for size in sizes:
+            row = next((r for r in rows if r["device"] == device and r["neurons"] == size), {})
+            text = row.get("unavailable") or row.get("failed")
+            if text:
+                if text not in notes:
+                    notes.append(text)
+                kind = "unavailable" if "unavailable" in row else "failed"
+                line.append(f"{kind} [{notes.index(text) + 1}]")
+            elif row.get("images_per_second") is not None:
+                line.append(f"{row['images_per_second']:.2f}")
+            else:
+                line.append("-")
+        cells.append(line)
+    widths = [max(len(line[k]) for line in cells) for k in range(len(cells[0]))]
+    lines = []
+    for n, line in enumerate(cells):
+        lines.append("  ".join(cell.ljust(w) if k == 0 else cell.rjust(w)
+                               for k, (cell, w) in enumerate(zip(line, widths))).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    for k, note in enumerate(notes, start=1):
+        lines.append(f"[{k}] {note}")
+    return "\n".join(lines)
+
+
 # -- command line ------------------------------------------------------------------------
 def _int_list(text):
     try:
@@ -344,8 +413,17 @@ def run_bench(args, log=None) -> dict:
     devices = [d.strip() for d in args.devices.split(",") if d.strip()]
     if not devices:
         raise ConfigError("--device: give at least one device")
+    unavailable, genn_elsewhere = {}, None
     for device in devices:
-        check_device(device)
+        problem = device_problem(device)
+        if problem and device not in DEVICES:
+            raise ConfigError(problem)
+        if device == "genn" and problem and importlib.util.find_spec("brian2genn") is None \
+                and genn_python() is not None:
+            genn_elsewhere = genn_python()  # the separate GeNN environment runs it
+            problem = genn_problem_elsewhere(genn_elsewhere)
+        if problem:
+            unavailable[device] = problem
     for flag in ("images", "chunk", "threads"):
         value = getattr(args, flag)
         if value <= 0:
@@ -360,16 +438,40 @@ def run_bench(args, log=None) -> dict:
     rows = []
     for device in devices:
         for neurons in args.neurons:
+            if device in unavailable:
+                rows.append({"device": device, "neurons": neurons,
+                             "unavailable": unavailable[device]})
+                continue
             if log is not None:
                 log(f"{device}, {neurons} neurons: compiling")
-            rows.append(bench_size(spec, dataset, neurons, args.images, chunk=args.chunk,
-                                   device=device, threads=args.threads, seed=args.seed,
-                                   log=log))
+            try:
+                if device == "genn" and genn_elsewhere is not None:
+                    row = _genn_row_elsewhere(genn_elsewhere, args, neurons)
+                elif device == "genn":
+                    from .genn import bench_single_run
+
+                    order = np.random.default_rng([args.seed, 2, 1]).permutation(args.images)
+                    row = bench_single_run(spec, dataset.images[order], neurons,
+                                           seed=args.seed)
+                else:
+                    row = bench_size(spec, dataset, neurons, args.images, chunk=args.chunk,
+                                     device=device, threads=args.threads, seed=args.seed,
+                                     log=log)
+            except BrianSTDPError:
+                raise
+            except Exception as err:  # one failing device must not lose the others' figures
+                if device == "cpp_standalone":
+                    raise
+                row = {"device": device, "neurons": neurons,
+                       "failed": f"{type(err).__name__}: {err}".strip()}
+            rows.append(row)
+    measured = [row for row in rows if "unavailable" not in row and "failed" not in row]
     return {"machine": machine_info(args.seed, devices),
             "settings": {"model": spec.name, "images": args.images, "chunk": args.chunk,
                          "threads": args.threads, "seed": args.seed, "devices": devices,
                          "neurons": args.neurons},
-            "table": format_table(rows).splitlines(),
+            "table": format_table(measured).splitlines(),
+            "summary": format_summary(rows).splitlines(),
             "rows": rows}
 
 
@@ -383,6 +485,8 @@ def main(argv=None) -> int:
     def body():
         result = run_bench(args, log=log)
         print("\n".join(result["table"]))
+        print()
+        print("\n".join(result["summary"]))
         try:
             rundir.save_json(args.out, result)
         except OSError as err:

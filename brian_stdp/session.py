@@ -26,6 +26,7 @@ import numpy as np
 from brian2 import Quantity, second
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
+from .devices import CUDA_SEED_CODE, STANDALONE_DEVICES, configure_cuda
 from .model import ModelSpec
 from .network import NetworkHandles, build_network, constant_initializers, initial_state
 
@@ -119,7 +120,8 @@ class Session:
         Build-time values (delays): :func:`~brian_stdp.network.draw_fixed`
         for a new network, or taken from a saved state.
     device : str
-        ``"cpp_standalone"`` or ``"runtime"``.
+        ``"cpp_standalone"``, ``"cuda_standalone"`` (compiled once and re-run,
+        see :func:`brian_stdp.devices.configure_cuda`) or ``"runtime"``.
     directory : path, optional
         Build folder for standalone devices (created).
     threads : int
@@ -134,14 +136,19 @@ class Session:
         self.compile_seconds = 0.0
         self.duration = slots * spec.protocol.t_slot
         self.fixed = fixed
-        if device == "cpp_standalone":
+        if device in STANDALONE_DEVICES:
             from brian2 import prefs, set_device
 
             self.directory.mkdir(parents=True, exist_ok=True)
-            set_device("cpp_standalone", build_on_run=False, directory=str(self.directory))
+            if device == "cuda_standalone":
+                import brian2cuda  # noqa: F401  (registers the device)
+            set_device(device, build_on_run=False, directory=str(self.directory))
+            if device == "cuda_standalone":
+                configure_cuda(self.directory)
             prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
             prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
-            prefs.core.stop_on_keyboard_interrupt = False  # Ctrl-C ends the chunk, not a half
+            if "core.stop_on_keyboard_interrupt" in prefs:  # brian2 >= 2.6 (not 2.5: genn)
+                prefs.core.stop_on_keyboard_interrupt = False  # Ctrl-C ends the chunk, not a half
         self._handles = self._make_network()
 
     def initial_state(self, rng: np.random.Generator) -> dict:
@@ -150,15 +157,17 @@ class Session:
 
     def compile(self) -> None:
         """Compile the standalone program (once, before the first chunk); no-op on runtime."""
-        if self.device_name != "cpp_standalone":
+        if self.device_name not in STANDALONE_DEVICES:
             return
         from brian2 import device
 
         start = time.perf_counter()
         handles = self._handles
         device.apply_run_args()
-        device.insert_code("main", _SEED_CODE.format(var=SEED_VARIABLE,
-                                                     threads=max(self.threads, 1)))
+        seed_code = (CUDA_SEED_CODE.format(var=SEED_VARIABLE)
+                     if self.device_name == "cuda_standalone" else
+                     _SEED_CODE.format(var=SEED_VARIABLE, threads=max(self.threads, 1)))
+        device.insert_code("main", seed_code)
         handles.net.run(self.duration, namespace=handles.namespace, report=None)
         device.build(run=False, directory=str(self.directory), compile=True)
         self.compile_seconds = time.perf_counter() - start
@@ -196,7 +205,7 @@ class Session:
         if stimulus.shape != (self.slots, self.n_input):
             raise ValueError(f"stimulus has shape {stimulus.shape}, expected "
                              f"{(self.slots, self.n_input)}")
-        if self.device_name == "cpp_standalone":
+        if self.device_name in STANDALONE_DEVICES:
             return self._run_standalone(stimulus, n_avail, state, ctrl, plastic, seed)
         return self._run_runtime(stimulus, n_avail, state, ctrl, plastic, seed)
 
@@ -300,7 +309,7 @@ class Session:
 
     def close(self):
         """Forget the standalone device, so that another session can be built."""
-        if self.device_name == "cpp_standalone":
+        if self.device_name in STANDALONE_DEVICES:
             brian2.device.reinit()
             brian2.device.activate()
             brian2.set_device("runtime")

@@ -1,0 +1,180 @@
+"""Tests of brian_stdp.genn: the GeNN compatibility check and the single-run formulation.
+
+The single-run network is pure Brian2, so it is tested here on the runtime
+device (NumPy). The last test needs brian2genn (the separate GeNN
+environment, see README 'GPU devices'): it generates the GeNN project without
+compiling it, as CI's second environment does.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import brian2
+import numpy as np
+import pytest
+
+from brian_stdp.errors import ModelFileError
+from brian_stdp.genn import (GENN_MODEL, build_single_run, check_genn_compatible,
+                             genn_problems, genn_spec, main, project_problems, set_state,
+                             train_single_run)
+from brian_stdp.model import MODELS_DIR, load_model
+from brian_stdp.network import check_model, initial_state
+
+REFERENCE = MODELS_DIR / "diehl_cook_2015.toml"
+VARIANT = MODELS_DIR / f"{GENN_MODEL}.toml"
+
+
+def _variant_with(tmp_path, *replacements):
+    text = VARIANT.read_text()
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "changed.toml"
+    path.write_text(text)
+    return load_model(path)
+
+
+@pytest.fixture
+def numpy_target():
+    old = brian2.prefs.codegen.target
+    brian2.prefs.codegen.target = "numpy"
+    yield
+    brian2.prefs.codegen.target = old
+
+
+# -- the compatibility check ----------------------------------------------------------------
+@pytest.mark.codegen_independent
+def test_reference_model_is_rejected_with_what_to_change():
+    spec = load_model(REFERENCE)
+    problems = genn_problems(spec)
+    assert len(problems) == 2
+    assert problems[0].startswith("[synapses.inp_exc] delay = 'rand()*delay_max'")
+    assert "on_post: reads the postsynaptic variable 'post2_post'" in problems[1]
+    with pytest.raises(ModelFileError) as err:
+        check_genn_compatible(spec)
+    message = str(err.value)
+    assert str(REFERENCE) in message and "change:" in message
+    assert all(f"  - {problem}" in message for problem in problems)
+    assert f"models/{GENN_MODEL}.toml" in message
+
+
+@pytest.mark.codegen_independent
+def test_genn_variant_passes_and_differs_only_as_stated():
+    variant, reference = load_model(VARIANT), load_model(REFERENCE)
+    assert genn_problems(variant) == []
+    assert genn_spec(reference).name == GENN_MODEL  # the benchmark's substitution
+    assert sum(d.startswith("GeNN difference") for d in variant.deviations) == 2
+    changed = {k for k in set(variant.parameters) | set(reference.parameters)
+               if str(variant.parameters.get(k)) != str(reference.parameters.get(k))}
+    assert changed == {"delay_max", "delay_input"}
+    assert variant.protocol == reference.protocol
+    for name in ("inh",):
+        assert variant.groups[name] == reference.groups[name]
+    assert variant.synapses["exc_inh"] == reference.synapses["exc_inh"]
+    assert variant.synapses["inh_exc"] == reference.synapses["inh_exc"]
+
+
+def test_genn_variant_builds_in_brian2():
+    check_model(load_model(VARIANT))  # units and names, on the runtime device
+
+
+@pytest.mark.codegen_independent
+@pytest.mark.parametrize("replacements,expected", [
+    ([('on_pre = "ge_post += w"\ninitial = { w = "(rand()', 'on_pre = "ge_post = ge_post + w"'
+       '\ninitial = { w = "(rand()')], "changes a postsynaptic variable with '='"),
+    ([('on_pre = "ge_post += w"\ninitial = { w = "w_exc_inh" }',
+       'on_pre = """\nge_post += w\nv_post += 0*mV\n"""\ninitial = { w = "w_exc_inh" }')],
+     "writes the postsynaptic variables ge, v; GeNN allows one"),
+    ([('on_pre = "gi_post += w"', 'on_pre = "gi_post += w*v_pre/mV"')],
+     "reads the presynaptic variable 'v_pre'"),
+    ([('model = "w : 1 (constant)"\non_pre = "gi_post += w"',
+       'model = """\nw : 1 (constant)\ngi_total_post = w : 1 (summed)\n"""\n'
+       'on_pre = "gi_post += w"')],
+     "cannot share one synapse group in GeNN"),
+    ([('dtheta/dt = -plastic*theta/tau_theta : volt',
+       'dtheta/dt = -plastic*theta/tau_theta : volt\nshown : 1 (linked)')],
+     "'shown' is a linked variable"),
+    ([('after_post = "t_postspike = t"', 'after_post = "t_postspike = t\\ntheta_post = 0*mV"')],
+     "on_post: writes the postsynaptic variable 'theta_post'"),
+    ([('plastic : 1 (shared)', 'plastic : 1 (shared)\ngain : 1 (shared)'),
+      ('on_pre = "ge_post += w"\ninitial = { w = "(rand()',
+       'on_pre = "ge_post += w*gain"\ninitial = { w = "(rand()')],
+     "reads the shared variable 'gain' of exc"),
+])
+def test_each_genn_rule_is_reported(tmp_path, replacements, expected):
+    problems = genn_problems(_variant_with(tmp_path, *replacements))
+    assert any(expected in problem for problem in problems), problems
+
+
+@pytest.mark.codegen_independent
+def test_check_command_line(capsys):
+    assert main(["--check", "diehl_cook_2015"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot run this model" in err and "Traceback" not in err
+    assert main(["--check", GENN_MODEL]) == 0
+    assert "no GeNN restriction found" in capsys.readouterr().out
+
+
+@pytest.mark.codegen_independent
+def test_incompatible_model_fails_before_any_build(tmp_path):
+    images = np.zeros((2, 4, 4), dtype=np.uint8)
+    with pytest.raises(ModelFileError, match="brian2genn"):
+        train_single_run(load_model(REFERENCE), images, 4, device="cpp_standalone",
+                         directory=tmp_path / "build")
+    assert not (tmp_path / "build").exists()
+
+
+# -- the single-run formulation (runtime device) --------------------------------------------
+def test_blank_image_is_shown_again_in_every_slot(numpy_target):
+    """No input, no output spikes: the first image is repeated; weights stay normalised."""
+    spec = load_model(VARIANT)
+    images = np.zeros((2, 4, 4), dtype=np.uint8)
+    result = train_single_run(spec, images, 3, slots=3, device="runtime", seed=1)
+    assert result.images == 0 and result.slots == 3
+    assert list(result.presentations) == [3, 0] and list(result.spikes) == [0, 0]
+    weights = result.state["inp_exc.w"].reshape(16, 3)
+    np.testing.assert_allclose(weights.sum(axis=0), spec.weight_sum(16), rtol=1e-12)
+
+
+def test_every_slot_advances_when_no_spikes_are_required(tmp_path, numpy_target):
+    spec = _variant_with(tmp_path, ('min_spikes        = "5"', 'min_spikes        = "0"'))
+    images = np.full((3, 4, 4), 255, dtype=np.uint8)
+    result = train_single_run(spec, images, 3, slots=3, device="runtime", seed=2)
+    assert result.images == 3
+    assert list(result.presentations) == [1, 1, 1]
+
+
+def test_controller_copies_agree_and_count_output_spikes(numpy_target):
+    """Every input neuron's copy of the controller sees the same output spikes."""
+    spec = load_model(VARIANT)
+    rng = np.random.default_rng(3)
+    stimulus = rng.integers(0, 256, size=(2, 16)).astype(float) * 8  # bright: output spikes
+    handles = build_single_run(spec, 5, stimulus, slots=2)
+    set_state(spec, handles, initial_state(spec, handles, np.random.default_rng(4)))
+    handles.net.run(2 * spec.protocol.t_slot, namespace=handles.namespace)
+    inp, spikes = handles["inp"], handles["exc_spikes"]
+    for var in ("img", "attempts", "count"):
+        assert len(set(np.asarray(getattr(inp, var)[:]).tolist())) == 1, var
+    proto = spec.protocol
+    steps = np.rint(np.asarray(spikes.t[:] / proto.dt)).astype(int)
+    last_slot = (steps >= proto.steps_per_slot) & (
+        steps % proto.steps_per_slot < proto.steps_present)
+    assert spikes.num_spikes > 0
+    assert int(inp.count[0]) == int(np.sum(last_slot))
+
+
+# -- GeNN project generation (needs brian2genn) ---------------------------------------------
+@pytest.mark.skipif(importlib.util.find_spec("brian2genn") is None,
+                    reason="brian2genn is not installed (separate GeNN environment)")
+def test_generate_genn_project_without_compiling(tmp_path):
+    spec = load_model(VARIANT)
+    images = np.random.default_rng(5).integers(0, 256, size=(3, 28, 28)).astype(np.uint8)
+    out = train_single_run(spec, images, 6, slots=4, device="genn",
+                           directory=tmp_path / "genn", compile=False, run=False)
+    assert out is None
+    assert project_problems(spec, tmp_path / "genn") == []
+    model_code = Path(tmp_path / "genn" / "magicnetwork_model.cpp").read_text()
+    assert "const unsigned int delaySteps = 10;" in model_code  # 5 ms at dt = 0.5 ms
+    # STDP reads the single run's constant, not a never-set synaptic copy of exc.plastic
+    assert "$(plastic_run)" in model_code
+    assert "inp_exc_plastic" not in Path(tmp_path / "genn" / "main.cpp").read_text()
