@@ -67,7 +67,8 @@ import numpy as np
 
 from . import rundir
 from .data import load_dataset
-from .devices import DEVICES, device_problem, genn_problem_elsewhere, genn_python
+from .devices import (DEVICES, STANDALONE_DEVICES, device_problem,
+                      genn_problem_elsewhere, genn_python)
 from .encoding import encode
 from .cli import guarded
 from .errors import BrianSTDPError, ConfigError
@@ -256,7 +257,7 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
     finally:
         if session is not None:
             session.close()
-        elif device == "cpp_standalone":
+        elif device in STANDALONE_DEVICES:  # the Session failed half-way: forget its device
             import brian2
 
             brian2.device.reinit()

@@ -114,6 +114,23 @@ def genn_problems(spec: ModelSpec) -> list:
                                 f"variable; GeNN has none. Make it an ordinary variable and "
                                 f"set it where it changes.")
     group_vars["inp"] = {"img", "attempts", "count", "rate", "t_off"}
+    for name, gspec in spec.groups.items():
+        where = f"[groups.{name}]"
+        for event in getattr(gspec, "events", {}) or {}:
+            problems.append(f"{where} events: '{event}' is a custom event; GeNN has spikes "
+                            f"only. Turn it into a condition inside the synaptic or reset "
+                            f"code.")
+        if getattr(gspec, "extra_spikes", ""):
+            problems.append(f"{where} extra_spikes: needs a custom event, which GeNN does not "
+                            f"have. Remove it.")
+        if getattr(gspec, "threshold_after_input", False) or getattr(gspec, "after_input", ""):
+            problems.append(f"{where} threshold_after_input/after_input: brian2genn keeps "
+                            f"Brian2's default schedule (no moved threshold, no extra code "
+                            f"after the synaptic input). Remove them.")
+        if getattr(gspec, "slot_start", ""):
+            problems.append(f"{where} slot_start: the single-run GeNN formulation "
+                            f"(brian_stdp.genn) does not run per-slot group code yet. "
+                            f"Remove it or extend build_single_run.")
 
     for name, sspec in spec.synapses.items():
         where = f"[synapses.{name}]"
@@ -130,6 +147,9 @@ def genn_problems(spec: ModelSpec) -> list:
                 problems.append(f"{where} model: '{eq.varname}' is a 'constant over dt' "
                                 f"subexpression; brian2genn allows these only in neuron "
                                 f"groups. Compute it in the target group instead.")
+        if getattr(sspec, "on_event", ""):
+            problems.append(f"{where} on_event = {sspec.on_event!r}: GeNN triggers synapses "
+                            f"by spikes only. Remove on_event.")
         pre_vars = group_vars.get(sspec.source, set())
         post_vars = group_vars.get(sspec.target, set())
         post_shared = group_shared.get(sspec.target, set())

@@ -178,3 +178,13 @@ def test_generate_genn_project_without_compiling(tmp_path):
     # STDP reads the single run's constant, not a never-set synaptic copy of exc.plastic
     assert "$(plastic_run)" in model_code
     assert "inp_exc_plastic" not in Path(tmp_path / "genn" / "main.cpp").read_text()
+
+
+@pytest.mark.codegen_independent
+def test_custom_events_and_schedule_changes_are_reported():
+    if not (MODELS_DIR / "wolff_2022.toml").is_file():
+        pytest.skip("models/wolff_2022.toml is not there")
+    problems = genn_problems(load_model("wolff_2022"))
+    assert any("[groups.exc] events: 'above' is a custom event" in p for p in problems)
+    assert any("on_event = 'above'" in p for p in problems)
+    assert any("threshold_after_input" in p for p in problems)
