@@ -34,6 +34,11 @@ def _variant_with(tmp_path, *replacements):
     return load_model(path)
 
 
+#: Shorter presentations, to keep the runtime-device tests quick (same code paths).
+SHORT_SLOTS = (('t_present         = "350*ms"', 't_present         = "60*ms"'),
+               ('t_rest            = "150*ms"', 't_rest            = "20*ms"'))
+
+
 @pytest.fixture
 def numpy_target():
     old = brian2.prefs.codegen.target
@@ -125,9 +130,9 @@ def test_incompatible_model_fails_before_any_build(tmp_path):
 
 
 # -- the single-run formulation (runtime device) --------------------------------------------
-def test_blank_image_is_shown_again_in_every_slot(numpy_target):
+def test_blank_image_is_shown_again_in_every_slot(tmp_path, numpy_target):
     """No input, no output spikes: the first image is repeated; weights stay normalised."""
-    spec = load_model(VARIANT)
+    spec = _variant_with(tmp_path, *SHORT_SLOTS)
     images = np.zeros((2, 4, 4), dtype=np.uint8)
     result = train_single_run(spec, images, 3, slots=3, device="runtime", seed=1)
     assert result.images == 0 and result.slots == 3
@@ -137,16 +142,17 @@ def test_blank_image_is_shown_again_in_every_slot(numpy_target):
 
 
 def test_every_slot_advances_when_no_spikes_are_required(tmp_path, numpy_target):
-    spec = _variant_with(tmp_path, ('min_spikes        = "5"', 'min_spikes        = "0"'))
+    spec = _variant_with(tmp_path, ('min_spikes        = "5"', 'min_spikes        = "0"'),
+                         *SHORT_SLOTS)
     images = np.full((3, 4, 4), 255, dtype=np.uint8)
     result = train_single_run(spec, images, 3, slots=3, device="runtime", seed=2)
     assert result.images == 3
     assert list(result.presentations) == [1, 1, 1]
 
 
-def test_controller_copies_agree_and_count_output_spikes(numpy_target):
+def test_controller_copies_agree_and_count_output_spikes(tmp_path, numpy_target):
     """Every input neuron's copy of the controller sees the same output spikes."""
-    spec = load_model(VARIANT)
+    spec = _variant_with(tmp_path, *SHORT_SLOTS)
     rng = np.random.default_rng(3)
     stimulus = rng.integers(0, 256, size=(2, 16)).astype(float) * 8  # bright: output spikes
     handles = build_single_run(spec, 5, stimulus, slots=2)
