@@ -4,6 +4,7 @@
     python -m brian_stdp.sweep runs/grid_fig3.toml --workers 2
     python -m brian_stdp.sweep runs/grid_fig3.toml --scheduler tcp://HOST:8786
     python -m brian_stdp.sweep runs/grid_fig3.toml --select model=diehl_cook_2015
+    python -m brian_stdp.sweep runs/grid_fig3.toml --list          # every point and its state
     python -m brian_stdp.sweep runs/grid_fig3.toml --report        # tables and figures only
 
 A grid file (TOML) has fixed overrides of the run defaults in ``[base]`` and
@@ -342,6 +343,11 @@ def point_state(grid: Grid, point: Point) -> str:
                 f"{run_dir}: made with other settings than {grid.path} now asks for ("
                 + ", ".join(f"{k}: {saved.get(k)!r} there, {expected[k]!r} now" for k in differ)
                 + "); delete that folder or give the grid another out folder")
+        if _model_changed(point, run_dir):
+            raise ConfigError(
+                f"{run_dir}: made with another version of the model file "
+                f"{point.config.model} (its copy {rundir.MODEL_COPY} there differs); delete "
+                f"that folder to run the point with the model as it is now")
     if (run_dir / rundir.METRICS).exists():
         return "finished"
     if config_path.exists() and (run_dir / rundir.CHECKPOINT).exists():
@@ -350,6 +356,25 @@ def point_state(grid: Grid, point: Point) -> str:
     if record.exists() and rundir.load_json(record).get("status") == "failed":
         return "failed"
     return "pending"
+
+
+def _model_changed(point: Point, run_dir: Path) -> bool:
+    """Whether a point's copy of its model file differs from the model file now.
+
+    False when either file is missing (a model that does not exist makes the
+    point fail when it runs, which is recorded there).
+    """
+    from .errors import ModelFileError
+    from .model import resolve_model_path
+
+    copy = run_dir / rundir.MODEL_COPY
+    try:
+        current = resolve_model_path(point.config.model)
+    except ModelFileError:
+        return False
+    if not copy.exists():
+        return False
+    return copy.read_text(encoding="utf-8") != current.read_text(encoding="utf-8")
 
 
 def run_command(point: Point, run_dir: Path, resume: bool) -> list:
@@ -828,7 +853,12 @@ def _decorate(axes, x, grid, title):
     values = [v for v in grid.axes.get(x, []) if isinstance(v, (int, float))]
     if values and min(values) > 0 and max(values) / min(values) >= 10:
         axes.set_xscale("log")
-        axes.set_xticks(values, [str(v) for v in values])
+        labelled, last = [], None
+        for value in sorted(values):  # leave out labels that would overlap (e.g. 800, 1000)
+            show = last is None or math.log10(value / last) >= 0.15
+            labelled.append(str(value) if show else "")
+            last = value if show else last
+        axes.set_xticks(sorted(values), labelled)
         axes.minorticks_off()
     axes.set_xlabel({"neurons": "excitatory neurons", "per_class": "training images per class",
                      "train": "training images", "epochs": "epochs"}.get(x, x))

@@ -274,6 +274,19 @@ def test_a_folder_made_with_other_settings_is_refused(tmp_path, client):
     assert sweep.collect(changed)[0]["status"] == "stale"
 
 
+def test_a_point_made_with_another_version_of_its_model_is_refused(tmp_path, client):
+    model = tmp_path / "m.toml"
+    model.write_text("# version 1\n")
+    grid = sweep.load_grid(write_grid(tmp_path, "[grid]\nmodel = [\"m.toml\"]\n"))
+    sweep.run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
+    run_dir = grid.run_dir(grid.points[0])
+    (run_dir / rundir.MODEL_COPY).write_text("# version 1\n")  # as the trainer does
+    assert sweep.point_state(grid, grid.points[0]) == "finished"
+    model.write_text("# version 2\n")
+    with pytest.raises(ConfigError, match="another version of the model file"):
+        sweep.point_state(grid, grid.points[0])
+
+
 def test_a_second_sweep_on_the_same_grid_is_refused(tmp_path, client):
     grid = sweep.load_grid(write_grid(tmp_path, "[grid]\nneurons = [10]\n"))
     grid.out.mkdir()
