@@ -346,7 +346,7 @@ def import_tensorflow(threads: int = 1):
     ``TF_CPP_MIN_LOG_LEVEL=3`` and ``TF_ENABLE_ONEDNN_OPTS=0``. The first
     silences TensorFlow's C++ log (messages about CUDA, missing GPUs, CPU
     instructions, and a harmless "NodeDef mentions attribute
-    use_unbounded_threadpool" error line that every ``fit`` prints with Keras
+    use_unbounded_threadpool" error line that ``fit`` prints with Keras
     3.15 on TensorFlow 2.21); real failures still raise Python exceptions. Set
     it to 0 to see everything. The second turns off oneDNN's rewrites, whose
     results depend on the CPU, and the message about them.

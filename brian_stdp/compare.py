@@ -91,6 +91,9 @@ class Point:
     parameters : int
     energy_per_image : float or None
         ANN: multiply-accumulates; SNN: synaptic events; per test image.
+    variant : str
+        ANN: training settings when they differ from the study's (SGD, learning
+        rate 0.001, batch 64), e.g. ``"adam, lr 0.01, batch 64"``; else empty.
     notes : list of str
         What could not be read and why.
     """
@@ -111,6 +114,7 @@ class Point:
     parameters: int
     energy_per_image: float | None
     train_accuracy_by_epoch: dict = field(default_factory=dict)
+    variant: str = ""
     notes: list = field(default_factory=list)
 
     @property
@@ -137,7 +141,7 @@ class Point:
     def series(self) -> tuple:
         """What a line in the figures joins: kind, layers, architecture family."""
         if self.kind == "ann":
-            return ("ann", self.layers, "")
+            return ("ann", self.layers, self.variant)
         return ("snn", 1, self.architecture)
 
 
@@ -223,6 +227,9 @@ def _ann_point(run_dir, config, metrics) -> Point:
     hidden = [int(units) for units in config["hidden"]]
     history = metrics["history"]
     train_seconds = [entry["train_seconds"] for entry in history]
+    settings = (config["optimizer"], float(config["lr"]), int(config["batch"]))
+    variant = ("" if settings == ("sgd", 0.001, 64)
+               else f"{settings[0]}, lr {settings[1]:g}, batch {settings[2]}")
     return Point(
         kind="ann", run_dir=run_dir, architecture="-".join(map(str, hidden)),
         neurons=sum(hidden), layers=len(hidden), dataset=config["dataset"],
@@ -233,7 +240,7 @@ def _ann_point(run_dir, config, metrics) -> Point:
         train_accuracy_by_epoch={int(e["epoch"]): float(e["accuracy_train"]) for e in history},
         seconds_per_epoch=float(statistics.median(train_seconds)) if train_seconds else None,
         parameters=int(metrics["parameters"]),
-        energy_per_image=float(metrics["macs_per_image"]))
+        energy_per_image=float(metrics["macs_per_image"]), variant=variant)
 
 
 def _snn_point(run_dir, config, metrics) -> Point:
@@ -323,21 +330,23 @@ class Group:
 
 
 def group_points(points) -> dict:
-    """``{(dataset, data): {(kind, architecture, neurons, epochs, test_images): Group}}``.
+    """``{(dataset, data): {(kind, architecture, neurons, epochs, test_images, variant):
+    Group}}``, each selection's groups sorted by kind, neurons, architecture.
 
-    Runs that differ in epochs or test images are kept apart, so a group's
-    seeds are the only thing that varies.
+    Runs that differ in epochs, test images or training settings are kept
+    apart, so a group's seeds are the only thing that varies.
     """
     groups = {}
     for point in points:
-        key = (point.kind, point.architecture, point.neurons, point.epochs, point.test_images)
+        key = (point.kind, point.architecture, point.neurons, point.epochs, point.test_images,
+               point.variant)
         selection = groups.setdefault((point.dataset, point.data), {})
         selection.setdefault(key, Group([])).points.append(point)
     for selection in groups.values():
         for group in selection.values():
             group.points.sort(key=lambda point: point.seed)
-    return {key: dict(sorted(value.items(), key=lambda item: (item[0][0], item[0][1] != "",
-                                                              item[0][2], item[0][1])))
+    return {key: dict(sorted(value.items(), key=lambda item: (item[0][0], item[0][2],
+                                                              item[0][1], item[0][5])))
             for key, value in sorted(groups.items())}
 
 
@@ -368,7 +377,8 @@ def plot_fig1(groups: dict, dataset: str = "mnist"):
                 table = np.array([[100 * getattr(point, attribute)[epoch] for epoch in epochs]
                                   for point in group.points])
                 label = (f"{group.first.architecture}"
-                         f"{' (1 layer)' if group.first.layers == 1 else ''}")
+                         f"{' (1 layer)' if group.first.layers == 1 else ''}"
+                         f"{', ' + group.first.variant if group.first.variant else ''}")
                 line, = axes.plot(epochs, table.mean(axis=0), marker="o", markersize=3,
                                   label=label,
                                   linestyle="--" if group.first.layers == 1 else "-")
@@ -425,9 +435,9 @@ def plot_fig4(groups: dict, selections, dataset: str = "mnist"):
                         low.append(100 * (mean - lo))
                         high.append(100 * (hi - mean))
                     if xs:
-                        axes.errorbar(xs, ys, yerr=[low, high], color=colour, marker=(
-                            "s" if series[0] == "snn" else "o"), capsize=2,
-                            label=f"{name}, {suffix}", **style)
+                        axes.errorbar(xs, ys, yerr=[low, high], color=colour,
+                                      marker=series_marker(series), capsize=2,
+                                      label=f"{name}, {suffix}", **style)
                         drawn = True
             _neuron_axis(axes)
             axes.set_title(f"{describe_selection(data)}")
@@ -470,8 +480,8 @@ def plot_costs(groups: dict, dataset: str = "mnist", data: str = "all"):
                          if group.mean(getter) is not None]
                 if pairs:
                     xs, ys = zip(*pairs)
-                    axes.plot(xs, ys, marker="s" if series[0] == "snn" else "o",
-                              color=colour, label=_series_label(series))
+                    axes.plot(xs, ys, marker=series_marker(series), color=colour,
+                              label=_series_label(series))
         for axes, (label, _) in zip(axes_row, panels):
             _neuron_axis(axes)
             axes.set_yscale("log")
@@ -484,13 +494,24 @@ def plot_costs(groups: dict, dataset: str = "mnist", data: str = "all"):
 
 
 def series_colours(groups: dict) -> dict:
-    """One colour of the shared palette per figure line, the same in every figure."""
+    """A colour of the shared palette per figure line, the same in every figure.
+
+    ANN lines with one and with two hidden layers but the same training
+    settings share a colour (they differ in marker, see :func:`series_marker`).
+    """
     from . import plots
 
     every = sorted({group.first.series for selection in groups.values()
                     for group in selection.values()})
-    return {series: plots.OKABE_ITO[index % len(plots.OKABE_ITO)]
-            for index, series in enumerate(every)}
+    families = list(dict.fromkeys((kind, name) for kind, _, name in every))
+    return {series: plots.OKABE_ITO[families.index((series[0], series[2]))
+                                    % len(plots.OKABE_ITO)] for series in every}
+
+
+def series_marker(series: tuple) -> str:
+    """Marker of a figure line: SNN square, ANN with one hidden layer diamond, else circle."""
+    kind, layers, _ = series
+    return "s" if kind == "snn" else "D" if layers == 1 else "o"
 
 
 def _neuron_axis(axes) -> None:
@@ -521,18 +542,19 @@ def _series(selection: dict) -> dict:
 def _series_label(series: tuple) -> str:
     kind, layers, architecture = series
     if kind == "ann":
-        return f"ANN, {layers} hidden layer{'s' if layers > 1 else ''}"
+        return (f"ANN, {layers} hidden layer{'s' if layers > 1 else ''}"
+                + (f" ({architecture})" if architecture else ""))
     return f"SNN {architecture}"
 
 
 # -- tables and report -----------------------------------------------------------------------
-POINT_COLUMNS = ("kind", "architecture", "neurons", "layers", "dataset", "data", "seed",
+POINT_COLUMNS = ("kind", "architecture", "variant", "neurons", "layers", "dataset", "data", "seed",
                  "epochs", "train_images", "test_images", "accuracy_epoch1", "best_accuracy",
                  "best_epoch", "seconds_per_epoch", "parameters", "energy_per_image",
                  "energy_unit", "run_dir")
 
-SUMMARY_COLUMNS = ("dataset", "data", "kind", "architecture", "neurons", "layers", "seeds",
-                   "epochs", "train_images", "test_images", "accuracy_epoch1_mean",
+SUMMARY_COLUMNS = ("dataset", "data", "kind", "architecture", "variant", "neurons", "layers",
+                   "seeds", "epochs", "train_images", "test_images", "accuracy_epoch1_mean",
                    "accuracy_epoch1_std", "best_accuracy_mean", "best_accuracy_std",
                    "best_epochs", "seconds_per_epoch_mean", "parameters",
                    "energy_per_image_mean", "energy_unit")
@@ -553,7 +575,8 @@ def summary_rows(groups: dict) -> list:
             first = group.first
             rows.append({
                 "dataset": dataset, "data": data, "kind": first.kind,
-                "architecture": first.architecture, "neurons": first.neurons,
+                "architecture": first.architecture, "variant": first.variant,
+                "neurons": first.neurons,
                 "layers": first.layers, "seeds": " ".join(map(str, group.seeds)),
                 "epochs": first.epochs, "train_images": first.train_images,
                 "test_images": first.test_images,
@@ -606,15 +629,17 @@ def _selection_table(selection: dict) -> list:
              "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
     for group in selection.values():
         first = group.first
-        best_epochs = sorted({point.best_epoch for point in group.points})
+        epoch1 = _percent(group.mean(lambda p: p.accuracy_epoch1),
+                          group.std(lambda p: p.accuracy_epoch1))
+        best = _percent(group.mean(lambda p: p.best_accuracy),
+                        group.std(lambda p: p.best_accuracy))
+        best_epochs = ",".join(map(str, sorted({point.best_epoch for point in group.points})))
+        variant = f" ({first.variant})" if first.variant else ""
         lines.append(
-            f"| {first.kind.upper()} | {first.architecture} | {first.neurons} | "
+            f"| {first.kind.upper()} | {first.architecture}{variant} | {first.neurons} | "
             f"{','.join(map(str, group.seeds))} | {first.epochs} | "
-            f"{first.train_images:,} / {first.test_images:,} | "
-            f"{_percent(group.mean(lambda p: p.accuracy_epoch1), group.std(lambda p: p.accuracy_epoch1))} | "  # noqa: E501
-            f"{_percent(group.mean(lambda p: p.best_accuracy), group.std(lambda p: p.best_accuracy))} "  # noqa: E501
-            f"({','.join(map(str, best_epochs))}) | "
-            f"{_number(group.mean(lambda p: p.seconds_per_epoch))} | "
+            f"{first.train_images:,} / {first.test_images:,} | {epoch1} | "
+            f"{best} ({best_epochs}) | {_number(group.mean(lambda p: p.seconds_per_epoch))} | "
             f"{_number(first.parameters)} | "
             f"{_number(group.mean(lambda p: p.energy_per_image))} {first.energy_unit} |")
     return lines
@@ -630,14 +655,17 @@ def missing_points(groups: dict, dataset: str, data: str) -> list:
             missing.append(f"no {kind.upper()} run on {describe_selection(data)} among the "
                            f"inputs")
     snn_neurons = {key[2] for key in selection if key[0] == "snn"}
-    ann_neurons = {key[2] for key in selection if key[0] == "ann"}
     without = [n for n in PAPER_SNN_NEURONS if n not in snn_neurons]
     if snn_neurons and without:
         missing.append("no SNN of the study's sizes " + ", ".join(map(str, without))
                        + " neurons")
-    if snn_neurons and ann_neurons and not snn_neurons & ann_neurons:
-        missing.append("no SNN with as many neurons as an ANN has hidden units: compare "
-                       "along the neuron axis")
+    all_seeds = sorted({seed for group in selection.values() for seed in group.seeds})
+    for group in selection.values():
+        absent = [seed for seed in all_seeds if seed not in group.seeds]
+        if absent:
+            missing.append(f"{group.first.kind.upper()} {group.first.architecture} "
+                           f"{group.first.neurons}: seed{'s' if len(absent) > 1 else ''} "
+                           + ", ".join(map(str, absent)))
     for group in selection.values():
         if any(point.accuracy_epoch1 is None for point in group.points):
             missing.append(f"{group.first.kind.upper()} {group.first.architecture} "

@@ -47,7 +47,8 @@ def test_fig1_grid_file_is_the_paper_table_with_three_seeds():
     assert all((c.optimizer, c.lr, c.batch, c.epochs) == ("sgd", 0.001, 64, 15)
                for c in full)
     equal_data = [p.config for p in points if p.config.per_class is not None]
-    assert len(equal_data) == 18 and {c.per_class for c in equal_data} == {80}
+    assert len(equal_data) == 36 and {c.per_class for c in equal_data} == {80}
+    assert sorted(c.optimizer for c in equal_data) == ["adam"] * 18 + ["sgd"] * 18
 
 
 def test_parameter_and_mac_counts():

@@ -147,7 +147,7 @@ def test_fig1_from_full_set_ann_runs(tmp_path):
     assert (tmp_path / "out" / compare.FIGURES[0]).stat().st_size > 0
     report = (tmp_path / "out" / "report.md").read_text()
     assert "## Fig. 1: dense ANNs on the full training set" in report
-    assert "| ANN | 4 | 4 | 0 | 2 | 1,347 / 450 |" in report
+    assert "| ANN | 4 (sgd, lr 0.1, batch 64) | 4 | 0 | 2 | 1,347 / 450 |" in report
 
 
 def test_committed_snn_runs_are_readable():
@@ -183,3 +183,24 @@ def test_folder_of_unknown_kind(tmp_path):
 def test_cli_error_exit_code(tmp_path, capsys):
     assert compare.main([str(tmp_path / "nothing")]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_other_training_settings_are_kept_apart_from_the_paper_settings(tmp_path):
+    pytest.importorskip("tensorflow")
+    for name, optimizer, lr in (("sgd", "sgd", 0.001), ("adam", "adam", 0.01)):
+        ann.train(ann.AnnConfig(dataset="digits", hidden=(4,), epochs=1, optimizer=optimizer,
+                                lr=lr), tmp_path / name, progress=False)
+    points = [load_point(tmp_path / name) for name in ("sgd", "adam")]
+    assert [p.variant for p in points] == ["", "adam, lr 0.01, batch 64"]
+    groups = group_points(points)[("digits", "all")]
+    assert len(groups) == 2, "not averaged together as if they were seeds"
+
+
+def test_missing_sizes_and_seeds_are_named(tmp_path):
+    for neurons, seed in ((100, 0), (100, 1), (100, 2), (400, 1)):
+        write_snn_run(tmp_path / f"n{neurons}_s{seed}", neurons, per_class=80, seed=seed)
+    groups = group_points([load_point(d) for d in find_run_dirs([tmp_path])])
+    assert missing_points(groups, "mnist", "pc80") == [
+        "no ANN run on 80 images per class among the inputs",
+        "no SNN of the study's sizes 10, 50, 200, 800, 1000 neurons",
+        "SNN diehl_cook_2015 400: seeds 0, 2"]
