@@ -265,3 +265,20 @@ def test_bad_grid_files(tmp_path, body, message):
 def test_missing_grid_file(tmp_path):
     with pytest.raises(ConfigError, match="--grid .*: file not found"):
         read_grid(tmp_path / "nope.toml")
+
+
+def test_command_line_prints_no_tensorflow_messages(tmp_path):
+    import os
+    import subprocess
+
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    result = subprocess.run(
+        [sys.executable, "-m", "brian_stdp.ann", "--dataset", "digits", "--epochs", "1",
+         "--hidden", "8", "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr  # our two log lines, nothing from TensorFlow
+    assert lines[0].startswith("ANN 8, sgd optimizer") and lines[1].startswith("epoch 1/1:")
+    assert "test accuracy:" in result.stdout and "results:" in result.stdout
