@@ -444,6 +444,9 @@ def train(config: AnnConfig, run_dir, progress: bool = True) -> dict:
         ``accuracy`` (test accuracy after the last epoch), ``best_accuracy`` and
         ``best_epoch``, the last epoch's ``confusion_matrix`` and
         ``per_class_accuracy``, ``parameters``, ``macs_per_image``, ``timing``.
+        The trained weights go to ``state.npz``: ``layer<k>/kernel`` (fan_in,
+        fan_out) and ``layer<k>/bias`` (fan_out,) for every dense layer k, input
+        side first, and ``image_shape``.
     """
     config.check()
     run_dir = Path(run_dir)
