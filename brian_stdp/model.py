@@ -38,7 +38,7 @@ _STDP_KEYS = {"synapses", "on_pre", "on_post", "after_pre", "after_post", "ltp",
 _PROTOCOL_KEYS = {
     "dt", "t_present", "t_rest", "encoder", "rate_scale", "intensity_start",
     "intensity_step", "min_spikes", "max_presentations", "weight_sum", "normalise",
-    "receptive_field", "spikes_min", "spikes_max", "labelling",
+    "receptive_field", "spikes_min", "spikes_max", "labelling", "cap_neurons",
 }
 #: Protocol keys every model file needs; the Poisson encoder also needs _POISSON_KEYS.
 _PROTOCOL_REQUIRED = {"dt", "t_present", "t_rest", "encoder"}
@@ -124,6 +124,9 @@ class Protocol:
     spikes_min: float = 1.0
     spikes_max: float = 50.0
     labelling: str = "standard"
+    #: Use at most as many output neurons as there are training images (the
+    #: published code of Wolff et al. does so silently).
+    cap_neurons: bool = False
 
     @property
     def t_slot(self) -> Quantity:
@@ -423,8 +426,9 @@ def _parse_protocol(section, parameters, synapses, path, fail):
     normalise = section.get("normalise", "")
     if normalise and normalise not in synapses:
         raise fail("[protocol] normalise", f"unknown synapses {normalise!r}")
-    if not isinstance(section.get("receptive_field", False), bool):
-        raise fail("[protocol] receptive_field", "must be true or false")
+    for key in ("receptive_field", "cap_neurons"):
+        if not isinstance(section.get(key, False), bool):
+            raise fail(f"[protocol] {key}", "must be true or false")
     labelling = section.get("labelling", "standard")
     if labelling not in LABELLINGS:
         raise fail("[protocol] labelling", f"unknown labelling {labelling!r} (known: "
@@ -446,7 +450,8 @@ def _parse_protocol(section, parameters, synapses, path, fail):
         max_presentations=number("max_presentations", int, 1, default=1),
         weight_sum=str(section.get("weight_sum", "0")), normalise=normalise,
         receptive_field=section.get("receptive_field", False), spikes_min=spikes_min,
-        spikes_max=spikes_max, labelling=labelling)
+        spikes_max=spikes_max, labelling=labelling,
+        cap_neurons=section.get("cap_neurons", False))
     for key in ("t_present", "t_rest"):
         steps = float(getattr(protocol, key) / protocol.dt)
         if abs(steps - round(steps)) > 1e-9:

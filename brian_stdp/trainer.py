@@ -170,6 +170,12 @@ class Trainer:
         check_model(self.spec)
         self.labelling = config.labelling or self.spec.protocol.labelling
         self._load_data()
+        self.neurons_requested = config.neurons
+        if self.spec.protocol.cap_neurons and config.neurons > len(self.train_idx):
+            log.warning("%s caps the output layer at the number of training images: %d "
+                        "neurons instead of %d ([protocol] cap_neurons)", self.spec.name,
+                        len(self.train_idx), config.neurons)
+            self.config = dataclasses.replace(config, neurons=len(self.train_idx))
         self.phases = phases(config)
         self.session = None
 
@@ -445,6 +451,8 @@ class Trainer:
             },
             "labelled_neurons": int(np.sum(assignment.labels >= 0)),
             "labelling": self.labelling,
+            **({"neurons_requested": self.neurons_requested}
+               if self.neurons_requested != c.neurons else {}),
             "timing": progress["timing"],
             "train_images_per_second": _rate(progress["timing"], "train"),
         }

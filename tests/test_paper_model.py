@@ -322,3 +322,23 @@ def test_a_run_holds_both_evaluations(tmp_path):
     assert state["assignment_last_winner"].shape == (20,)
     assert np.all(state["weights"] >= 1e-5) and np.all(state["weights"] <= 1)
     assert metrics["activity"]["shown_again_fraction"] == 0, "no re-presentation rule"
+
+
+def test_cap_neurons_option_caps_the_layer_at_the_training_images(tmp_path):
+    from brian_stdp.trainer import RunConfig, Trainer
+
+    text = WOLFF.read_text()
+    assert "cap_neurons     = false" in text
+    capped = tmp_path / "capped.toml"
+    capped.write_text(text.replace("cap_neurons     = false", "cap_neurons     = true"))
+    config = RunConfig(model=str(capped), neurons=50, per_class=2, train=None, label=None,
+                       test=10, device="runtime")
+    trainer = Trainer(config, tmp_path / "run", progress=False)
+    assert trainer.config.neurons == 20 and trainer.neurons_requested == 50
+    as_given = Trainer(RunConfig(**{**config.__dict__, "model": "wolff_2022"}),
+                       tmp_path / "run2", progress=False)
+    assert as_given.config.neurons == 50, "off by default: --neurons as given"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("cap_neurons     = false", 'cap_neurons     = "no"'))
+    with pytest.raises(ModelFileError, match=r"\[protocol\] cap_neurons.*true or false"):
+        load_model(bad)
