@@ -27,7 +27,7 @@ import numpy as np
 
 from . import evaluation, rundir
 from .data import load_dataset
-from .devices import DEVICES, check_device
+from .devices import DEVICES, STANDALONE_DEVICES, check_device
 from .encoding import encode
 from .cli import guarded
 from .errors import ConfigError
@@ -303,7 +303,7 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standal
             bar.close()
         if session is not None:
             session.close()
-        elif device == "cpp_standalone":
+        elif device in STANDALONE_DEVICES:
             _reset_device()
         shutil.rmtree(build, ignore_errors=True)
     return rec["counts"], rec["presentations"]
