@@ -235,7 +235,7 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
         while position < images:
             rows = order[position:position + slots]
             stimulus = np.zeros((slots, n_input))
-            stimulus[:len(rows)] = encode(dataset.images[rows], proto.encoder)
+            stimulus[:len(rows)] = encode(dataset.images[rows], proto)
             with ChildPeakSampler() as sampler:
                 start = time.perf_counter()
                 result = session.run_chunk(stimulus, len(rows), state, ctrl, plastic=True,
