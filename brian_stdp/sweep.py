@@ -643,8 +643,10 @@ def collect(grid: Grid) -> list:
         Axis values, ``status`` (finished, failed, interrupted or pending),
         label and test image counts, the final accuracies, one
         ``<accuracy key>_epoch<k>`` column per evaluated epoch, training speed
-        (images/s), compile time (s), the point's wall time (s), and for a
-        failed point ``error`` and ``log_tail``.
+        (images/s), compile time (s), the wall time (s) of the point's last
+        attempt (only the resumed part, for a resumed point), and for a failed
+        point ``error`` and ``log_tail``; ``stale`` points (see
+        :func:`point_state`) carry the reason in ``error``.
     """
     rows = []
     for point in grid.points:
@@ -854,11 +856,11 @@ def _decorate(axes, x, grid, title):
     if values and min(values) > 0 and max(values) / min(values) >= 10:
         axes.set_xscale("log")
         labelled, last = [], None
-        for value in sorted(values):  # leave out labels that would overlap (e.g. 800, 1000)
-            show = last is None or math.log10(value / last) >= 0.15
+        for value in sorted(values, reverse=True):  # the largest always labelled
+            show = last is None or math.log10(last / value) >= 0.15  # no overlap (800, 1000)
             labelled.append(str(value) if show else "")
             last = value if show else last
-        axes.set_xticks(sorted(values), labelled)
+        axes.set_xticks(sorted(values, reverse=True), labelled)
         axes.minorticks_off()
     axes.set_xlabel({"neurons": "excitatory neurons", "per_class": "training images per class",
                      "train": "training images", "epochs": "epochs"}.get(x, x))
