@@ -278,6 +278,8 @@ def _expand(path, base, axes) -> tuple:
         settings = {**defaults, **base, **chosen}
         if "per_class" in base or "per_class" in axes:
             settings["train"] = None  # per_class replaces the default train count
+            if "label" not in base:  # as run.py: label on all the selected images
+                settings["label"] = None
         config = RunConfig(**settings)
         try:
             config.check()

@@ -55,6 +55,13 @@ def test_grid_expands_every_combination_seeds_slowest(tmp_path):
     assert grid.run_dir(first) == tmp_path / "grid" / "points" / first.name
 
 
+def test_per_class_grids_label_on_all_selected_images_unless_told(tmp_path):
+    grid = sweep.load_grid(write_grid(tmp_path, "[grid]\nper_class = [3, 6]\n"))
+    assert [(p.config.train, p.config.label) for p in grid.points] == [(None, None)] * 2
+    grid = sweep.load_grid(write_grid(tmp_path, "[base]\nlabel = 20\n[grid]\nper_class = [3]\n"))
+    assert grid.points[0].config.label == 20
+
+
 def test_model_paths_are_relative_to_the_grid_file(tmp_path):
     (tmp_path / "models").mkdir()
     path = write_grid(tmp_path, """
