@@ -44,7 +44,7 @@ import numpy as np
 
 from . import evaluation, rundir
 from .cli import guarded
-from .data import DATASETS, N_CLASSES, load_dataset, select_indices
+from .data import N_CLASSES, check_selection, load_dataset, select_indices
 from .errors import ConfigError, DataError
 
 log = logging.getLogger("brian_stdp")
@@ -127,18 +127,7 @@ class AnnConfig:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"--{key} must be a positive whole number, not {value!r}")
-        for key in ("train", "per_class", "test"):
-            value = getattr(self, key)
-            if value is not None and (not isinstance(value, int) or value <= 0):
-                raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number "
-                                  f"(or left out), not {value!r}")
-        if self.train is not None and self.per_class is not None:
-            raise ConfigError("--train and --per-class exclude each other: give one")
-        if self.dataset not in DATASETS:
-            raise ConfigError(f"--dataset {self.dataset}: unknown dataset (choose from "
-                              f"{', '.join(DATASETS)})")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
-            raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {self.seed!r}")
+        check_selection(self, ("train", "per_class", "test"))
 
     @classmethod
     def from_dict(cls, values: dict, source: str) -> "AnnConfig":

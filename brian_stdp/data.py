@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from .errors import ConfigError, DataError
 
 DATASETS = ("mnist", "fashion-mnist", "digits")
 SPLITS = ("train", "test")
@@ -316,6 +316,36 @@ def write_idx(path, array) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def check_selection(config, optional_counts: tuple) -> None:
+    """Check the data-selection settings shared by the SNN and ANN run configs.
+
+    Parameters
+    ----------
+    config : object
+        Has ``train``, ``per_class``, ``dataset`` and ``seed`` attributes, and
+        every name in ``optional_counts``.
+    optional_counts : tuple of str
+        Attributes that are a positive whole number or None (left out).
+
+    Raises
+    ------
+    ConfigError
+        Naming the first invalid flag.
+    """
+    for key in optional_counts:
+        value = getattr(config, key)
+        if value is not None and (not isinstance(value, int) or value <= 0):
+            raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number "
+                              f"(or left out), not {value!r}")
+    if config.train is not None and config.per_class is not None:
+        raise ConfigError("--train and --per-class exclude each other: give one")
+    if config.dataset not in DATASETS:
+        raise ConfigError(f"--dataset {config.dataset}: unknown dataset (choose from "
+                          f"{', '.join(DATASETS)})")
+    if not isinstance(config.seed, int) or not 0 <= config.seed < 2**32:
+        raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {config.seed!r}")
 
 
 def select_indices(labels, n=None, per_class=None, seed=0) -> np.ndarray:

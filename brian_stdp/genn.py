@@ -341,7 +341,7 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
     from brian2 import second
 
     from .network import (NORMALISE_EQUATIONS, NetworkHandles, _carried_variables, _with_stdp,
-                          group_sizes, model_errors, synapse_pairs)
+                          add_normalisation, group_sizes, model_errors, synapse_pairs)
     from .model import _evaluate
 
     check_genn_compatible(spec)
@@ -405,16 +405,7 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
         objects.append(syn)
         state_vars += _carried_variables(syn)
     if proto.normalise:
-        syn_name, target_name = proto.normalise, spec.synapses[proto.normalise].target
-        target, syn = groups[target_name], next(o for o in objects if o.name == syn_name)
-        target.run_regularly("w_in_sum = 0", dt=t_slot, when="start", order=-8,
-                             name=f"{target_name}_run_regularly_w_in_reset")
-        syn.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
-                          name=f"{syn_name}_run_regularly_w_in_sum")
-        target.run_regularly("w_in_scale = 1 + plastic*(weight_sum/w_in_sum - 1)", dt=t_slot,
-                             when="start", order=-6, name=f"{target_name}_run_regularly_w_in_scale")
-        syn.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
-                          name=f"{syn_name}_run_regularly_normalise")
+        add_normalisation(spec, groups, objects, t_slot, infix="_run_regularly_")
     exc = groups["exc"]
     for obj in objects:
         if "plastic" in getattr(obj, "variables", {}) and \

@@ -304,16 +304,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         state_vars += _carried_variables(syn)
 
     if proto.normalise:
-        syn_name, target_name = proto.normalise, spec.synapses[proto.normalise].target
-        target, syn = groups[target_name], next(o for o in objects if o.name == syn_name)
-        target.run_regularly("w_in_sum = 0", dt=t_slot, when="start", order=-8,
-                             name=f"{target_name}_w_in_reset")
-        syn.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
-                          name=f"{syn_name}_w_in_sum")
-        target.run_regularly("w_in_scale = 1 + plastic*(weight_sum/w_in_sum - 1)", dt=t_slot,
-                             when="start", order=-6, name=f"{target_name}_w_in_scale")
-        syn.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
-                          name=f"{syn_name}_normalise")
+        add_normalisation(spec, groups, objects, t_slot)
 
     exc = groups["exc"]
     count = Synapses(exc, ctrl, on_pre="count_post += int(t_in_timesteps < k_off_post)",
@@ -395,6 +386,41 @@ def _schedule_same_step(spec: ModelSpec, synapses: list) -> None:
                 events = list(spec.groups[trigger.name].events)
                 pathway.when = "after_synapses"
                 pathway.order = 501 + 2 * events.index(pathway.event)
+
+
+def add_normalisation(spec: ModelSpec, groups: dict, objects: list, t_slot,
+                      infix: str = "_") -> None:
+    """Scale the incoming weights of ``[protocol] normalise`` at every slot start.
+
+    Four ``run_regularly`` operations, at the start of each slot of length
+    ``t_slot`` (second): the target group's ``w_in_sum`` is reset, the synapses
+    add their weights to it, the target computes ``w_in_scale`` (1 while not
+    plastic), and the synapses multiply their weights by it.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    groups : dict of str to NeuronGroup
+    objects : list
+        The network's objects, the normalised Synapses among them.
+    t_slot : Quantity
+        Slot length (second).
+    infix : str
+        Between an object's name and the operation's (``name + infix +
+        "w_in_reset"``); brian2genn keeps only operations whose name contains
+        ``_run_regularly``.
+    """
+    syn_name = spec.protocol.normalise
+    target_name = spec.synapses[syn_name].target
+    target, syn = groups[target_name], next(o for o in objects if o.name == syn_name)
+    target.run_regularly("w_in_sum = 0", dt=t_slot, when="start", order=-8,
+                         name=f"{target_name}{infix}w_in_reset")
+    syn.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
+                      name=f"{syn_name}{infix}w_in_sum")
+    target.run_regularly("w_in_scale = 1 + plastic*(weight_sum/w_in_sum - 1)", dt=t_slot,
+                         when="start", order=-6, name=f"{target_name}{infix}w_in_scale")
+    syn.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
+                      name=f"{syn_name}{infix}normalise")
 
 
 @contextmanager

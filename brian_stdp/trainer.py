@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import evaluation, rundir
-from .data import DATASETS, load_dataset, select_indices
+from .data import check_selection, load_dataset, select_indices
 from .devices import check_device
 from .encoding import encode
 from .errors import ConfigError, DataError, SimulationError
@@ -85,18 +85,7 @@ class RunConfig:
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number, "
                                   f"not {value!r}")
-        for key in ("train", "per_class", "label", "test"):
-            value = getattr(self, key)
-            if value is not None and (not isinstance(value, int) or value <= 0):
-                raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number "
-                                  f"(or left out), not {value!r}")
-        if self.train is not None and self.per_class is not None:
-            raise ConfigError("--train and --per-class exclude each other: give one")
-        if self.dataset not in DATASETS:
-            raise ConfigError(f"--dataset {self.dataset}: unknown dataset (choose from "
-                              f"{', '.join(DATASETS)})")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
-            raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {self.seed!r}")
+        check_selection(self, ("train", "per_class", "label", "test"))
         if self.labelling is not None and self.labelling not in evaluation.LABELLINGS:
             raise ConfigError(f"--labelling {self.labelling}: unknown labelling (choose from "
                               f"{', '.join(evaluation.LABELLINGS)})")
