@@ -24,14 +24,13 @@ give the same weights and accuracies.
 Command line::
 
     python -m brian_stdp.ann --hidden 64,64 --per-class 80 --seed 1 --out runs/out/ann
-    python -m brian_stdp.ann --grid runs/ann_fig1.toml     # every point, skips finished ones
+    python -m brian_stdp.sweep runs/ann_fig1.toml          # a grid of them, on Dask
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import itertools
 import logging
 import math
 import os
@@ -143,7 +142,7 @@ class AnnConfig:
                               f"{', '.join(sorted(known))})")
         values = dict(values)
         if "hidden" in values:
-            values["hidden"] = _hidden_value(values["hidden"], source)
+            values["hidden"] = hidden_value(values["hidden"], source)
         for key in ("train", "test"):
             if isinstance(values.get(key), str):
                 values[key] = count(values[key], f"{source}: {key}")
@@ -205,7 +204,8 @@ def count(text: str, what: str = "--train") -> int | None:
         raise ConfigError(f"{what} {text!r}: give a whole number of images or 'all'") from None
 
 
-def _hidden_value(value, source: str) -> tuple:
+def hidden_value(value, source: str) -> tuple:
+    """Hidden-layer sizes from a config file: ``"64,64"``, ``64`` or ``[64, 64]`` -> a tuple."""
     if isinstance(value, str):
         try:
             return parse_hidden(value)
@@ -544,17 +544,9 @@ def make_ann_figures(run_dir, metrics: dict) -> list:
     return written
 
 
-# -- grids -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class GridPoint:
-    """One run of a grid: its configuration and its run directory."""
-
-    config: AnnConfig
-    run_dir: Path
-
-
+# -- names -----------------------------------------------------------------------------------
 def point_name(config: AnnConfig) -> str:
-    """Folder name of a grid point, e.g. ``all_h64-64_seed1`` or ``pc80_h16_adam_lr0.01_seed0``.
+    """Folder name of a run in a grid, e.g. ``all_h64-64_seed1`` or ``pc80_h16_adam_lr0.01_seed0``.
 
     Data selection, hidden layers and seed are always named; optimizer,
     learning rate, batch, epochs and test images only when they differ from
@@ -578,139 +570,12 @@ def point_name(config: AnnConfig) -> str:
     return "_".join(parts)
 
 
-def read_grid(path) -> tuple:
-    """Expand a grid file into its points.
-
-    A grid file is TOML: ``out`` (the results folder, relative to the current
-    directory), values shared by every block at the top level, and one or more
-    ``[[grid]]`` blocks. In a block (and at the top level) a list is an axis,
-    a scalar a fixed value; each block contributes the Cartesian product of its
-    axes. ``hidden`` is a string such as ``"64,64"`` (so a list of them is an
-    axis); ``train`` and ``test`` may be ``"all"``.
-
-    Returns
-    -------
-    (Path, list of GridPoint)
-        The results folder and the points, in file order (axes vary fastest
-        from the last one).
-
-    Raises
-    ------
-    ConfigError
-        Missing file, bad TOML, no ``out`` or ``[[grid]]``, an unknown key, an
-        invalid value, or two points with the same folder.
-    """
-    import tomllib
-
-    path = Path(path)
-    try:
-        document = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"--grid {path}: file not found") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"--grid {path}: not valid TOML ({err})") from None
-    document = dict(document)
-    out = document.pop("out", None)
-    blocks = document.pop("grid", None)
-    if not isinstance(out, str) or not out:
-        raise ConfigError(f"{path}: needs out = \"FOLDER\", the folder for the grid's runs")
-    if not isinstance(blocks, list) or not blocks:
-        raise ConfigError(f"{path}: needs at least one [[grid]] block")
-    points, seen = [], {}
-    for number, block in enumerate(blocks, 1):
-        values = {**document, **block}
-        where = f"{path}: [[grid]] block {number}"
-        AnnConfig.from_dict({key: value for key, value in values.items()
-                             if not isinstance(value, list)}, where)  # unknown keys
-        axes = {key: value for key, value in values.items() if isinstance(value, list)}
-        unknown = sorted(set(axes) - {f.name for f in dataclasses.fields(AnnConfig)})
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
-        for key, axis in axes.items():
-            if not axis:
-                raise ConfigError(f"{where}: {key} = []: an axis needs at least one value")
-        for combination in itertools.product(*axes.values()):
-            point_values = {**values, **dict(zip(axes, combination))}
-            if point_values.get("train") == "all":
-                point_values["train"] = None
-            config = AnnConfig.from_dict(point_values, where)
-            try:
-                config.check()
-            except ConfigError as err:
-                raise ConfigError(f"{where}: {err}") from None
-            name = point_name(config)
-            if name in seen:
-                raise ConfigError(f"{where}: point {name} appears twice in the grid")
-            seen[name] = True
-            points.append(GridPoint(config, Path(out) / name))
-    return Path(out), points
-
-
-def is_finished(point: GridPoint) -> bool:
-    """Whether a point's run directory holds a finished run of the same configuration.
-
-    Raises
-    ------
-    ConfigError
-        The folder holds a finished run of a different configuration.
-    """
-    if not (point.run_dir / rundir.METRICS).exists():
-        return False
-    saved = AnnConfig.from_dict(rundir.load_json(point.run_dir / rundir.CONFIG),
-                                str(point.run_dir / rundir.CONFIG))
-    if saved != point.config:
-        raise ConfigError(f"{point.run_dir} holds a finished run of another configuration; "
-                          f"move it away or change the grid's out folder")
-    return True
-
-
-def run_grid(path, progress: bool = True) -> list:
-    """Run every unfinished point of a grid file, one after the other.
-
-    A point whose folder already holds its finished run is skipped; a point
-    interrupted before it finished starts again from scratch (ANN runs are short).
-
-    Returns
-    -------
-    list of dict
-        Metrics of every point, in grid order.
-    """
-    _, points = read_grid(path)
-    results = []
-    todo = [point for point in points if not is_finished(point)]
-    log.info("%s: %d points, %d finished, %d to run", path, len(points),
-             len(points) - len(todo), len(todo))
-    for number, point in enumerate(points, 1):
-        if is_finished(point):
-            results.append(rundir.load_json(point.run_dir / rundir.METRICS))
-            continue
-        for name in (rundir.CONFIG, rundir.PROVENANCE, rundir.LOG):
-            (point.run_dir / name).unlink(missing_ok=True)
-        log.info("[%d/%d] %s", number, len(points), point.run_dir)
-        handler = _file_log(point.run_dir)
-        try:
-            started = time.perf_counter()
-            metrics = train(point.config, point.run_dir, progress=False)
-            log.info("[%d/%d] %s: test %.2f%% after %d epochs (best %.2f%% at epoch %d), "
-                     "%.0f s", number, len(points), point.run_dir.name,
-                     100 * metrics["accuracy"], metrics["epochs"],
-                     100 * metrics["best_accuracy"], metrics["best_epoch"],
-                     time.perf_counter() - started)
-        finally:
-            logging.getLogger("brian_stdp").removeHandler(handler)
-            handler.close()
-        results.append(metrics)
-    return results
-
-
 # -- command line ----------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
     default = AnnConfig()
     p = argparse.ArgumentParser(
         prog="python -m brian_stdp.ann", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Train the study's dense ANN baseline on the SNN's data selections.")
-    p.add_argument("--grid", type=Path, default=None, metavar="FILE.toml",
-                   help="run every unfinished point of a grid file (other flags ignored)")
     p.add_argument("--hidden", default=format_hidden(default.hidden),
                    help="units of each hidden layer, comma-separated, e.g. 16 or 64,64")
     p.add_argument("--optimizer", default=default.optimizer, help=" or ".join(OPTIMIZERS))
@@ -788,10 +653,6 @@ def main(argv=None) -> int:
     def body():
         args = parser().parse_args(argv)
         _console_log(args.quiet)
-        if args.grid is not None:
-            results = run_grid(args.grid)
-            print(f"{args.grid}: {len(results)} runs finished")
-            return 0
         config = config_from_args(args)
         config.check()
         run_dir = args.out or Path("runs/out") / (

@@ -152,10 +152,20 @@ def cuda_problem() -> str | None:
 
 
 def _brian2_reruns_programs() -> bool:
-    """Whether Brian2's standalone device can re-run a program with new values (>= 2.6)."""
-    from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+    """Whether Brian2's standalone device can re-run a program with new values (>= 2.6).
 
-    return hasattr(CPPStandaloneDevice, "apply_run_args")
+    Read from the installed version, not by importing Brian2 (which would
+    install Brian2's Ctrl-C handler in processes that only plan runs).
+    """
+    import importlib.metadata
+    import re
+
+    try:
+        version = importlib.metadata.version("brian2")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    numbers = re.match(r"(\d+)\.(\d+)", version)
+    return numbers is not None and (int(numbers[1]), int(numbers[2])) >= (2, 6)
 
 
 def genn_problem() -> str | None:

@@ -23,9 +23,7 @@ from brian2 import Equations, Quantity
 from .encoding import ENCODERS
 from .errors import ModelFileError
 from .evaluation import LABELLINGS
-
-#: Folder of the model files shipped with the project.
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+from .model_files import MODELS_DIR, available_models, resolve_model_path  # noqa: F401
 
 #: Names the runner defines for every model; a model parameter may not reuse them.
 RUNNER_NAMES = ("n_neurons", "n_input", "plastic", "t", "dt", "i", "j", "N", "lastspike")
@@ -200,26 +198,6 @@ class ModelSpec:
     def error(self, where: str, problem: str) -> ModelFileError:
         """A :class:`ModelFileError` naming this file and the section/key at fault."""
         return ModelFileError(f"{self.path}: {where}: {problem}")
-
-
-def available_models() -> list:
-    """Names of the model files shipped in ``models/``."""
-    return sorted(p.stem for p in MODELS_DIR.glob("*.toml"))
-
-
-def resolve_model_path(model: str | os.PathLike) -> Path:
-    """A model file's path, from a path or the name of a shipped model."""
-    path = Path(model)
-    if path.suffix == ".toml" or path.exists() or os.sep in str(model):
-        if not path.is_file():
-            raise ModelFileError(f"{path}: model file not found (pass --model with an existing "
-                                 f"file, or one of: {', '.join(available_models())})")
-        return path
-    candidate = MODELS_DIR / f"{model}.toml"
-    if not candidate.is_file():
-        raise ModelFileError(f"unknown model {str(model)!r}: choose one of "
-                             f"{', '.join(available_models())} or pass a path to a .toml file")
-    return candidate
 
 
 def load_model(model: str | os.PathLike) -> ModelSpec:

@@ -6,14 +6,18 @@
     python -m brian_stdp.sweep runs/grid_fig3.toml --select model=diehl_cook_2015
     python -m brian_stdp.sweep runs/grid_fig3.toml --list          # every point and its state
     python -m brian_stdp.sweep runs/grid_fig3.toml --report        # tables and figures only
+    python -m brian_stdp.sweep runs/ann_fig1.toml                  # a grid of Keras ANNs
 
 A grid file (TOML) has fixed overrides of the run defaults in ``[base]`` and
 lists of values in ``[grid]``; every combination of the lists is one *point*.
-Each point is one ordinary run (``python -m brian_stdp.run``), started as a
-fresh process by a Dask task, in its own run directory
-``OUT/points/NAME`` (its Brian2 build folder is inside it, so no two points
-share one). The point's name is made of its axis values, e.g.
-``diehl_cook_2015_n400_pc80_e5_s0_cpp_standalone``.
+Its ``kind`` (:mod:`brian_stdp.grid_kinds`) says what a point is: ``snn`` (the
+default) a spiking network, ``python -m brian_stdp.run``; ``ann`` a dense
+Keras network, ``python -m brian_stdp.ann`` (axes hidden, optimizer, lr,
+batch, epochs, train, per_class, seed). Each point is one ordinary run of
+that command, started as a fresh process by a Dask task, in its own run
+directory ``OUT/points/NAME`` (its Brian2 build folder is inside it, so no
+two points share one). The point's name is made of its axis values, e.g.
+``diehl_cook_2015_n400_pc80_e5_s0_cpp_standalone`` or ``pc80_h64-64_adam_seed1``.
 
 Why a process per point: Brian2's device (``set_device``, the standalone
 project it builds) is global to a Python process, a compiled network keeps
@@ -24,7 +28,8 @@ is recorded as a failure, while the worker carries on.
 
 Re-running the same command continues the grid: a point whose
 ``metrics.json`` exists is finished and skipped; an interrupted point (a
-checkpoint, no metrics) is resumed; a failed point is tried again. A point
+checkpoint, no metrics) is resumed (an ANN, which has no checkpoint, starts
+again); a failed point is tried again. A point
 that fails is recorded (``status = failed`` with its error line and the tail
 of its output) and does not stop the others. After every point the tables
 ``OUT/results.csv`` (one row per point), ``OUT/summary.csv`` (mean, standard
@@ -36,13 +41,15 @@ rewritten; the figures ``OUT/figures/*.png`` are drawn at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
-import dataclasses
 import itertools
 import math
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from dataclasses import dataclass
@@ -52,21 +59,10 @@ from pathlib import Path
 from . import rundir
 from .cli import guarded
 from .errors import BrianSTDPError, ConfigError
-from .trainer import RunConfig
-
-#: The axes a grid can vary, in the order they appear in point names.
-AXES = ("model", "neurons", "train", "per_class", "epochs", "seed", "device")
-
-#: Run settings that do not change a point's result (the model is compared by
-#: its folder name); a point whose saved ``config.json`` differs in any other
-#: setting belongs to another grid.
-NOT_RESULT_KEYS = ("model", "data_dir", "threads", "keep_build")
+from .grid_kinds import DEFAULT_KIND, KINDS, Kind, get_kind
 
 #: Top-level keys of a grid file.
-GRID_FILE_KEYS = ("out", "x_axis", "base", "grid")
-
-#: Settings given as a count of images, where "all" means every image (None).
-COUNT_KEYS = ("train", "label", "test")
+GRID_FILE_KEYS = ("kind", "out", "x_axis", "base", "grid")
 
 POINTS = "points"
 RESULTS_CSV = "results.csv"
@@ -76,8 +72,14 @@ POINT_RECORD = "sweep.json"
 POINT_OUTPUT = "sweep_output.txt"
 LOCK = ".sweep.lock"
 
+#: Environment variable telling a point's process how the sweep answers Ctrl-C.
+SWEEP_CTRL_C = "BRIAN_STDP_SWEEP_CTRL_C"
+
 #: Lines of a failed point's output kept in the tables.
 LOG_TAIL_LINES = 15
+
+#: Most epochs drawn as lines of one panel (the first, the last and evenly spaced ones).
+MAX_EPOCH_LINES = 5
 
 
 @dataclass(frozen=True)
@@ -89,15 +91,18 @@ class Point:
     name : str
         Folder name, made of the axis values.
     values : dict
-        The point's value of every axis in :data:`AXES` (``train`` or
+        The point's value of every axis of its kind (``train`` or
         ``per_class`` may be None).
-    config : RunConfig
+    config : RunConfig or AnnConfig
         The complete run configuration.
+    kind : str
+        The kind of run (a key of :data:`brian_stdp.grid_kinds.KINDS`).
     """
 
     name: str
     values: dict
-    config: RunConfig
+    config: object
+    kind: str = DEFAULT_KIND
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,8 @@ class Grid:
     points : tuple of Point
         Every combination, seeds varying slowest (all other points of seed 0
         come first, so a grid stopped early covers every setting once).
+    kind : Kind
+        What the points are runs of (``snn`` or ``ann``).
     """
 
     path: Path
@@ -127,6 +134,7 @@ class Grid:
     axes: dict
     x_axis: str
     points: tuple
+    kind: Kind = KINDS[DEFAULT_KIND]
 
     def run_dir(self, point: Point) -> Path:
         """The run directory of a point."""
@@ -134,47 +142,6 @@ class Grid:
 
 
 # -- grid files ---------------------------------------------------------------------------
-def _count(value, where):
-    """An image count from a grid file: a positive int, or "all" (None)."""
-    if isinstance(value, str) and value.lower() == "all":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{where}: {value!r} is not a positive whole number or \"all\"")
-    return value
-
-
-def _positive(value, where):
-    """A positive whole number from a grid file."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{where}: {value!r} is not a positive whole number")
-    return value
-
-
-def _model_value(model, grid_dir: Path, where: str) -> str:
-    """A model name as given, or a model path made absolute (relative to the grid file)."""
-    if not isinstance(model, str) or not model:
-        raise ConfigError(f"{where}: {model!r} is not a model name or a path to a .toml file")
-    if model.endswith(".toml") or "/" in model or os.sep in model:
-        return str((grid_dir / model).resolve())
-    return model
-
-
-def point_name(values: dict) -> str:
-    """Folder name of a point, e.g. ``diehl_cook_2015_n400_pc80_e5_s0_cpp_standalone``.
-
-    Parameters
-    ----------
-    values : dict
-        A value for every axis in :data:`AXES`; ``model`` may be a path (its
-        file name without ``.toml`` is used).
-    """
-    size = (f"pc{values['per_class']}" if values.get("per_class") is not None
-            else f"t{values['train'] if values.get('train') is not None else 'all'}")
-    return "_".join([Path(values["model"]).stem if values["model"].endswith(".toml")
-                     else values["model"], f"n{values['neurons']}", size,
-                     f"e{values['epochs']}", f"s{values['seed']}", values["device"]])
-
-
 def load_grid(path) -> Grid:
     """Read and check a grid file.
 
@@ -182,15 +149,17 @@ def load_grid(path) -> Grid:
     ----------
     path : path
         The TOML grid file. ``out`` and model paths in it are relative to its
-        folder; ``out`` defaults to the file's path without ``.toml``.
+        folder; ``out`` defaults to the file's path without ``.toml``. Its
+        optional ``kind`` (``snn``, the default, or ``ann``) says which runs
+        the points are (see :mod:`brian_stdp.grid_kinds`).
 
     Raises
     ------
     ConfigError
-        Naming the file and the key at fault: an unknown key, an axis that is
-        not a non-empty list, a key both fixed and varied, ``train`` together
-        with ``per_class``, two points with the same folder name, or a value
-        that ``python -m brian_stdp.run`` would reject.
+        Naming the file and the key at fault: an unknown key or kind, an axis
+        that is not a non-empty list, a key both fixed and varied, ``train``
+        together with ``per_class``, two points with the same folder name, or
+        a value that the run's own command line would reject.
     """
     path = Path(path)
     try:
@@ -203,18 +172,20 @@ def load_grid(path) -> Grid:
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key(s) {', '.join(unknown)} (known: "
                           f"{', '.join(GRID_FILE_KEYS)})")
+    kind = get_kind(raw.get("kind", DEFAULT_KIND), str(path))
     for section in ("base", "grid"):
         if not isinstance(raw.get(section, {}), dict):
             raise ConfigError(f"{path}: {section} must be a table ([{section}])")
-    fields = [f.name for f in dataclasses.fields(RunConfig)]
+    fields = kind.fields()
     base_in, axes_in = dict(raw.get("base", {})), dict(raw.get("grid", {}))
     for key in base_in:
         if key not in fields:
-            raise ConfigError(f"{path}: [base]: unknown key {key!r} (known: {', '.join(fields)})")
+            raise ConfigError(f"{path}: [base]: unknown key {key!r} for kind {kind.name!r} "
+                              f"(known: {', '.join(fields)})")
     for key in axes_in:
-        if key not in AXES:
+        if key not in kind.axes:
             raise ConfigError(f"{path}: [grid]: unknown or fixed-only key {key!r}; the axes "
-                              f"are {', '.join(AXES)} (put other settings in [base])")
+                              f"are {', '.join(kind.axes)} (put other settings in [base])")
     both = sorted(set(base_in) & set(axes_in))
     if both:
         raise ConfigError(f"{path}: {', '.join(both)} given in both [base] and [grid]; keep "
@@ -223,30 +194,15 @@ def load_grid(path) -> Grid:
         raise ConfigError(f"{path}: [grid] is empty; list the values of at least one axis")
 
     grid_dir = path.parent
-    base = {}
-    for key, value in base_in.items():
-        where = f"{path}: [base] {key}"
-        if key in COUNT_KEYS:
-            value = _count(value, where)
-        elif key == "per_class":
-            value = _positive(value, where)
-        elif key == "model":
-            value = _model_value(value, grid_dir, where)
-        elif key == "data_dir":
-            value = str((grid_dir / value).resolve())
-        base[key] = value
+    base = {key: kind.read_value(key, value, grid_dir, f"{path}: [base] {key}")
+            for key, value in base_in.items()}
     axes = {}
     for key, values in axes_in.items():
         where = f"{path}: [grid] {key}"
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{where}: must be a non-empty list of values, e.g. "
                               f"{key} = [{values!r}]")
-        if key in COUNT_KEYS:
-            values = [_count(v, where) for v in values]
-        elif key == "per_class":
-            values = [_positive(v, where) for v in values]
-        elif key == "model":
-            values = [_model_value(v, grid_dir, where) for v in values]
+        values = [kind.read_value(key, value, grid_dir, where) for value in values]
         if len(set(values)) != len(values):
             raise ConfigError(f"{where}: a value appears twice in {values!r}")
         axes[key] = values
@@ -264,34 +220,29 @@ def load_grid(path) -> Grid:
     out = Path(raw["out"]) if "out" in raw else Path(path.stem)
     out = grid_dir / out if not out.is_absolute() else out
 
-    points = _expand(path, base, axes)
-    return Grid(path=path, out=out, base=base, axes=axes, x_axis=x_axis, points=points)
+    points = _expand(path, kind, base, axes)
+    return Grid(path=path, out=out, base=base, axes=axes, x_axis=x_axis, points=points,
+                kind=kind)
 
 
-def _expand(path, base, axes) -> tuple:
+def _expand(path, kind: Kind, base, axes) -> tuple:
     """Every point of a grid, seeds varying slowest."""
     order = [key for key in axes if key != "seed"] + (["seed"] if "seed" in axes else [])
-    defaults = dataclasses.asdict(RunConfig())
+    given = set(base) | set(axes)
     points, names = [], {}
     for combo in itertools.product(*(axes[key] for key in reversed(order))):
         chosen = dict(zip(reversed(order), combo))
-        settings = {**defaults, **base, **chosen}
-        if "per_class" in base or "per_class" in axes:
-            settings["train"] = None  # per_class replaces the default train count
-            if "label" not in base:  # as run.py: label on all the selected images
-                settings["label"] = None
-        config = RunConfig(**settings)
         try:
-            config.check()
+            config = kind.make_config({**base, **chosen}, given)
         except BrianSTDPError as err:
             raise ConfigError(f"{path}: the point {chosen} is invalid: {err}") from None
-        values = {key: settings[key] for key in AXES}
-        name = point_name(values)
+        name = kind.point_name(config)
         if name in names:
             raise ConfigError(f"{path}: the points {names[name]} and {chosen} share the folder "
                               f"name {name!r} (two model files with the same name?)")
         names[name] = chosen
-        points.append(Point(name=name, values=values, config=config))
+        points.append(Point(name=name, values=kind.values(config), config=config,
+                            kind=kind.name))
     return tuple(points)
 
 
@@ -306,9 +257,9 @@ def select_points(grid: Grid, selections) -> list:
     chosen = list(grid.points)
     for text in selections or ():
         key, sep, wanted = text.partition("=")
-        if not sep or key not in AXES:
+        if not sep or key not in grid.kind.axes:
             raise ConfigError(f"--select {text}: expected AXIS=VALUE with AXIS one of "
-                              f"{', '.join(AXES)}")
+                              f"{', '.join(grid.kind.axes)}")
         chosen = [p for p in chosen if _matches(p.values[key], wanted)]
         if not chosen:
             raise ConfigError(f"--select {text}: no point of {grid.path} matches")
@@ -331,28 +282,18 @@ def point_state(grid: Grid, point: Point) -> str:
     ------
     ConfigError
         If the folder holds a run made with other settings (the grid file was
-        changed): its results would be mixed with the new ones.
+        changed) or, for a spiking network, another version of its model file:
+        its results would be mixed with the new ones.
     """
     run_dir = grid.run_dir(point)
-    config_path = run_dir / rundir.CONFIG
-    if config_path.exists():
-        saved = rundir.load_json(config_path)
-        expected = dataclasses.asdict(point.config)
-        differ = [key for key in expected
-                  if key not in NOT_RESULT_KEYS and saved.get(key) != expected[key]]
-        if differ:
-            raise ConfigError(
-                f"{run_dir}: made with other settings than {grid.path} now asks for ("
-                + ", ".join(f"{k}: {saved.get(k)!r} there, {expected[k]!r} now" for k in differ)
-                + "); delete that folder or give the grid another out folder")
-        if _model_changed(point, run_dir):
-            raise ConfigError(
-                f"{run_dir}: made with another version of the model file "
-                f"{point.config.model} (its copy {rundir.MODEL_COPY} there differs); delete "
-                f"that folder to run the point with the model as it is now")
+    kind = KINDS[point.kind]
+    if (run_dir / rundir.CONFIG).exists():
+        reason = kind.stale_reason(point.config, run_dir, grid.path)
+        if reason:
+            raise ConfigError(f"{run_dir}: {reason}")
     if (run_dir / rundir.METRICS).exists():
         return "finished"
-    if config_path.exists() and (run_dir / rundir.CHECKPOINT).exists():
+    if kind.resumable(run_dir):
         return "interrupted"
     record = run_dir / POINT_RECORD
     if record.exists() and rundir.load_json(record).get("status") == "failed":
@@ -360,49 +301,17 @@ def point_state(grid: Grid, point: Point) -> str:
     return "pending"
 
 
-def _model_changed(point: Point, run_dir: Path) -> bool:
-    """Whether a point's copy of its model file differs from the model file now.
-
-    False when either file is missing (a model that does not exist makes the
-    point fail when it runs, which is recorded there).
-    """
-    from .errors import ModelFileError
-    from .model import resolve_model_path
-
-    copy = run_dir / rundir.MODEL_COPY
-    try:
-        current = resolve_model_path(point.config.model)
-    except ModelFileError:
-        return False
-    if not copy.exists():
-        return False
-    return copy.read_text(encoding="utf-8") != current.read_text(encoding="utf-8")
-
-
 def run_command(point: Point, run_dir: Path, resume: bool) -> list:
-    """The ``python -m brian_stdp.run`` command line of a point.
+    """The command line of a point: ``python -m brian_stdp.run`` or ``brian_stdp.ann``.
 
-    Every field of the point's :class:`RunConfig` becomes the flag of the same
-    name: a count that is None as ``all``, a true flag as itself; a false
-    flag and any other None are left out.
+    Every field of the point's configuration becomes the flag of the same
+    name (see :meth:`brian_stdp.grid_kinds.Kind.command`).
     """
-    prefix = [sys.executable, "-m", "brian_stdp.run"]
-    if resume:
-        return prefix + ["--resume", str(run_dir), "--quiet"]
-    command = list(prefix)
-    for field in dataclasses.fields(RunConfig):
-        value, flag = getattr(point.config, field.name), "--" + field.name.replace("_", "-")
-        if isinstance(value, bool):
-            command += [flag] if value else []
-        elif value is None:
-            command += [flag, "all"] if field.name in COUNT_KEYS else []
-        else:
-            command += [flag, str(value)]
-    return command + ["--out", str(run_dir), "--quiet"]
+    return KINDS[point.kind].command(point.config, Path(run_dir), resume)
 
 
 def run_point(point: Point, run_dir, cwd, resume: bool = False) -> dict:
-    """Run one point as a fresh ``python -m brian_stdp.run`` process (a Dask task).
+    """Run one point as a fresh ``python -m brian_stdp.run`` (or ``.ann``) process (a Dask task).
 
     Parameters
     ----------
@@ -423,6 +332,8 @@ def run_point(point: Point, run_dir, cwd, resume: bool = False) -> dict:
     """
     run_dir = Path(cwd) / run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        KINDS[point.kind].prepare(run_dir)
     command = run_command(point, run_dir, resume)
     env = dict(os.environ, OMP_NUM_THREADS=str(point.config.threads),
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -430,7 +341,7 @@ def run_point(point: Point, run_dir, cwd, resume: bool = False) -> dict:
     start = time.perf_counter()
     with open(run_dir / POINT_OUTPUT, "wb") as output:
         code = subprocess.run(command, cwd=cwd, env=env, stdout=output,
-                              stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+                              stderr=subprocess.STDOUT, preexec_fn=_point_process_setup,
                               check=False).returncode
     seconds = time.perf_counter() - start
     finished = code == 0 and (run_dir / rundir.METRICS).exists()
@@ -443,15 +354,21 @@ def run_point(point: Point, run_dir, cwd, resume: bool = False) -> dict:
     return record
 
 
-def _die_with_parent():
-    """Ask Linux to end this (point) process when the worker that started it ends.
+def _point_process_setup():
+    """Prepare a point's process before it starts (runs in the child, before exec).
 
-    Without it, stopping a sweep would leave its runs going. The run's
-    checkpoint lets the next sweep resume it. A no-op where ``prctl`` is missing.
+    Ask Linux to end it when the worker that started it ends (``prctl``
+    ``PR_SET_PDEATHSIG``; a no-op where that is missing): without it, stopping
+    a sweep would leave its runs going; the run's checkpoint lets the next
+    sweep resume it. And give it the sweep's own answer to Ctrl-C (SIGINT),
+    not the worker's (see :func:`_workers_ignore_ctrl_c`): stop, as a
+    KeyboardInterrupt that keeps the run's checkpoint, or, when the sweep
+    itself ignores it (started in the background by a script), ignore it.
     """
+    ignore = os.environ.get(SWEEP_CTRL_C) == "ignore"
+    signal.signal(signal.SIGINT, signal.SIG_IGN if ignore else signal.SIG_DFL)
     try:
         import ctypes
-        import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -500,9 +417,33 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
     # Hand a worker its next point only when it is free, so points start in the
     # grid's order (all of seed 0 first) instead of queueing behind a slow one.
     dask.config.set({"distributed.scheduler.worker-saturation": 1.0})
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=":0")
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=":0")
     return Client(cluster)
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Start worker processes that ignore Ctrl-C (SIGINT); this process keeps its handler.
+
+    Ctrl-C in a terminal reaches every process of the sweep. This process
+    stops the grid (and closes the cluster, which ends the workers); the
+    point processes stop their runs (an interrupted run keeps its checkpoint;
+    see :func:`_point_process_setup`, told through the environment variable
+    ``BRIAN_STDP_SWEEP_CTRL_C`` whether this process ignores Ctrl-C). Workers
+    that ignore it print no tracebacks of their own. Only the main thread can
+    change signal handlers; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the workers
+    os.environ[SWEEP_CTRL_C] = "ignore" if previous == signal.SIG_IGN else "stop"
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _echo(line: str) -> None:
@@ -643,18 +584,22 @@ def collect(grid: Grid) -> list:
     -------
     list of dict
         Axis values, ``status`` (finished, failed, interrupted or pending),
-        label and test image counts, the final accuracies, one
-        ``<accuracy key>_epoch<k>`` column per evaluated epoch, training speed
-        (images/s), compile time (s), the wall time (s) of the point's last
-        attempt (only the resumed part, for a resumed point), and for a failed
-        point ``error`` and ``log_tail``; ``stale`` points (see
-        :func:`point_state`) carry the reason in ``error``.
+        the numbers its kind takes from a finished run (for a spiking network:
+        label and test image counts, the final accuracies, training speed in
+        images/s, compile time in s; for an ANN: test accuracy after the last
+        and the best epoch, parameters, multiply-accumulates per image, seconds
+        per epoch), one ``<accuracy key>_epoch<k>`` column per evaluated epoch,
+        the wall time (s) of the point's last attempt (only the resumed part,
+        for a resumed point), and for a failed point ``error`` and
+        ``log_tail``; ``stale`` points (see :func:`point_state`) carry the
+        reason in ``error``.
     """
     rows = []
     for point in grid.points:
         run_dir = grid.run_dir(point)
-        row = {"point": point.name, **{key: point.values[key] for key in AXES}}
-        row["model"] = Path(row["model"]).stem if row["model"].endswith(".toml") else row["model"]
+        row = {"point": point.name, **point.values}
+        if isinstance(row.get("model"), str) and row["model"].endswith(".toml"):
+            row["model"] = Path(row["model"]).stem
         try:
             row["status"] = point_state(grid, point)
         except ConfigError as err:
@@ -664,17 +609,7 @@ def collect(grid: Grid) -> list:
         record = (rundir.load_json(run_dir / POINT_RECORD)
                   if (run_dir / POINT_RECORD).exists() else {})
         if row["status"] == "finished":
-            metrics = rundir.load_json(run_dir / rundir.METRICS)
-            row.update(label_images=metrics["label_images"], test_images=metrics["test_images"])
-            for key, value in metrics.items():
-                if key.startswith("accuracy"):
-                    row[key] = value
-            for entry in metrics["history"]:
-                for key, value in entry.items():
-                    if key.startswith("accuracy"):
-                        row[f"{key}_epoch{entry['epoch']}"] = value
-            row["train_images_per_second"] = metrics.get("train_images_per_second")
-            row["compile_seconds"] = metrics.get("timing", {}).get("compile_seconds")
+            row.update(grid.kind.metrics_row(rundir.load_json(run_dir / rundir.METRICS)))
             if record.get("status") == "finished":
                 row["wall_seconds"] = record.get("wall_seconds")
         elif row["status"] == "failed":
@@ -683,8 +618,16 @@ def collect(grid: Grid) -> list:
     return rows
 
 
-def summarise(rows: list) -> list:
+def summarise(rows: list, axes=KINDS[DEFAULT_KIND].axes) -> list:
     """Mean and spread over the seeds of every accuracy, per setting and evaluated epoch.
+
+    Parameters
+    ----------
+    rows : list of dict
+        As :func:`collect` returns them.
+    axes : sequence of str
+        The axes of the grid's kind; a setting is a point's values of all of
+        them except ``seed``.
 
     Returns
     -------
@@ -698,7 +641,7 @@ def summarise(rows: list) -> list:
     for row in rows:
         if row["status"] != "finished":
             continue
-        setting = tuple((key, row[key]) for key in AXES if key != "seed")
+        setting = tuple((key, row[key]) for key in axes if key != "seed")
         for column, value in row.items():
             if "_epoch" not in column or not column.startswith("accuracy"):
                 continue
@@ -734,7 +677,7 @@ def write_results(grid: Grid, session: dict | None = None,
     out = grid.out
     out.mkdir(parents=True, exist_ok=True)
     rows = collect(grid)
-    summary = summarise(rows)
+    summary = summarise(rows, grid.kind.axes)
     previous = out / RESULTS_JSON
     sessions = rundir.load_json(previous).get("sessions", []) if previous.exists() else []
     if session is not None:
@@ -743,7 +686,8 @@ def write_results(grid: Grid, session: dict | None = None,
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     results = {
-        "grid": str(grid.path), "base": grid.base, "axes": grid.axes, "x_axis": grid.x_axis,
+        "grid": str(grid.path), "kind": grid.kind.name, "base": grid.base, "axes": grid.axes,
+        "x_axis": grid.x_axis,
         "points": len(rows), "status_counts": counts,
         "wall_seconds_total": round(sum(s.get("wall_seconds", 0) for s in sessions), 1),
         "sessions": sessions, "rows": rows, "summary": summary,
@@ -780,10 +724,14 @@ def make_figures(grid: Grid, results: dict) -> list:
     """Accuracy against the grid's x-axis, mean and standard deviation over seeds.
 
     For every accuracy key: ``accuracy_vs_<x>_<key>.png`` with one panel per
-    model and one line per evaluated epoch, and, when the grid has several
-    models, ``accuracy_vs_<x>_<key>_last_epoch.png`` with the models' last
-    epoch side by side. Error bars are one sample standard deviation over
-    the seeds; the legend gives the number of seeds.
+    value of the kind's panel axis (the model of a spiking network, the
+    optimizer of an ANN) and one line per evaluated epoch (at most
+    :data:`MAX_EPOCH_LINES`: the first, the last and evenly spaced ones), and,
+    when there are several panels, ``accuracy_vs_<x>_<key>_last_epoch.png``
+    with their last epochs side by side. Error bars are one sample standard
+    deviation over the seeds; the legend gives the number of seeds. An x-axis
+    of numbers is drawn to scale (logarithmic over a decade or more), any
+    other (e.g. ANN hidden layers) as categories in the grid file's order.
 
     Returns
     -------
@@ -799,52 +747,84 @@ def make_figures(grid: Grid, results: dict) -> list:
         return []
     folder = grid.out / "figures"
     folder.mkdir(parents=True, exist_ok=True)
-    x = grid.x_axis
-    others = [key for key in AXES if key not in (x, "seed", "model")
+    x, panel = grid.x_axis, grid.kind.panel_axis
+    others = [key for key in grid.kind.axes if key not in (x, "seed", panel)
               and len({row[key] for row in summary}) > 1]
+    ticks = _x_ticks(grid)
+    numbers = [v for v in grid.axes.get(x, []) if isinstance(v, (int, float))]
     written = []
     for metric in dict.fromkeys(row["metric"] for row in summary):
         rows = [row for row in summary if row["metric"] == metric]
-        models = list(dict.fromkeys(row["model"] for row in rows))
-        nice = metric.replace("accuracy_", "").replace("_", " ")
+        panels = _in_grid_order(grid, panel, dict.fromkeys(row.get(panel) for row in rows))
+        shown = _shown_epochs(sorted({row["epoch"] for row in rows}))
+        ylabel = grid.kind.metric_label(metric)
         with plots.style():
-            fig = Figure(figsize=(4.5 * len(models), 4.0))
-            panels = fig.subplots(1, len(models), sharey=True, squeeze=False)[0]
-            for axes, model in zip(panels, models):
+            fig = Figure(figsize=(4.5 * len(panels), 4.0))
+            axes_list = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+            for axes, value in zip(axes_list, panels):
                 lines = {}
                 for row in rows:
-                    if row["model"] == model:
+                    if row.get(panel) == value and row["epoch"] in shown:
                         label = ", ".join([f"{k} {row[k]}" for k in others]
                                           + [f"epoch {row['epoch']}"])
                         lines.setdefault(label, []).append(row)
                 for label, line in lines.items():
-                    _errorbar(axes, x, line, label)
-                _decorate(axes, x, grid, f"{model}")
-            panels[0].set_ylabel(f"test accuracy, {nice} (%)")
+                    _errorbar(axes, x, ticks, line, label)
+                _decorate(axes, x, ticks, f"{value}" if value is not None else "", numbers)
+            axes_list[0].set_ylabel(ylabel)
             fig.suptitle(f"{grid.path.name}: mean ± s.d. over seeds")
             written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}.png"))
-            if len(models) > 1:
+            if len(panels) > 1:
                 fig = Figure()
                 axes = fig.add_subplot()
-                for model in models:
-                    mine = [r for r in rows if r["model"] == model]
+                for value in panels:
+                    mine = [r for r in rows if r.get(panel) == value]
                     last = max(r["epoch"] for r in mine)
                     mine = [r for r in mine if r["epoch"] == last]
                     groups = {}
                     for row in mine:
-                        label = ", ".join([model] + [f"{k} {row[k]}" for k in others])
+                        label = ", ".join([str(value)] + [f"{k} {row[k]}" for k in others])
                         groups.setdefault(label, []).append(row)
                     for label, line in groups.items():
-                        _errorbar(axes, x, line, f"{label}, epoch {last}")
-                _decorate(axes, x, grid, "last epoch")
-                axes.set_ylabel(f"test accuracy, {nice} (%)")
+                        _errorbar(axes, x, ticks, line, f"{label}, epoch {last}")
+                _decorate(axes, x, ticks, "last epoch", numbers)
+                axes.set_ylabel(ylabel)
                 written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}_last_epoch.png"))
     return written
 
 
-def _errorbar(axes, x, rows, label):
-    rows = sorted(rows, key=lambda r: r[x])
-    xs = [r[x] for r in rows]
+def _shown_values(grid: Grid, key) -> list:
+    """An axis's values as the tables show them (model files by name), in the file's order."""
+    shown = [grid.kind.display(key, v) for v in grid.axes.get(key, [])]
+    return [Path(v).stem if isinstance(v, str) and v.endswith(".toml") else v for v in shown]
+
+
+def _in_grid_order(grid: Grid, key, values) -> list:
+    """``values`` of an axis in the grid file's order (values it does not list last)."""
+    listed = _shown_values(grid, key)
+    return sorted(values, key=lambda v: listed.index(v) if v in listed else len(listed))
+
+
+def _shown_epochs(epochs: list) -> set:
+    """The epochs drawn as lines: all, or the first, the last and evenly spaced ones."""
+    if len(epochs) <= MAX_EPOCH_LINES:
+        return set(epochs)
+    step = (len(epochs) - 1) / (MAX_EPOCH_LINES - 1)
+    return {epochs[round(i * step)] for i in range(MAX_EPOCH_LINES)}
+
+
+def _x_ticks(grid: Grid) -> dict | None:
+    """Positions of the x-axis values when they are categories (not numbers), else None."""
+    values = _shown_values(grid, grid.x_axis)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return None
+    return {value: position for position, value in enumerate(values)}
+
+
+def _errorbar(axes, x, ticks, rows, label):
+    position = (lambda r: r[x]) if ticks is None else (lambda r: ticks[r[x]])
+    rows = sorted(rows, key=position)
+    xs = [position(r) for r in rows]
     means = [100 * r["mean"] for r in rows]
     spread = [100 * (r["std"] or 0.0) for r in rows]
     seeds = sorted({r["n_seeds"] for r in rows})
@@ -853,19 +833,23 @@ def _errorbar(axes, x, rows, label):
                   if len(seeds) > 1 else f"{label} (n = {seeds[0]})")
 
 
-def _decorate(axes, x, grid, title):
-    values = [v for v in grid.axes.get(x, []) if isinstance(v, (int, float))]
-    if values and min(values) > 0 and max(values) / min(values) >= 10:
+def _decorate(axes, x, ticks, title, numbers=()):
+    """Axis labels, limits and ticks: categories at their positions, or ``numbers`` to scale."""
+    if ticks is not None:
+        axes.set_xticks(list(ticks.values()), list(ticks))
+        axes.set_xlim(-0.5, len(ticks) - 0.5)
+    elif numbers and min(numbers) > 0 and max(numbers) / min(numbers) >= 10:
         axes.set_xscale("log")
         labelled, last = [], None
-        for value in sorted(values, reverse=True):  # the largest always labelled
+        for value in sorted(numbers, reverse=True):  # the largest always labelled
             show = last is None or math.log10(last / value) >= 0.15  # no overlap (800, 1000)
             labelled.append(str(value) if show else "")
             last = value if show else last
-        axes.set_xticks(sorted(values, reverse=True), labelled)
+        axes.set_xticks(sorted(numbers, reverse=True), labelled)
         axes.minorticks_off()
     axes.set_xlabel({"neurons": "excitatory neurons", "per_class": "training images per class",
-                     "train": "training images", "epochs": "epochs"}.get(x, x))
+                     "train": "training images", "epochs": "epochs",
+                     "hidden": "hidden layers (units)"}.get(x, x))
     axes.set_ylim(0, 100)
     axes.set_title(title)
     axes.legend()
@@ -924,7 +908,8 @@ def main(argv=None) -> int:
               f"{grid.out / RESULTS_CSV}, {grid.out / SUMMARY_CSV}")
         return 0
 
-    return guarded(body)
+    return guarded(body, lambda: "; run the same command again to continue (finished points "
+                                 "are skipped, interrupted runs resume from their checkpoint)")
 
 
 if __name__ == "__main__":

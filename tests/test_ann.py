@@ -1,5 +1,5 @@
 """The Keras baseline: paper configurations, equal data with the SNN, learning, determinism,
-run directories, grids and clear errors."""
+run directories and clear errors (its grids: tests/test_sweep.py)."""
 
 import dataclasses
 import sys
@@ -10,7 +10,7 @@ import pytest
 
 from brian_stdp import ann, rundir
 from brian_stdp.ann import (PAPER_CONFIGURATIONS, AnnConfig, count_parameters, epoch_order,
-                            load_data, macs_per_image, parse_hidden, read_grid, run_grid)
+                            load_data, macs_per_image, parse_hidden)
 from brian_stdp.data import find_data_dir, load_dataset, select_indices
 from brian_stdp.errors import ConfigError
 
@@ -35,20 +35,6 @@ def test_configuration_table_matches_the_paper():
     assert (default.optimizer, default.lr, default.batch, default.epochs) == ("sgd", 0.001,
                                                                               64, 15)
     assert default.train is None and default.per_class is None and default.test is None
-
-
-def test_fig1_grid_file_is_the_paper_table_with_three_seeds():
-    out, points = read_grid(REPO / "runs" / "ann_fig1.toml")
-    assert out == Path("runs/ann_fig1")
-    full = [p.config for p in points if p.config.per_class is None]
-    assert {c.hidden for c in full} == set(PAPER_CONFIGURATIONS)
-    assert sorted(c.seed for c in full) == sorted([0, 1, 2] * 6)
-    assert all(c.train is None and c.test is None and c.dataset == "mnist" for c in full)
-    assert all((c.optimizer, c.lr, c.batch, c.epochs) == ("sgd", 0.001, 64, 15)
-               for c in full)
-    equal_data = [p.config for p in points if p.config.per_class is not None]
-    assert len(equal_data) == 36 and {c.per_class for c in equal_data} == {80}
-    assert sorted(c.optimizer for c in equal_data) == ["adam"] * 18 + ["sgd"] * 18
 
 
 def test_parameter_and_mac_counts():
@@ -203,68 +189,6 @@ def test_small_network_learns_from_1000_mnist_images(tmp_path):
     metrics = ann.train(config, tmp_path, progress=False)
     assert metrics["train_images"] == 1000 and metrics["test_images"] == 1000
     assert metrics["accuracy"] > 0.8, "chance is 0.1"
-
-
-# -- grids -----------------------------------------------------------------------------------
-def _write_grid(folder, body):
-    path = folder / "grid.toml"
-    path.write_text(f'out = "{folder / "out"}"\n' + body)
-    return path
-
-
-def test_grid_runs_each_point_once_and_skips_finished_ones(tmp_path):
-    path = _write_grid(tmp_path, 'dataset = "digits"\nepochs = 1\nlr = 0.05\n'
-                                 'hidden = ["8", "8,8"]\n[[grid]]\nper_class = 20\n'
-                                 'seed = [0, 1]\n')
-    out, points = read_grid(path)
-    assert [p.run_dir.name for p in points] == [
-        "digits_pc20_h8_lr0.05_e1_seed0", "digits_pc20_h8_lr0.05_e1_seed1",
-        "digits_pc20_h8-8_lr0.05_e1_seed0", "digits_pc20_h8-8_lr0.05_e1_seed1"]
-    results = run_grid(path, progress=False)
-    assert [r["hidden"] for r in results] == [[8], [8], [8, 8], [8, 8]]
-    stamps = [(p.run_dir / rundir.METRICS).stat().st_mtime_ns for p in points]
-    (points[1].run_dir / rundir.METRICS).unlink()  # as if interrupted
-    again = run_grid(path, progress=False)
-    assert [(p.run_dir / rundir.METRICS).stat().st_mtime_ns for p in points][::2] == stamps[::2]
-    def accuracies(metrics):
-        return [(e["accuracy_train"], e["accuracy_test"], e["loss_train"])
-                for e in metrics["history"]]
-
-    assert accuracies(again[1]) == accuracies(results[1]), "rerun point: same result"
-    assert (points[0].run_dir / rundir.LOG).read_text().count("epoch 1/1") == 1
-
-
-def test_grid_point_folder_holding_another_run_is_an_error(tmp_path):
-    path = _write_grid(tmp_path, 'dataset = "digits"\nepochs = 1\n[[grid]]\nper_class = 5\n')
-    _, points = read_grid(path)
-    other = dataclasses.replace(points[0].config, lr=0.5)
-    points[0].run_dir.mkdir(parents=True)
-    rundir.save_json(points[0].run_dir / rundir.CONFIG, other.to_dict())
-    rundir.save_json(points[0].run_dir / rundir.METRICS, {})
-    with pytest.raises(ConfigError, match="holds a finished run of another configuration"):
-        run_grid(path, progress=False)
-
-
-@pytest.mark.parametrize("body, message", [
-    ("[[grid]]\nseed = [0]\n", None),  # no out: checked by the test
-    ('out = "x"\nseed = [0]\n', "needs at least one \\[\\[grid\\]\\] block"),
-    ('out = "x"\n[[grid]]\nneurons = 5\n', "block 1: unknown key\\(s\\) neurons"),
-    ('out = "x"\n[[grid]]\nhidden = ["16", "0"]\n', "at least one unit"),
-    ('out = "x"\n[[grid]]\nseed = []\n', "seed = \\[\\]: an axis needs at least one value"),
-    ('out = "x"\n[[grid]]\nseed = [1, 1]\n', "appears twice"),
-    ('out = "x"\n[[grid]]\noptimizer = "adagrad"\n', "--optimizer adagrad: unknown"),
-    ('out = "x"\n[[grid\n', "not valid TOML"),
-])
-def test_bad_grid_files(tmp_path, body, message):
-    path = tmp_path / "grid.toml"
-    path.write_text(body)
-    with pytest.raises(ConfigError, match=message or "needs out = "):
-        read_grid(path)
-
-
-def test_missing_grid_file(tmp_path):
-    with pytest.raises(ConfigError, match="--grid .*: file not found"):
-        read_grid(tmp_path / "nope.toml")
 
 
 def test_command_line_prints_no_tensorflow_messages(tmp_path):

@@ -394,3 +394,165 @@ def test_tiny_digits_grid_on_a_local_cluster(tmp_path):
         cluster = client.cluster
         client.close()
         cluster.close()
+
+
+# -- grids of ANNs (kind = "ann") ---------------------------------------------------------
+ANN_SMALL = """
+    kind = "ann"
+    [base]
+    dataset = "digits"
+    epochs = 2
+    lr = 0.05
+    per_class = 20
+    [grid]
+    hidden = ["8", "8,8"]
+    optimizer = ["sgd", "adam"]
+    seed = [0, 1]
+"""
+
+
+def test_ann_grid_points_are_ann_configs_named_as_ann_runs(tmp_path):
+    from brian_stdp.ann import AnnConfig
+
+    grid = sweep.load_grid(write_grid(tmp_path, ANN_SMALL))
+    assert grid.kind.name == "ann" and grid.x_axis == "hidden"
+    assert len(grid.points) == 8
+    first = grid.points[0]
+    assert first.config == AnnConfig(dataset="digits", epochs=2, lr=0.05, per_class=20,
+                                     hidden=(8,), optimizer="sgd", seed=0)
+    assert first.values["hidden"] == "8" and grid.points[1].values["hidden"] == "8,8"
+    assert [p.name for p in grid.points[:4]] == [
+        "digits_pc20_h8_lr0.05_e2_seed0", "digits_pc20_h8-8_lr0.05_e2_seed0",
+        "digits_pc20_h8_adam_lr0.05_e2_seed0", "digits_pc20_h8-8_adam_lr0.05_e2_seed0"]
+    chosen = sweep.select_points(grid, ["hidden=8,8", "optimizer=adam"])
+    assert [p.name for p in chosen] == ["digits_pc20_h8-8_adam_lr0.05_e2_seed0",
+                                        "digits_pc20_h8-8_adam_lr0.05_e2_seed1"]
+
+
+def test_the_ann_point_command_asks_for_exactly_the_point_config(tmp_path):
+    from brian_stdp import ann
+
+    grid = sweep.load_grid(write_grid(tmp_path, ANN_SMALL + "    \n"))
+    full = sweep.load_grid(REPO / "runs" / "ann_fig1.toml")
+    for point in grid.points + full.points[:2]:
+        command = sweep.run_command(point, tmp_path / "run", resume=False)
+        assert command[1:3] == ["-m", "brian_stdp.ann"]
+        args = ann.parser().parse_args(command[3:])
+        assert ann.config_from_args(args) == point.config
+        assert args.out == tmp_path / "run" and args.quiet
+
+
+@pytest.mark.parametrize("text, message", [
+    ("kind = \"cnn\"\n[grid]\nseed = [0]", "kind = 'cnn' is not a kind of run"),
+    ("kind = \"ann\"\n[grid]\nneurons = [10]", "[grid]: unknown or fixed-only key 'neurons'"),
+    ("kind = \"ann\"\n[base]\nlabel = 10\n[grid]\nseed = [0]",
+     "[base]: unknown key 'label' for kind 'ann'"),
+    ("kind = \"ann\"\n[grid]\nhidden = [\"16\", \"16,0\"]", "at least one unit"),
+    ("kind = \"ann\"\n[grid]\noptimizer = [\"adagrad\"]", "--optimizer adagrad: unknown"),
+    ("kind = \"ann\"\n[grid]\nhidden = [\"16\", \"16\"]", "a value appears twice"),
+])
+def test_bad_ann_grid_files_name_the_file_and_key(tmp_path, text, message):
+    path = write_grid(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        sweep.load_grid(path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_an_ann_folder_made_with_other_settings_is_refused(tmp_path):
+    grid = sweep.load_grid(write_grid(tmp_path, ANN_SMALL))
+    point = grid.points[0]
+    run_dir = grid.run_dir(point)
+    run_dir.mkdir(parents=True)
+    saved = dict(point.config.to_dict(), threads=4, data_dir="/elsewhere")
+    rundir.save_json(run_dir / rundir.CONFIG, saved)
+    assert sweep.point_state(grid, point) == "pending", "threads and data_dir do not matter"
+    rundir.save_json(run_dir / rundir.METRICS, {})
+    assert sweep.point_state(grid, point) == "finished"
+    rundir.save_json(run_dir / rundir.CONFIG, dict(saved, lr=0.5))
+    with pytest.raises(ConfigError, match=r"lr: 0.5 there, 0.05 now"):
+        sweep.point_state(grid, point)
+
+
+def test_shipped_ann_grids_are_the_paper_table_with_three_seeds():
+    from brian_stdp.ann import PAPER_CONFIGURATIONS
+
+    for name, per_class, optimizers in (("ann_fig1", None, {"sgd"}),
+                                        ("ann_pc80", 80, {"sgd", "adam"})):
+        grid = sweep.load_grid(REPO / "runs" / f"{name}.toml")
+        configs = [p.config for p in grid.points]
+        assert grid.kind.name == "ann" and grid.out == REPO / "runs" / name
+        assert {c.hidden for c in configs} == set(PAPER_CONFIGURATIONS)
+        assert len(configs) == 6 * 3 * len(optimizers)
+        assert {c.seed for c in configs} == {0, 1, 2}
+        assert {c.optimizer for c in configs} == optimizers
+        assert all((c.lr, c.batch, c.epochs, c.dataset, c.train, c.per_class, c.test)
+                   == (0.001, 64, 15, "mnist", None, per_class, None) for c in configs)
+
+
+def test_ann_figures_put_hidden_layers_on_a_category_axis(tmp_path, client):
+    def fake_ann(point, run_dir, cwd, resume):
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        rundir.save_json(run_dir / rundir.CONFIG, point.config.to_dict())
+        units = sum(point.config.hidden)
+        history = [{"epoch": k, "accuracy_train": (units + k) / 100,
+                    "accuracy_test": (units + k + point.config.seed) / 100}
+                   for k in range(1, 3)]
+        rundir.save_json(run_dir / rundir.METRICS, {
+            "train_images": 200, "test_images": 100, "accuracy": history[-1]["accuracy_test"],
+            "best_accuracy": history[-1]["accuracy_test"], "best_epoch": 2,
+            "parameters": 10, "macs_per_image": 5, "history": history,
+            "timing": {"train_seconds_per_epoch_median": 0.5},
+            "train_images_per_second": 400.0})
+        return {"point": point.name, "status": "finished", "returncode": 0}
+
+    grid = sweep.load_grid(write_grid(tmp_path, ANN_SMALL))
+    results = sweep.run_grid(grid, client, point_function=fake_ann, echo=lambda line: None)
+    assert results["kind"] == "ann" and results["status_counts"] == {"finished": 8}
+    row = results["rows"][1]
+    assert (row["hidden"], row["accuracy_test"], row["accuracy_train_epoch1"]) == (
+        "8,8", pytest.approx(0.18), pytest.approx(0.17))
+    summary = [r for r in results["summary"] if r["hidden"] == "8,8"
+               and r["optimizer"] == "adam" and r["metric"] == "accuracy_test"
+               and r["epoch"] == 2]
+    assert len(summary) == 1 and summary[0]["mean"] == pytest.approx(0.185)
+    names = sorted(p.name for p in (grid.out / "figures").iterdir())
+    assert names == ["accuracy_vs_hidden_accuracy_test.png",
+                     "accuracy_vs_hidden_accuracy_test_last_epoch.png",
+                     "accuracy_vs_hidden_accuracy_train.png",
+                     "accuracy_vs_hidden_accuracy_train_last_epoch.png"]
+
+
+def test_figures_draw_at_most_five_epochs():
+    assert sweep._shown_epochs([1, 2, 3]) == {1, 2, 3}
+    assert sweep._shown_epochs(list(range(1, 16))) == {1, 5, 8, 11, 15}
+
+
+@pytest.mark.standalone_compatible
+def test_ann_points_run_as_processes_and_rerun_skips_them(tmp_path, client):
+    """Two real ``python -m brian_stdp.ann`` points on digits; an unfinished one starts over."""
+    pytest.importorskip("tensorflow", reason="the ANN baseline needs pip install -e '.[ann]'")
+    grid = sweep.load_grid(write_grid(tmp_path, """
+        kind = "ann"
+        [base]
+        dataset = "digits"
+        epochs = 1
+        test = 100
+        optimizer = "adam"
+        lr = 0.01
+        [grid]
+        hidden = ["16", "32"]
+    """))
+    stale = grid.run_dir(grid.points[1])
+    stale.mkdir(parents=True)
+    (stale / rundir.LOG).write_text("a run that was stopped\n")
+    results = sweep.run_grid(grid, client, cwd=REPO, echo=lambda line: None)
+    assert results["status_counts"] == {"finished": 2}, results["rows"]
+    for row in results["rows"]:
+        assert row["accuracy_test"] > 0.5, "digits: chance is 0.1"
+        assert row["test_images"] == 100
+    assert "stopped" not in (stale / rundir.LOG).read_text(), "the unfinished run started over"
+    mtime = (stale / rundir.METRICS).stat().st_mtime_ns
+    again = sweep.run_grid(grid, client, cwd=REPO, echo=lambda line: None)
+    assert again["sessions"][-1]["skipped_finished"] == 2 and again["sessions"][-1]["ran"] == 0
+    assert (stale / rundir.METRICS).stat().st_mtime_ns == mtime

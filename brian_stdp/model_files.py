@@ -1,0 +1,36 @@
+"""Where model files are: the shipped ones by name, any other by path.
+
+Apart from :mod:`brian_stdp.model` (which needs Brian2 to read a file's
+units), so that the grid runner can find a point's model file without
+importing Brian2.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import ModelFileError
+
+#: Folder of the model files shipped with the project.
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+def available_models() -> list:
+    """Names of the model files shipped in ``models/``."""
+    return sorted(p.stem for p in MODELS_DIR.glob("*.toml"))
+
+
+def resolve_model_path(model: str | os.PathLike) -> Path:
+    """A model file's path, from a path or the name of a shipped model."""
+    path = Path(model)
+    if path.suffix == ".toml" or path.exists() or os.sep in str(model):
+        if not path.is_file():
+            raise ModelFileError(f"{path}: model file not found (pass --model with an existing "
+                                 f"file, or one of: {', '.join(available_models())})")
+        return path
+    candidate = MODELS_DIR / f"{model}.toml"
+    if not candidate.is_file():
+        raise ModelFileError(f"unknown model {str(model)!r}: choose one of "
+                             f"{', '.join(available_models())} or pass a path to a .toml file")
+    return candidate

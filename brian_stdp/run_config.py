@@ -1,0 +1,84 @@
+"""The settings of one spiking-network run (:class:`RunConfig`), saved as ``config.json``.
+
+Kept apart from :mod:`brian_stdp.trainer` so that code which only plans runs
+(the grid runner and its Dask workers) never imports Brian2: Brian2 installs
+its own Ctrl-C handler when imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from . import evaluation
+from .data import check_selection
+from .devices import check_device
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run (saved as ``config.json``).
+
+    Attributes
+    ----------
+    train : int or None
+        Use the first ``train`` training images (None: all); excludes ``per_class``.
+    per_class : int or None
+        Use ``per_class`` training images of each class, chosen with ``seed``.
+    label : int or None
+        Number of training images (from the start of the training selection)
+        whose spike counts assign each neuron its class (None: all selected).
+    test : int or None
+        Number of test images, from the start of the test split (None: all).
+    chunk : int
+        Presentation slots per compiled run.
+    eval_every_epoch : bool
+        Label and test after every epoch, not only after the last one.
+    labelling : str or None
+        ``"standard"`` or ``"last-winner"`` (see
+        :data:`brian_stdp.evaluation.LABELLINGS`); None: the model file's
+        ``[protocol] labelling``. The standard evaluation is always made;
+        ``last-winner`` adds the paper's (label of each neuron's last won
+        training image, prediction by the most active neuron).
+    """
+
+    model: str = "diehl_cook_2015"
+    neurons: int = 400
+    dataset: str = "mnist"
+    train: int | None = 10000
+    per_class: int | None = None
+    epochs: int = 1
+    label: int | None = 5000
+    test: int | None = 2000
+    seed: int = 0
+    device: str = "cpp_standalone"
+    threads: int = 1
+    chunk: int = 1000
+    data_dir: str | None = None
+    eval_every_epoch: bool = False
+    keep_build: bool = False
+    labelling: str | None = None
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` naming the first invalid value."""
+        for key in ("neurons", "epochs", "threads", "chunk"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number, "
+                                  f"not {value!r}")
+        check_selection(self, ("train", "per_class", "label", "test"))
+        if self.labelling is not None and self.labelling not in evaluation.LABELLINGS:
+            raise ConfigError(f"--labelling {self.labelling}: unknown labelling (choose from "
+                              f"{', '.join(evaluation.LABELLINGS)})")
+        check_device(self.device)
+
+    @classmethod
+    def from_dict(cls, values: dict, source: str) -> "RunConfig":
+        """A config from a dict, rejecting unknown keys (named with ``source``)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)} (known: "
+                              f"{', '.join(sorted(known))})")
+        return cls(**values)
