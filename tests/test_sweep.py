@@ -556,3 +556,40 @@ def test_ann_points_run_as_processes_and_rerun_skips_them(tmp_path, client):
     again = sweep.run_grid(grid, client, cwd=REPO, echo=lambda line: None)
     assert again["sessions"][-1]["skipped_finished"] == 2 and again["sessions"][-1]["ran"] == 0
     assert (stale / rundir.METRICS).stat().st_mtime_ns == mtime
+
+
+# -- Ctrl-C -------------------------------------------------------------------------------
+def test_planning_a_grid_does_not_import_brian2(tmp_path):
+    """Brian2 installs its own Ctrl-C handler on import; the sweep process must not get it."""
+    import subprocess
+    import sys
+
+    path = write_grid(tmp_path, SMALL)
+    code = ("import sys; from brian_stdp import sweep; g = sweep.load_grid(sys.argv[1]); "
+            "[sweep.point_state(g, p) for p in g.points]; sweep.write_results(g); "
+            "print('brian2' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                            text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("sweep_answer, child_sees", [("stop", "interrupt"),
+                                                      ("ignore", "ignore")])
+def test_point_processes_answer_ctrl_c_as_the_sweep_does(monkeypatch, sweep_answer,
+                                                         child_sees):
+    import signal
+    import subprocess
+    import sys
+
+    monkeypatch.setenv(sweep.SWEEP_CTRL_C, sweep_answer)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a Dask worker
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", "import signal; h = signal.getsignal(signal.SIGINT); "
+             "print('interrupt' if h is signal.default_int_handler else "
+             "'ignore' if h == signal.SIG_IGN else h)"],
+            capture_output=True, text=True, preexec_fn=sweep._point_process_setup, timeout=60)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert result.stdout.strip() == child_sees
