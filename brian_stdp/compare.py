@@ -13,8 +13,9 @@ What is compared, for each architecture:
 
 - **neurons**: ANN hidden units (all hidden layers together), SNN excitatory neurons;
 - **accuracy after one epoch** and **at the best epoch** on the run's test images
-  (SNN: all-activity voting; the best epoch is chosen on the test images, as in
-  the study, so it is an optimistic figure for both kinds);
+  (SNN: all-activity voting, and for runs that recorded it the study's
+  last-winner labelling as a series of its own; the best epoch is chosen on the
+  test images, as in the study, so it is an optimistic figure for both kinds);
 - **training time per epoch** (wall seconds; ANN: median epoch, SNN: mean of its
   training phases, compilation excluded);
 - **trainable parameters** (ANN: weights and biases; SNN: the plastic
@@ -93,7 +94,9 @@ class Point:
         ANN: multiply-accumulates; SNN: synaptic events; per test image.
     variant : str
         ANN: training settings when they differ from the study's (SGD, learning
-        rate 0.001, batch 64), e.g. ``"adam, lr 0.01, batch 64"``; else empty.
+        rate 0.001, batch 64), e.g. ``"adam, lr 0.01, batch 64"``; SNN:
+        ``"last-winner labelling"`` for the study's evaluation of a run (see
+        :func:`load_points`); else empty.
     notes : list of str
         What could not be read and why.
     """
@@ -142,7 +145,8 @@ class Point:
         """What a line in the figures joins: kind, layers, architecture family."""
         if self.kind == "ann":
             return ("ann", self.layers, self.variant)
-        return ("snn", 1, self.architecture)
+        return ("snn", 1, f"{self.architecture}, {self.variant}" if self.variant
+                else self.architecture)
 
 
 # -- reading runs ----------------------------------------------------------------------------
@@ -200,6 +204,31 @@ def describe_selection(data: str) -> str:
     return f"the first {data[5:]} training images"
 
 
+#: Variant name of an SNN run evaluated with the study's labelling.
+LAST_WINNER = "last-winner labelling"
+
+
+def load_points(run_dir) -> list:
+    """A run directory as the points it gives: one, plus, for an SNN run that
+    also recorded the study's evaluation (label of each neuron's last won
+    training image, ``accuracy_last_winner`` after every evaluated epoch), a
+    second point with that accuracy and ``variant`` :data:`LAST_WINNER`.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`load_point`.
+    """
+    point = load_point(run_dir)
+    metrics = rundir.load_json(Path(run_dir) / rundir.METRICS)
+    history = metrics.get("history") or []
+    if point.kind != "snn" or any("accuracy_last_winner" not in entry for entry in history):
+        return [point]
+    config = rundir.load_json(Path(run_dir) / rundir.CONFIG)
+    return [point, _snn_point(Path(run_dir), config, metrics, "accuracy_last_winner",
+                              LAST_WINNER)]
+
+
 def load_point(run_dir) -> Point:
     """Read one run directory as a :class:`Point`.
 
@@ -243,7 +272,7 @@ def _ann_point(run_dir, config, metrics) -> Point:
         energy_per_image=float(metrics["macs_per_image"]), variant=variant)
 
 
-def _snn_point(run_dir, config, metrics) -> Point:
+def _snn_point(run_dir, config, metrics, key="accuracy_all_activity", variant="") -> Point:
     neurons = int(config["neurons"])
     dataset = config.get("dataset", "mnist")
     history = metrics["history"]
@@ -252,7 +281,7 @@ def _snn_point(run_dir, config, metrics) -> Point:
     for position, entry in enumerate(history):
         # older runs evaluated only after the last epoch and did not always say which
         epoch = int(entry.get("epoch", epochs if len(history) == 1 else position + 1))
-        accuracy[epoch] = float(entry["accuracy_all_activity"])
+        accuracy[epoch] = float(entry[key])
     timing = metrics.get("timing", {})
     train_phases = [value["seconds"] for key, value in timing.items()
                     if key.startswith("train-")]
@@ -275,7 +304,8 @@ def _snn_point(run_dir, config, metrics) -> Point:
         seed=int(config.get("seed", 0)), epochs=epochs,
         train_images=int(metrics["train_images"]), test_images=int(metrics["test_images"]),
         accuracy_by_epoch=accuracy, seconds_per_epoch=seconds,
-        parameters=n_input * neurons + neurons, energy_per_image=energy, notes=notes)
+        parameters=n_input * neurons + neurons, energy_per_image=energy, notes=notes,
+        variant=variant)
 
 
 def _snn_events_per_image(neurons: int, metrics: dict, timing: dict, notes: list):
@@ -716,9 +746,13 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
 
     lines = [f"# SNN and ANN on equal data ({dataset})", "",
              f"Made by `{command or 'python -m brian_stdp.compare'}` from "
-             f"{len(points)} runs in: {', '.join(f'`{path}`' for path in inputs)}.", "",
+             f"{sum(p.variant != LAST_WINNER for p in points)} runs in: "
+             f"{', '.join(f'`{path}`' for path in inputs)}.", "",
              "Neurons: ANN hidden units (all hidden layers), SNN excitatory neurons. "
-             "Accuracy: on each run's test images (SNN: all-activity voting); mean ± "
+             "Accuracy: on each run's test images (SNN: all-activity voting; rows marked "
+             f"'{LAST_WINNER}' evaluate the same runs with the study's labelling: each "
+             "neuron takes the label of the last training image it won, the most active "
+             "neuron decides); mean ± "
              "standard deviation over the seeds. The best epoch is chosen on the test "
              "images, as in the study, so it flatters both kinds. Energy proxy per test "
              "image: ANN multiply-accumulates of one forward pass; SNN synaptic events "
@@ -785,11 +819,12 @@ def main(argv=None) -> int:
         if not run_dirs:
             raise ConfigError("nothing to compare: no finished run in "
                               + ", ".join(map(str, args.runs)))
-        points = [load_point(run_dir) for run_dir in run_dirs]
+        points = [point for run_dir in run_dirs for point in load_points(run_dir)]
         command = "python -m brian_stdp.compare " + " ".join(
             str(path) for path in args.runs) + f" --out {args.out}"
         report = make_report(points, args.out, args.runs, command, empty)
-        kinds = {kind: sum(point.kind == kind for point in points) for kind in ("ann", "snn")}
+        kinds = {kind: sum(point.kind == kind and point.variant != LAST_WINNER
+                           for point in points) for kind in ("ann", "snn")}
         print(f"{kinds['ann']} ANN and {kinds['snn']} SNN runs compared: {report}")
         return 0
 

@@ -204,3 +204,21 @@ def test_missing_sizes_and_seeds_are_named(tmp_path):
         "no ANN run on 80 images per class among the inputs",
         "no SNN of the study's sizes 10, 50, 200, 800, 1000 neurons",
         "SNN diehl_cook_2015 400: seeds 0, 2"]
+
+
+def test_snn_runs_with_the_studys_labelling_give_a_second_series(tmp_path):
+    run_dir = write_snn_run(tmp_path / "wolff", 100, per_class=80, accuracies=(0.5, 0.6),
+                            spikes=(10.0, 10.0))
+    assert [p.variant for p in compare.load_points(run_dir)] == [""], "nothing recorded"
+    metrics = rundir.load_json(run_dir / rundir.METRICS)
+    for entry, winner in zip(metrics["history"], (0.55, 0.52)):
+        entry["accuracy_last_winner"] = winner
+    rundir.save_json(run_dir / rundir.METRICS, metrics)
+    standard, paper = compare.load_points(run_dir)
+    assert standard.accuracy_by_epoch == {1: 0.5, 2: 0.6} and standard.variant == ""
+    assert paper.accuracy_by_epoch == {1: 0.55, 2: 0.52}
+    assert paper.variant == compare.LAST_WINNER
+    assert (paper.best_epoch, paper.energy_per_image) == (1, standard.energy_per_image)
+    assert paper.series != standard.series, "a line of its own in the figures"
+    groups = group_points([standard, paper])[("mnist", "pc80")]
+    assert len(groups) == 2
