@@ -359,6 +359,16 @@ def test_shipped_grids_are_valid():
     assert len(fig2.axes["seed"]) >= 3 and len(fig2.axes["model"]) == 2
 
 
+@pytest.mark.parametrize("path", sorted((REPO / "runs").glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_config_and_grid_is_valid(path):
+    """A grid file (with [grid]) loads as a grid, any other file as a run config."""
+    if "[grid]" in path.read_text():
+        grid = sweep.load_grid(path)
+        assert grid.points and grid.out == REPO / "runs" / path.stem
+    else:
+        config_from_args(parse_args(["--config", str(path)])).check()
+
+
 # -- the real thing: two points on digits, two worker processes --------------------------
 @pytest.mark.long
 @pytest.mark.standalone_compatible
