@@ -1,6 +1,6 @@
 """SNN against ANN on equal data: the study's Fig. 1 and Fig. 4, with cost figures and a report.
 
-    python -m brian_stdp.compare runs/ann_fig1 runs/grid_fig3 runs/diehl_cook_400 --out runs/compare
+    python -m brian_stdp.compare runs/ann_fig1 runs/ann_pc80 runs/grid_fig3 runs/diehl_cook_400 --out runs/compare
 
 Every argument is a run directory (``config.json`` + ``metrics.json``) or a
 folder searched recursively for them (a grid's results). Each run is read as
