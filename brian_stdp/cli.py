@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+import tomllib
+from pathlib import Path
 
-from .errors import BrianSTDPError
+from .errors import BrianSTDPError, ConfigError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -25,3 +27,20 @@ def guarded(body, interrupted_hint=lambda: "") -> int:
     except KeyboardInterrupt:
         print(f"\ninterrupted{interrupted_hint()}", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def read_toml_file(path: Path, where: str, missing: str = "file not found") -> dict:
+    """The contents of a TOML file given on the command line.
+
+    Raises
+    ------
+    ConfigError
+        ``WHERE: MISSING`` when the file does not exist, ``WHERE: not valid
+        TOML (...)`` when it does not parse.
+    """
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: {missing}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{where}: not valid TOML ({err})") from None

@@ -340,8 +340,8 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
     from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray
     from brian2 import second
 
-    from .network import (NORMALISE_EQUATIONS, NetworkHandles, _carried_variables, _with_stdp,
-                          add_normalisation, group_sizes, model_errors, synapse_pairs)
+    from .network import (NetworkHandles, _carried_variables, _with_stdp, add_normalisation,
+                          group_model, group_sizes, model_errors, synapse_pairs)
     from .model import _evaluate
 
     check_genn_compatible(spec)
@@ -372,9 +372,7 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
     state_vars, synapse_indices = [], {}
     sizes = group_sizes(spec, n_neurons, n_input)
     for name, gspec in spec.groups.items():
-        eqs = spec.group_equations(name)
-        if proto.normalise and spec.synapses[proto.normalise].target == name:
-            eqs = eqs + brian2.Equations(NORMALISE_EQUATIONS)
+        eqs = group_model(spec, name)
         with model_errors(spec, f"[groups.{name}]"):
             group = NeuronGroup(sizes[name], eqs, threshold=gspec.threshold,
                                 reset=gspec.reset or None, refractory=gspec.refractory or False,

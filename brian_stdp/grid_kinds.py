@@ -26,6 +26,7 @@ from pathlib import Path
 
 from . import ann, rundir
 from .errors import ConfigError, ModelFileError
+from .model_files import model_label
 from .run_config import RunConfig
 
 
@@ -225,8 +226,7 @@ class SnnKind(Kind):
         """E.g. ``diehl_cook_2015_n400_pc80_e5_s0_cpp_standalone``."""
         size = (f"pc{config.per_class}" if config.per_class is not None
                 else f"t{config.train if config.train is not None else 'all'}")
-        model = Path(config.model).stem if config.model.endswith(".toml") else config.model
-        return "_".join([model, f"n{config.neurons}", size, f"e{config.epochs}",
+        return "_".join([model_label(config.model), f"n{config.neurons}", size, f"e{config.epochs}",
                          f"s{config.seed}", config.device])
 
     def command(self, config, run_dir, resume):

@@ -21,6 +21,12 @@ def available_models() -> list:
     return sorted(p.stem for p in MODELS_DIR.glob("*.toml"))
 
 
+def model_label(model: str) -> str:
+    """A model as folder names and tables show it: a ``.toml`` path by its file name
+    without the suffix, a shipped model by its name."""
+    return Path(model).stem if str(model).endswith(".toml") else str(model)
+
+
 def resolve_model_path(model: str | os.PathLike) -> Path:
     """A model file's path, from a path or the name of a shipped model."""
     path = Path(model)

@@ -266,9 +266,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     state_vars, synapse_indices = [], {}
     sizes = group_sizes(spec, n_neurons, n_input)
     for name, gspec in spec.groups.items():
-        eqs = spec.group_equations(name)
-        if proto.normalise and spec.synapses[proto.normalise].target == name:
-            eqs = eqs + brian2.Equations(NORMALISE_EQUATIONS)
+        eqs = group_model(spec, name)
         events = dict(gspec.events)
         if gspec.extra_spikes:
             events[EXTRA_EVENT] = gspec.extra_spikes
@@ -386,6 +384,16 @@ def _schedule_same_step(spec: ModelSpec, synapses: list) -> None:
                 events = list(spec.groups[trigger.name].events)
                 pathway.when = "after_synapses"
                 pathway.order = 501 + 2 * events.index(pathway.event)
+
+
+def group_model(spec: ModelSpec, name: str):
+    """A neuron group's equations, with the weight-normalisation variables
+    (:data:`NORMALISE_EQUATIONS`) when it is the target of the normalised synapses."""
+    eqs = spec.group_equations(name)
+    normalise = spec.protocol.normalise
+    if normalise and spec.synapses[normalise].target == name:
+        eqs = eqs + brian2.Equations(NORMALISE_EQUATIONS)
+    return eqs
 
 
 def add_normalisation(spec: ModelSpec, groups: dict, objects: list, t_slot,

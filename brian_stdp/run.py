@@ -16,8 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .devices import DEVICES
-from .cli import guarded
-from .errors import ConfigError
+from .cli import guarded, read_toml_file
 from .model import available_models
 from .trainer import RunConfig, Trainer, resume
 
@@ -78,14 +77,7 @@ def parser() -> argparse.ArgumentParser:
 
 def read_config_file(path: Path) -> dict:
     """The overrides in an experiment config file; unknown keys are rejected."""
-    import tomllib
-
-    try:
-        values = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"--config {path}: file not found") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"--config {path}: not valid TOML ({err})") from None
+    values = read_toml_file(path, f"--config {path}")
     RunConfig.from_dict(values, str(path))  # rejects unknown keys
     return values
 

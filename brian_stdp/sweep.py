@@ -51,15 +51,15 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from . import rundir
-from .cli import guarded
+from .cli import guarded, read_toml_file
 from .errors import BrianSTDPError, ConfigError
 from .grid_kinds import DEFAULT_KIND, KINDS, Kind, get_kind
+from .model_files import model_label
 
 #: Top-level keys of a grid file.
 GRID_FILE_KEYS = ("kind", "out", "x_axis", "base", "grid")
@@ -162,12 +162,7 @@ def load_grid(path) -> Grid:
         a value that the run's own command line would reject.
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: grid file not found") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    raw = read_toml_file(path, str(path), "grid file not found")
     unknown = sorted(set(raw) - set(GRID_FILE_KEYS))
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key(s) {', '.join(unknown)} (known: "
@@ -270,7 +265,7 @@ def _matches(value, wanted: str) -> bool:
     if value is None:
         return wanted.lower() == "all"
     if isinstance(value, str) and value.endswith(".toml"):
-        return wanted in (value, Path(value).stem)
+        return wanted in (value, model_label(value))
     return str(value) == wanted
 
 
@@ -598,8 +593,8 @@ def collect(grid: Grid) -> list:
     for point in grid.points:
         run_dir = grid.run_dir(point)
         row = {"point": point.name, **point.values}
-        if isinstance(row.get("model"), str) and row["model"].endswith(".toml"):
-            row["model"] = Path(row["model"]).stem
+        if "model" in row:
+            row["model"] = model_label(row["model"])
         try:
             row["status"] = point_state(grid, point)
         except ConfigError as err:
@@ -796,7 +791,7 @@ def make_figures(grid: Grid, results: dict) -> list:
 def _shown_values(grid: Grid, key) -> list:
     """An axis's values as the tables show them (model files by name), in the file's order."""
     shown = [grid.kind.display(key, v) for v in grid.axes.get(key, [])]
-    return [Path(v).stem if isinstance(v, str) and v.endswith(".toml") else v for v in shown]
+    return [model_label(v) if key == "model" else v for v in shown]
 
 
 def _in_grid_order(grid: Grid, key, values) -> list:
