@@ -46,14 +46,6 @@ def test_shipped_model_passes_brian2_checks():
     check_model(load_model("diehl_cook_2015"))
 
 
-def _edited(tmp_path, old, new):
-    text = DC.read_text()
-    assert old in text, f"test setup: {old!r} not in the model file"
-    path = tmp_path / "edited.toml"
-    path.write_text(text.replace(old, new, 1))
-    return path
-
-
 @pytest.mark.parametrize("old, new, where, problem", [
     ('tau_exc      = "100*ms"', 'tau_exc      = "100*msec"', r"\[parameters\] tau_exc",
      "undefined name"),
@@ -69,8 +61,8 @@ def _edited(tmp_path, old, new):
      "at least 1"),
     ('size = "n_neurons"', 'size = "n_neuron"', r"\[groups.exc\] size", "undefined name"),
 ])
-def test_bad_model_file_names_file_and_key(tmp_path, old, new, where, problem):
-    path = _edited(tmp_path, old, new)
+def test_bad_model_file_names_file_and_key(edited_model, old, new, where, problem):
+    path = edited_model(DC, old, new)
     with pytest.raises(ModelFileError, match=f"edited.toml.*{where}.*{problem}"):
         spec = load_model(path)
         check_model(spec)
@@ -87,8 +79,8 @@ def test_bad_model_file_names_file_and_key(tmp_path, old, new, where, problem):
      "inconsistent units"),
     ("plastic : 1 (shared)\n", "", r"\[groups.exc\] equations", "plastic"),
 ])
-def test_equation_errors_are_found_before_compiling(tmp_path, old, new, where, problem):
-    spec = load_model(_edited(tmp_path, old, new))
+def test_equation_errors_are_found_before_compiling(edited_model, old, new, where, problem):
+    spec = load_model(edited_model(DC, old, new))
     with pytest.raises(ModelFileError, match=f"edited.toml: {where}.*{problem}"):
         check_model(spec)
 

@@ -227,14 +227,6 @@ def test_poisson_encoder_works_with_this_model(tmp_path, images):
     assert np.abs(final - 1).max() > 1e-3
 
 
-def _edited(tmp_path, old, new):
-    text = WOLFF.read_text()
-    assert old in text, f"test setup: {old!r} not in the model file"
-    path = tmp_path / "edited.toml"
-    path.write_text(text.replace(old, new, 1))
-    return path
-
-
 @pytest.mark.parametrize("old, new, where, problem", [
     ('labelling       = "last-winner"', 'labelling       = "first-loser"',
      r"\[protocol\] labelling", "unknown labelling 'first-loser'"),
@@ -250,11 +242,12 @@ def _edited(tmp_path, old, new):
      "unknown encoder"),
     ('rate_scale      = "0.215*Hz"\n', "", "", "OK"),  # not needed by the regular encoder
 ])
-def test_bad_optional_keys_name_file_and_key(tmp_path, old, new, where, problem):
-    path = _edited(tmp_path, old, new)
+def test_bad_optional_keys_name_file_and_key(edited_model, old, new, where, problem):
+    path = edited_model(WOLFF, old, new)
     if problem == "OK":
         assert load_model(path).protocol.rate_scale == 0 * brian2.Hz
-        poisson = _edited(tmp_path, 'encoder         = "regular"', 'encoder         = "poisson"')
+        poisson = edited_model(WOLFF, 'encoder         = "regular"',
+                               'encoder         = "poisson"')
         text = re.sub(r'rate_scale *= "[^"]*"\n', "", poisson.read_text())
         poisson.write_text(text)
         with pytest.raises(ModelFileError, match=r'\[protocol\]: encoder = "poisson" needs '
