@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from . import evaluation, rundir
-from .cli import guarded
+from .cli import HelpFormatter, guarded
 from .data import N_CLASSES, check_selection, load_dataset, select_indices
 from .errors import ConfigError, DataError
 
@@ -439,9 +439,7 @@ def train(config: AnnConfig, run_dir, progress: bool = True) -> dict:
     """
     config.check()
     run_dir = Path(run_dir)
-    if (run_dir / rundir.METRICS).exists():
-        raise ConfigError(f"--out {run_dir}: already holds a finished run ({rundir.METRICS}); "
-                          f"choose another folder or delete it")
+    refuse_used_run_dir(run_dir)
     data = load_data(config)
     tf, keras = import_tensorflow(config.threads)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -574,14 +572,15 @@ def point_name(config: AnnConfig) -> str:
 def parser() -> argparse.ArgumentParser:
     default = AnnConfig()
     p = argparse.ArgumentParser(
-        prog="python -m brian_stdp.ann", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        prog="python -m brian_stdp.ann", formatter_class=HelpFormatter,
         description="Train the study's dense ANN baseline on the SNN's data selections.")
     p.add_argument("--hidden", default=format_hidden(default.hidden),
                    help="units of each hidden layer, comma-separated, e.g. 16 or 64,64")
     p.add_argument("--optimizer", default=default.optimizer, help=" or ".join(OPTIMIZERS))
     p.add_argument("--lr", type=float, default=default.lr, help="learning rate")
     p.add_argument("--batch", type=int, default=default.batch, help="images per gradient step")
-    p.add_argument("--epochs", type=int, default=default.epochs)
+    p.add_argument("--epochs", type=int, default=default.epochs,
+                   help="passes over the training images")
     p.add_argument("--dataset", default=default.dataset, help="mnist, fashion-mnist or digits")
     p.add_argument("--data-dir", default=None,
                    help="folder with the dataset's idx files (else $BRIAN_STDP_DATA, the cache)")
@@ -591,7 +590,9 @@ def parser() -> argparse.ArgumentParser:
                    help="K training images per class instead of --train (chosen with --seed, "
                         "as the SNN runs choose them)")
     p.add_argument("--test", default="all", metavar="N", help="test images, or 'all'")
-    p.add_argument("--seed", type=int, default=default.seed)
+    p.add_argument("--seed", type=int, default=default.seed,
+                   help="seed of the initial weights, the batch order and the --per-class "
+                        "choice")
     p.add_argument("--threads", type=int, default=default.threads,
                    help="TensorFlow intra- and inter-op threads")
     p.add_argument("--out", type=Path, default=None,
@@ -627,6 +628,13 @@ def summary(metrics: dict, run_dir) -> str:
     ])
 
 
+def refuse_used_run_dir(run_dir) -> None:
+    """Raise :class:`ConfigError` if ``run_dir`` already holds a run (an ANN run has
+    no checkpoint to continue). Nothing in ``run_dir`` is touched."""
+    rundir.refuse_existing_run(run_dir, "an ANN run cannot be continued: give --out a new "
+                                        "folder")
+
+
 def _file_log(run_dir: Path) -> logging.Handler:
     run_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(run_dir / rundir.LOG)
@@ -658,6 +666,7 @@ def main(argv=None) -> int:
         run_dir = args.out or Path("runs/out") / (
             f"ann_{'-'.join(map(str, config.hidden))}_{config.data_name}_"
             f"{time.strftime('%Y%m%d-%H%M%S')}")
+        refuse_used_run_dir(run_dir)  # before the log file is opened there
         handler = _file_log(Path(run_dir))
         try:
             metrics = train(config, run_dir)

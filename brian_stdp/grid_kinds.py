@@ -177,7 +177,10 @@ class Kind:
         return False
 
     def prepare(self, run_dir: Path) -> None:
-        """Make an unfinished folder ready for a fresh (not resumed) run."""
+        """Make an unfinished folder ready for a fresh (not resumed) run: remove the
+        files of the earlier attempt, which the run command would refuse to overwrite."""
+        for name in (*rundir.RUN_MARKERS, rundir.PROVENANCE, rundir.MODEL_COPY, rundir.LOG):
+            (run_dir / name).unlink(missing_ok=True)
 
     # -- results ------------------------------------------------------------------------
     def metric_label(self, metric: str) -> str:
@@ -297,11 +300,6 @@ class AnnKind(Kind):
 
     def saved_form(self, config):
         return config.to_dict()
-
-    def prepare(self, run_dir):
-        # An ANN run is short and has no checkpoint: an unfinished one starts again.
-        for name in (rundir.CONFIG, rundir.PROVENANCE, rundir.LOG):
-            (run_dir / name).unlink(missing_ok=True)
 
     def metric_label(self, metric):
         return {"accuracy_test": "test accuracy (%)",

@@ -15,10 +15,12 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from . import rundir
+from .cli import HelpFormatter, guarded, read_toml_file
 from .devices import DEVICES
-from .cli import guarded, read_toml_file
+from .errors import ConfigError
 from .model import available_models
-from .trainer import RunConfig, Trainer, resume
+from .trainer import RunConfig, Trainer, refuse_used_run_dir, resume
 
 DEFAULTS = RunConfig()
 
@@ -33,7 +35,7 @@ def count(text):
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m brian_stdp.run", description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     p.add_argument("--config", type=Path, default=None, metavar="FILE.toml",
                    help="experiment config: overrides of these flags' defaults (keys as the "
                         "flags, with '_' for '-'); flags given here win")
@@ -49,7 +51,8 @@ def parser() -> argparse.ArgumentParser:
                    help="first N training images, or 'all'")
     p.add_argument("--per-class", type=int, default=None, metavar="K",
                    help="K training images per class instead of --train (chosen with --seed)")
-    p.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
+    p.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
+                   help="passes over the training images")
     p.add_argument("--label", type=count, default=DEFAULTS.label, metavar="N",
                    help="training images used to label the neurons, or 'all'")
     p.add_argument("--test", type=count, default=DEFAULTS.test, metavar="N",
@@ -59,16 +62,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--labelling", choices=("standard", "last-winner"), default=None,
                    help="neuron labelling: the standard one is always made; last-winner adds "
                         "the paper's (default: the model file's [protocol] labelling)")
-    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    p.add_argument("--seed", type=int, default=DEFAULTS.seed,
+                   help="seed of everything random: initial weights, image order, input "
+                        "spikes, the --per-class choice")
     p.add_argument("--device", default=DEFAULTS.device, help=", ".join(DEVICES))
     p.add_argument("--threads", type=int, default=DEFAULTS.threads,
                    help="OpenMP threads (cpp_standalone)")
     p.add_argument("--chunk", type=int, default=DEFAULTS.chunk,
                    help="presentations per compiled run (checkpoint interval)")
     p.add_argument("--out", type=Path, default=None,
-                   help="run directory (default: runs/out/<model>_<neurons>n_<time>)")
+                   help="new run directory; one that holds a run is refused (default: "
+                        "runs/out/<model>_<neurons>n_<time>)")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
-                   help="continue an interrupted run; other flags are ignored")
+                   help="continue the run in RUN_DIR under its stored settings (no other "
+                        "flags); a finished run only prints its results")
     p.add_argument("--keep-build", action="store_true",
                    help="keep the compiled program in RUN_DIR/build")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -82,10 +89,30 @@ def read_config_file(path: Path) -> dict:
     return values
 
 
+#: Flags that go with ``--resume``; every other one would change the stored run.
+RESUME_FLAGS = ("resume", "quiet", "help")
+
+
 def parse_args(argv=None):
-    """Flags, with the defaults of a ``--config`` file when one is given."""
+    """Flags, with the defaults of a ``--config`` file when one is given.
+
+    Raises
+    ------
+    ConfigError
+        ``--resume`` was given with a flag that would change the run: a run
+        continues only under the settings stored in its folder.
+    """
     p = parser()
     args = p.parse_args(argv)
+    if args.resume is not None:
+        given = [action.option_strings[0] for action in p._actions
+                 if action.dest not in RESUME_FLAGS
+                 and getattr(args, action.dest) != action.default]
+        if given:
+            raise ConfigError(f"--resume {args.resume} continues the run under the settings "
+                              f"stored there; drop {', '.join(given)} (or start a new run "
+                              f"with --out NEW_FOLDER)")
+        return args
     if args.config is not None:
         p.set_defaults(**read_config_file(args.config))
         args = p.parse_args(argv)
@@ -150,15 +177,20 @@ def main(argv=None) -> int:
         nonlocal run_dir
         args = parse_args(argv)
         if args.resume is not None:
+            if not (args.resume / rundir.CONFIG).is_file():
+                raise ConfigError(f"--resume {args.resume}: no {rundir.CONFIG} there; not a "
+                                  f"run directory")
             run_dir = args.resume
             setup_logging(run_dir, args.quiet)
             metrics = resume(run_dir, progress=not args.quiet)
         else:
             config = config_from_args(args)
             config.check()
-            run_dir = args.out or Path("runs/out") / (
+            out = args.out or Path("runs/out") / (
                 f"{Path(config.model).stem}_{config.neurons}n_"
                 f"{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+            refuse_used_run_dir(out)  # before the log file is opened there
+            run_dir = out
             setup_logging(run_dir, args.quiet)
             metrics = Trainer(config, run_dir, progress=not args.quiet).run()
         print(summary(metrics, run_dir))

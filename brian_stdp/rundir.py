@@ -42,6 +42,33 @@ STATE = "state.npz"
 METRICS = "metrics.json"
 FIGURES = "figures"
 
+#: Files whose presence means that a folder already holds a run.
+RUN_MARKERS = (CONFIG, CHECKPOINT, STATE, METRICS)
+
+
+def run_files(run_dir) -> list:
+    """The :data:`RUN_MARKERS` that ``run_dir`` holds (names, in that order)."""
+    return [name for name in RUN_MARKERS if (Path(run_dir) / name).exists()]
+
+
+def refuse_existing_run(run_dir, instead: str) -> None:
+    """Raise :class:`ConfigError` if ``run_dir`` already holds a run.
+
+    Called before anything is written, so a refused folder stays as it was.
+
+    Parameters
+    ----------
+    run_dir : path
+        The folder given to ``--out``.
+    instead : str
+        What to do instead, ending the one-line message (e.g. the ``--resume``
+        command that continues the run there).
+    """
+    found = run_files(run_dir)
+    if found:
+        raise ConfigError(f"--out {run_dir}: already holds a run ({', '.join(found)}); "
+                          f"{instead}")
+
 
 def atomic_write(path: Path, write) -> None:
     """Call ``write(file_object)`` on a temporary file, then move it to ``path``."""

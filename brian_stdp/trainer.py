@@ -69,20 +69,26 @@ class Trainer:
     ----------
     config : RunConfig
     run_dir : path
-        Created if needed. When it holds a checkpoint and ``resume`` is true,
-        the run continues from there.
+        Created if needed. A fresh run (``resume`` false) refuses a folder that
+        already holds a run (:func:`brian_stdp.rundir.refuse_existing_run`).
     progress : bool
         Show progress bars.
+    resume : bool
+        Continue the run in ``run_dir`` under its own ``config.json`` (given
+        as ``config``) and model copy, from its checkpoint if it has one. Only
+        then is a checkpoint ever read.
     """
 
     def __init__(self, config: RunConfig, run_dir, progress: bool = True, resume: bool = False):
         config.check()
         self.config, self.run_dir, self.progress = config, Path(run_dir), progress
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.resuming = resume
         model_copy = self.run_dir / rundir.MODEL_COPY
         if resume:
             self.spec = load_model(model_copy)
         else:
+            refuse_used_run_dir(self.run_dir)
+            self.run_dir.mkdir(parents=True, exist_ok=True)
             self.spec = load_model(config.model)
             rundir.atomic_write(model_copy, lambda f: f.write(self.spec.text.encode()))
             rundir.save_json(self.run_dir / rundir.CONFIG, dataclasses.asdict(config))
@@ -138,7 +144,7 @@ class Trainer:
         c = self.config
         checkpoint_path = self.run_dir / rundir.CHECKPOINT
         slots = min(c.chunk, max(len(self.stream(p)[1]) for p in self.phases))
-        resuming = checkpoint_path.exists()
+        resuming = self.resuming and checkpoint_path.exists()
         if resuming:
             progress, state, records = self._load_checkpoint(checkpoint_path)
             if progress["done"]:
@@ -147,7 +153,7 @@ class Trainer:
             log.info("resuming %s at phase %s, image %d", self.run_dir,
                      self.phases[progress["phase_index"]].name, progress["position"])
         else:
-            rng = np.random.default_rng([c.seed, 0])
+            rng = initial_rng(c.seed)
             fixed = draw_fixed(self.spec, c.neurons, self.n_input, rng)
             progress = {"phase_index": 0, "position": 0, "chunk_index": 0,
                         "ctrl": None, "history": [], "timing": {}, "done": False}
@@ -330,7 +336,7 @@ class Trainer:
         c, proto = self.config, self.spec.protocol
         assignment = self._assignment(records)
         handles = self.session.handles
-        syn_name = proto.normalise or (self.spec.stdp.synapses if self.spec.stdp else None)
+        syn_name = learned_synapses(self.spec)
         trained = {f"state/{key}": value for key, value in state.items()}
         if syn_name:
             pre, post = handles.synapse_indices[syn_name]
@@ -387,6 +393,18 @@ class Trainer:
 
         make_run_figures(self.run_dir, trained, metrics)
         return metrics
+
+
+def learned_synapses(spec) -> str | None:
+    """Name of the synapses whose weights a run learns (saved as ``weights``): the
+    normalised ones, else the STDP ones; None for a model with neither."""
+    return spec.protocol.normalise or (spec.stdp.synapses if spec.stdp else None)
+
+
+def initial_rng(seed: int) -> np.random.Generator:
+    """The generator that draws a run's build-time values (delays, first) and then its
+    initial state: the same draws for the same seed, model and sizes."""
+    return np.random.default_rng([seed, 0])
 
 
 #: More output spikes per presentation and neuron than this is runaway activity.
@@ -491,6 +509,13 @@ def _progress_bar(enabled, total, initial, phase, epochs):
     return tqdm(total=total, initial=initial, desc=desc, unit="img", dynamic_ncols=True)
 
 
+def refuse_used_run_dir(run_dir) -> None:
+    """Raise :class:`ConfigError` if ``run_dir`` already holds a run; the message names
+    ``--resume`` and a new folder. Nothing in ``run_dir`` is touched."""
+    rundir.refuse_existing_run(run_dir, f"continue it with: python -m brian_stdp.run "
+                                        f"--resume {run_dir}, or give --out a new folder")
+
+
 def resume(run_dir, progress: bool = True) -> dict:
     """Continue an interrupted run from its checkpoint; return its metrics."""
     run_dir = Path(run_dir)
@@ -501,4 +526,5 @@ def resume(run_dir, progress: bool = True) -> dict:
     return Trainer(config, run_dir, progress=progress, resume=True).run()
 
 
-__all__ = ["RunConfig", "Trainer", "Phase", "phases", "chunk_seed", "check_activity", "resume"]
+__all__ = ["RunConfig", "Trainer", "Phase", "phases", "chunk_seed", "check_activity", "resume",
+           "refuse_used_run_dir", "learned_synapses", "initial_rng"]

@@ -1,5 +1,6 @@
 """Session-wide settings: read MNIST from the shared folder and never download."""
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -23,3 +24,14 @@ def edited_model(tmp_path):
         return path
 
     return edit
+
+
+@pytest.fixture
+def folder_digest():
+    """``digest(folder) -> {relative path: sha256}`` of every file under ``folder``."""
+    def digest(folder):
+        folder = Path(folder)
+        return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+                for path in sorted(folder.rglob("*")) if path.is_file()}
+
+    return digest

@@ -161,8 +161,24 @@ def test_run_directory(digits_run):
     confusion = np.array(metrics["confusion_matrix"])
     assert confusion.sum() == 450 == metrics["test_images"]
     assert np.trace(confusion) / 450 == pytest.approx(metrics["accuracy"])
-    with pytest.raises(ConfigError, match="already holds a finished run"):
+    with pytest.raises(ConfigError, match="already holds a run"):
         ann.train(DIGITS, run_dir, progress=False)
+
+
+@pytest.mark.parametrize("present", [(rundir.CONFIG,), (rundir.STATE,),
+                                     (rundir.CONFIG, rundir.METRICS)])
+def test_out_folder_holding_a_run_is_refused_and_left_alone(digits_run, tmp_path, capsys,
+                                                           folder_digest, present):
+    run_dir, _ = digits_run
+    used = tmp_path / "used"
+    used.mkdir()
+    for name in present:
+        (used / name).write_bytes((run_dir / name).read_bytes())
+    before = folder_digest(used)
+    assert ann.main(["--dataset", "digits", "--epochs", "1", "--out", str(used), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "a new folder" in err, err
+    assert folder_digest(used) == before
 
 
 def test_same_seed_same_result_other_seed_other_result(digits_run, tmp_path):

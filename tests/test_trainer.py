@@ -1,6 +1,11 @@
 """Runs: resume equals an uninterrupted run, same seed same result, clear flag errors."""
 
 import json
+import re
+import shutil
+import subprocess
+import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -24,11 +29,55 @@ def _results(run_dir):
     return state, metrics
 
 
+def _count_chunks(patcher, stop_at=None):
+    """Count :meth:`Session.run_chunk` calls; raise KeyboardInterrupt at call ``stop_at``."""
+    calls = {"n": 0}
+    original = Session.run_chunk
+
+    def counting(self, *args, **kwds):
+        calls["n"] += 1
+        if calls["n"] == stop_at:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwds)
+
+    patcher.setattr(Session, "run_chunk", counting)
+    return calls
+
+
+#: Chunks run before the interruption: the fourth is inside the second epoch's training.
+CHUNKS_BEFORE_INTERRUPT = 3
+
+
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
+def whole_run(tmp_path_factory):
+    """A finished TINY run: its folder (``path``) and the chunks it ran (``chunks``)."""
     run_dir = tmp_path_factory.mktemp("whole")
-    Trainer(TINY, run_dir, progress=False).run()
+    with pytest.MonkeyPatch.context() as patcher:
+        calls = _count_chunks(patcher)
+        Trainer(TINY, run_dir, progress=False).run()
+    return SimpleNamespace(path=run_dir, chunks=calls["n"])
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(whole_run):
+    return whole_run.path
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory):
+    """A TINY run stopped by Ctrl-C after CHUNKS_BEFORE_INTERRUPT chunks (copy it to use it)."""
+    run_dir = tmp_path_factory.mktemp("interrupted")
+    with pytest.MonkeyPatch.context() as patcher:
+        _count_chunks(patcher, stop_at=CHUNKS_BEFORE_INTERRUPT + 1)
+        with pytest.raises(KeyboardInterrupt):
+            Trainer(TINY, run_dir, progress=False).run()
+    assert (run_dir / rundir.CHECKPOINT).exists() and not (run_dir / rundir.METRICS).exists()
     return run_dir
+
+
+def _copy(run_dir, dest):
+    shutil.copytree(run_dir, dest)
+    return dest
 
 
 @pytest.mark.standalone_compatible
@@ -50,27 +99,72 @@ def test_uninterrupted_run_writes_a_complete_run_dir(uninterrupted):
 
 
 @pytest.mark.standalone_compatible
-def test_resume_after_interrupt_equals_uninterrupted_run(uninterrupted, tmp_path, monkeypatch):
-    calls = {"n": 0}
-    original = Session.run_chunk
-
-    def interrupting(self, *args, **kwds):
-        calls["n"] += 1
-        if calls["n"] == 4:  # inside the second epoch's training
-            raise KeyboardInterrupt
-        return original(self, *args, **kwds)
-
-    monkeypatch.setattr(Session, "run_chunk", interrupting)
-    with pytest.raises(KeyboardInterrupt):
-        Trainer(TINY, tmp_path, progress=False).run()
-    assert (tmp_path / rundir.CHECKPOINT).exists() and not (tmp_path / rundir.METRICS).exists()
-    monkeypatch.setattr(Session, "run_chunk", original)
-    resume(tmp_path, progress=False)
-
+def test_resume_after_interrupt_equals_uninterrupted_run(whole_run, interrupted, tmp_path,
+                                                         monkeypatch):
+    uninterrupted = whole_run.path
+    run_dir = _copy(interrupted, tmp_path / "run")
+    calls = _count_chunks(monkeypatch)
+    resume(run_dir, progress=False)
+    # It resumed: only the chunks after the checkpoint ran, not the whole run again.
+    assert calls["n"] == whole_run.chunks - CHUNKS_BEFORE_INTERRUPT
     state_a, metrics_a = _results(uninterrupted)
-    state_b, metrics_b = _results(tmp_path)
+    state_b, metrics_b = _results(run_dir)
     assert metrics_a == metrics_b
     assert state_a.keys() == state_b.keys()
+    for key in state_a:
+        np.testing.assert_array_equal(state_a[key], state_b[key], err_msg=key)
+
+
+@pytest.mark.standalone_compatible
+def test_resume_of_a_finished_run_runs_nothing_and_changes_nothing(uninterrupted, tmp_path,
+                                                                   monkeypatch, folder_digest):
+    run_dir = _copy(uninterrupted, tmp_path / "run")
+    before = folder_digest(run_dir)
+    calls = _count_chunks(monkeypatch)
+    metrics = resume(run_dir, progress=False)
+    assert calls["n"] == 0
+    assert metrics == rundir.load_json(uninterrupted / rundir.METRICS)
+    assert folder_digest(run_dir) == before
+
+
+@pytest.mark.parametrize("which", ["finished", "interrupted"])
+@pytest.mark.standalone_compatible
+def test_out_on_a_folder_holding_a_run_is_refused_and_left_alone(
+        which, uninterrupted, interrupted, tmp_path, capsys, monkeypatch, folder_digest):
+    run_dir = _copy(uninterrupted if which == "finished" else interrupted, tmp_path / "run")
+    before = folder_digest(run_dir)
+    calls = _count_chunks(monkeypatch)
+    # The issue's case: other settings into a used folder.
+    assert main(["--neurons", "10", "--train", "60", "--seed", "9", "--out", str(run_dir),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert f"--resume {run_dir}" in err and "new folder" in err
+    # The same settings as the run there: still refused; a checkpoint needs --resume.
+    with pytest.raises(ConfigError, match="already holds a run"):
+        Trainer(TINY, run_dir, progress=False)
+    assert calls["n"] == 0
+    assert folder_digest(run_dir) == before
+
+
+def test_resume_with_other_settings_is_refused(interrupted, tmp_path, capsys, folder_digest):
+    run_dir = _copy(interrupted, tmp_path / "run")
+    before = folder_digest(run_dir)
+    assert main(["--resume", str(run_dir), "--neurons", "20", "--seed", "9"]) == 2
+    err = capsys.readouterr().err
+    assert "--neurons" in err and "--seed" in err and "stored there" in err
+    assert folder_digest(run_dir) == before
+
+
+@pytest.mark.standalone_compatible
+def test_two_threads_same_seed_same_result(tmp_path):
+    config = RunConfig(neurons=10, train=60, label=30, test=20, chunk=40, seed=3, threads=2)
+    Trainer(config, tmp_path / "a", progress=False).run()
+    Trainer(config, tmp_path / "b", progress=False).run()
+    state_a, metrics_a = _results(tmp_path / "a")
+    state_b, metrics_b = _results(tmp_path / "b")
+    assert metrics_a["activity"]["spikes_per_image_last"] > 0, "the network spiked"
+    assert metrics_a == metrics_b
     for key in state_a:
         np.testing.assert_array_equal(state_a[key], state_b[key], err_msg=key)
 
@@ -135,6 +229,7 @@ def test_cli_errors_exit_2_with_a_message(argv, message, tmp_path, capsys):
 def test_cli_resume_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["--resume", str(tmp_path), "--quiet"]) == 2
     assert "not a run directory" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir()), "nothing is written there"
 
 
 def test_config_file_round_trip(uninterrupted):
@@ -155,3 +250,31 @@ def test_runaway_activity_is_an_error_not_a_result():
         check_activity(_chunk(10 * 4 * 10 + 1), 10, 4, "train-1, images 1-10")
     with pytest.raises(SimulationError, match="non-finite values in exc.v"):
         check_activity(_chunk(0, state={"exc.v": np.array([0.0, np.nan])}), 10, 4, "x")
+
+
+@pytest.mark.parametrize("command", ["run", "ann", "predict"])
+def test_help_has_no_empty_defaults_and_explains_epochs_and_seed(command, capsys):
+    import importlib
+
+    module = importlib.import_module(f"brian_stdp.{command}")
+    with pytest.raises(SystemExit):
+        module.parser().parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: None)" not in text and "(default: False)" not in text
+    if command != "predict":
+        assert re.search(r"--epochs EPOCHS passes over the training images \(default: \d+\)",
+                         text), text
+        assert re.search(r"--seed SEED seed of [^(]+\(default: 0\)", text), text
+
+
+def test_model_file_error_is_one_line_without_brian2_warnings(edited_model, tmp_path):
+    bad = edited_model("models/diehl_cook_2015.toml", 'tau_ge       = "1*ms"',
+                       'tau_ge       = "1*mV"')
+    result = subprocess.run(
+        [sys.executable, "-m", "brian_stdp.run", "--model", str(bad), "--neurons", "10",
+         "--train", "20", "--label", "20", "--test", "10", "--out", str(tmp_path / "run"),
+         "--quiet"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 2
+    err = result.stderr.strip()
+    assert err.startswith(f"error: {bad}: [groups.exc]") and "DimensionMismatchError" in err
+    assert len(err.splitlines()) == 1, err
