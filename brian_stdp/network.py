@@ -54,6 +54,8 @@ targets that raise for it; for any spiking input it changes nothing.
 
 from __future__ import annotations
 
+import functools
+
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -424,11 +426,43 @@ def add_normalisation(spec: ModelSpec, groups: dict, objects: list, t_slot,
     target.run_regularly("w_in_sum = 0", dt=t_slot, when="start", order=-8,
                          name=f"{target_name}{infix}w_in_reset")
     syn.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
-                      name=f"{syn_name}{infix}w_in_sum")
+                      name=f"{syn_name}{infix}w_in_sum", codeobj_class=serial_codeobject_class())
     target.run_regularly("w_in_scale = 1 + plastic*(weight_sum/w_in_sum - 1)", dt=t_slot,
                          when="start", order=-6, name=f"{target_name}{infix}w_in_scale")
     syn.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
                       name=f"{syn_name}{infix}normalise")
+
+
+def serial_codeobject_class():
+    """The code object class for run_regularly code that adds into another group's variable.
+
+    On ``cpp_standalone`` with OpenMP threads, Brian2 splits such a loop over the threads,
+    which add into the same targets at once and lose additions (``w_in_sum_post += w``: a
+    wrong normalisation, different on every run). There this returns a class whose loop
+    runs on one thread (``brian_stdp/templates/stateupdate.cpp``); elsewhere None (the
+    device's own class).
+    """
+    from brian2 import get_device, prefs
+    from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+    device = get_device()
+    if (not hasattr(device, "code_object_class")
+            or device.code_object_class() is not CPPStandaloneCodeObject
+            or not prefs.devices.cpp_standalone.openmp_threads):
+        return None
+    return _serial_codeobject()
+
+
+@functools.cache
+def _serial_codeobject():
+    from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+    class SerialCPPStandaloneCodeObject(CPPStandaloneCodeObject):
+        """cpp_standalone code whose state-update loop runs on one thread."""
+
+        templater = CPPStandaloneCodeObject.templater.derive("brian_stdp")
+
+    return SerialCPPStandaloneCodeObject
 
 
 @contextmanager

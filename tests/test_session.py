@@ -79,9 +79,14 @@ def test_dim_images_are_shown_again(session, images):
     dim = images * 0.05  # too faint to draw 5 spikes at the first intensity
     result = run(session, dim, 4, plastic=False)
     assert result.slot_attempts.max() > 1
-    shown = result.slot_img[result.slot_img < 4]
-    assert list(np.unique(shown)) == sorted(set(shown)) and shown[0] == 0
-    assert np.all(np.diff(shown) >= 0), "an image is shown again at once, never later"
+    in_use = result.slot_img < 4
+    shown, attempts = result.slot_img[in_use], result.slot_attempts[in_use]
+    assert shown[0] == 0 and np.all(np.diff(shown) >= 0), "an image is shown again at once"
+    np.testing.assert_array_equal(np.unique(shown), np.arange(shown.max() + 1),
+                                  err_msg="no image is skipped")
+    for image in np.unique(shown):  # its presentations count 1, 2, 3, ... slot after slot
+        np.testing.assert_array_equal(attempts[shown == image],
+                                      np.arange(1, np.sum(shown == image) + 1))
 
 
 def test_same_seed_same_result_other_seed_differs(session, images):
