@@ -70,7 +70,7 @@ from .data import load_dataset
 from .devices import (DEVICES, STANDALONE_DEVICES, device_problem,
                       genn_problem_elsewhere, genn_python)
 from .encoding import encode
-from .cli import guarded
+from .cli import HelpFormatter, guarded
 from .errors import BrianSTDPError, ConfigError
 from .model import available_models, load_model
 from .network import draw_fixed
@@ -388,7 +388,7 @@ def _int_list(text):
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m brian_stdp.bench", description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     p.add_argument("--neurons", type=_int_list, default=list(DEFAULT_NEURONS),
                    metavar="N,N,...", help="network sizes (excitatory neurons)")
     p.add_argument("--images", type=int, default=DEFAULT_IMAGES, metavar="N",

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from . import rundir
-from .cli import guarded
+from .cli import HelpFormatter, guarded
 from .errors import ConfigError
 
 #: Pixels per image of each dataset (the input layer of both kinds of network).
@@ -799,7 +799,7 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m brian_stdp.compare",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Compare SNN and ANN runs on equal data: Fig. 1, Fig. 4, cost figures "
                     "and a Markdown report.")
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN_OR_GRID",
