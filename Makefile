@@ -20,7 +20,7 @@ DATA_ENV := $(if $(SHARED_MNIST),BRIAN_STDP_DATA=$(SHARED_MNIST))
 $(VENV)/.installed: setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[test,ann,dask,cuda]' $(PINS)
+	$(VENV)/bin/python -m pip install --quiet setuptools wheel -e '.[test,ann,dask,cuda]' $(PINS)
 	touch $@
 
 $(GENN_VENV)/.installed: setup.cfg pyproject.toml Makefile

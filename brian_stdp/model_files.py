@@ -12,8 +12,15 @@ from pathlib import Path
 
 from .errors import ModelFileError
 
-#: Folder of the model files shipped with the project.
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+def _models_dir() -> Path:
+    """``brian_stdp/models`` in an installed package, else ``models/`` of the checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / "models"
+    return installed if installed.is_dir() else package.parent / "models"
+
+
+#: Folder of the model files shipped with the project (setup.cfg installs models/ there).
+MODELS_DIR = _models_dir()
 
 
 def available_models() -> list:
