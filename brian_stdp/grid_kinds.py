@@ -267,7 +267,8 @@ class SnnKind(Kind):
         return (run_dir / rundir.CONFIG).exists() and (run_dir / rundir.CHECKPOINT).exists()
 
     def metrics_row(self, metrics):
-        row = {"label_images": metrics["label_images"], "test_images": metrics["test_images"]}
+        row = {"label_images": metrics["label_images"], "test_images": metrics["test_images"],
+               "scored_on": metrics.get("scored_on", "test")}
         row.update({key: value for key, value in metrics.items() if key.startswith("accuracy")})
         row.update(super().metrics_row(metrics))
         row["compile_seconds"] = metrics.get("timing", {}).get("compile_seconds")

@@ -57,6 +57,9 @@ def parser() -> argparse.ArgumentParser:
                    help="training images used to label the neurons, or 'all'")
     p.add_argument("--test", type=count, default=DEFAULTS.test, metavar="N",
                    help="test images, or 'all'")
+    p.add_argument("--validation", type=int, default=None, metavar="N",
+                   help="hold out the last N selected training images (not trained or "
+                        "labelled on) and score them instead of the test images")
     p.add_argument("--eval-every-epoch", action="store_true",
                    help="label and test after every epoch")
     p.add_argument("--labelling", choices=("standard", "last-winner"), default=None,
@@ -127,7 +130,8 @@ def config_from_args(args) -> RunConfig:
         label = None  # --per-class with the default --label: label on all selected images
     return RunConfig(model=args.model, neurons=args.neurons, dataset=args.dataset,
                      train=train, per_class=args.per_class, epochs=args.epochs,
-                     label=label, test=args.test, seed=args.seed, device=args.device,
+                     label=label, test=args.test, validation=args.validation,
+                     seed=args.seed, device=args.device,
                      threads=args.threads, chunk=args.chunk,
                      data_dir=str(args.data_dir) if args.data_dir else None,
                      eval_every_epoch=args.eval_every_epoch, keep_build=args.keep_build,
@@ -158,10 +162,12 @@ def summary(metrics: dict, run_dir: Path) -> str:
     return "\n".join([
         f"{metrics['model']}, {metrics['neurons']} neurons, {metrics['train_images']} "
         f"training images x {metrics['epochs']} epoch(s), {metrics['dataset']}",
-        f"test accuracy: {100 * metrics['accuracy_all_activity']:.2f}% (all activity), "
+        f"{metrics.get('scored_on', 'test')} accuracy: "
+        f"{100 * metrics['accuracy_all_activity']:.2f}% (all activity), "
         f"{100 * metrics['accuracy_proportion_weighting']:.2f}% (proportion weighting) "
         f"on {metrics['test_images']} images",
-        *([f"test accuracy: {100 * metrics['accuracy_last_winner']:.2f}% (last-winner labels, "
+        *([f"{metrics.get('scored_on', 'test')} accuracy: "
+           f"{100 * metrics['accuracy_last_winner']:.2f}% (last-winner labels, "
            f"most active neuron)"] if "accuracy_last_winner" in metrics else []),
         f"training speed: {metrics['train_images_per_second']:.1f} images/s; spikes per "
         f"image {act['spikes_per_image_first']:.1f} (first {act['window_images']}) -> "

@@ -31,6 +31,11 @@ class RunConfig:
         whose spike counts assign each neuron its class (None: all selected).
     test : int or None
         Number of test images, from the start of the test split (None: all).
+    validation : int or None
+        Hold out the last ``validation`` selected training images: neither
+        trained nor labelled on, they replace the test images in the test phase
+        (metrics say ``scored_on: validation``), and the test split is not read.
+        None: no validation split.
     chunk : int
         Presentation slots per compiled run.
     eval_every_epoch : bool
@@ -51,6 +56,7 @@ class RunConfig:
     epochs: int = 1
     label: int | None = 5000
     test: int | None = 2000
+    validation: int | None = None
     seed: int = 0
     device: str = "cpp_standalone"
     threads: int = 1
@@ -67,7 +73,7 @@ class RunConfig:
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number, "
                                   f"not {value!r}")
-        check_selection(self, ("train", "per_class", "label", "test"))
+        check_selection(self, ("train", "per_class", "label", "test", "validation"))
         if self.labelling is not None and self.labelling not in evaluation.LABELLINGS:
             raise ConfigError(f"--labelling {self.labelling}: unknown labelling (choose from "
                               f"{', '.join(evaluation.LABELLINGS)})")

@@ -110,24 +110,39 @@ class Trainer:
     def _load_data(self):
         c = self.config
         self.train_set = load_dataset(c.dataset, "train", data_dir=c.data_dir)
-        self.test_set = load_dataset(c.dataset, "test", data_dir=c.data_dir)
+        if c.validation is None:
+            self.test_set = load_dataset(c.dataset, "test", data_dir=c.data_dir)
         try:
             self.train_idx = select_indices(self.train_set.labels, n=c.train,
                                             per_class=c.per_class, seed=c.seed)
         except DataError as err:
             flag = f"--per-class {c.per_class}" if c.per_class else f"--train {c.train}"
             raise ConfigError(f"{flag}: {err} in the {c.dataset} training split") from None
+        if c.validation is not None:
+            if c.validation >= len(self.train_idx):
+                raise ConfigError(f"--validation {c.validation}: only {len(self.train_idx)} "
+                                  f"training images are selected; hold out fewer")
+            self.train_idx, held_out = np.split(self.train_idx, [-c.validation])
         n_label = len(self.train_idx) if c.label is None else c.label
         if n_label > len(self.train_idx):
             raise ConfigError(f"--label {n_label}: only {len(self.train_idx)} training images "
                               f"are selected; label with at most that many")
         self.label_idx = self.train_idx[:n_label]
-        n_test = len(self.test_set) if c.test is None else c.test
-        if n_test > len(self.test_set):
-            raise ConfigError(f"--test {n_test}: the {c.dataset} test split has only "
-                              f"{len(self.test_set)} images")
-        self.test_idx = np.arange(n_test)
+        if c.validation is not None:  # the test phase scores the held-out training images
+            self.test_set, self.test_idx = self.train_set, held_out
+        else:
+            n_test = len(self.test_set) if c.test is None else c.test
+            if n_test > len(self.test_set):
+                raise ConfigError(f"--test {n_test}: the {c.dataset} test split has only "
+                                  f"{len(self.test_set)} images")
+            self.test_idx = np.arange(n_test)
         self.n_input = int(np.prod(self.train_set.shape))
+
+    @property
+    def scored_on(self) -> str:
+        """What the test phase scores: ``"test"`` (the test split) or ``"validation"``
+        (the last ``validation`` selected training images)."""
+        return "test" if self.config.validation is None else "validation"
 
     def stream(self, phase: Phase) -> tuple:
         """(dataset, indices) of the images a phase shows, in order."""
@@ -258,8 +273,8 @@ class Trainer:
                 result.update(self._last_winner_evaluation(records, phase.epoch, rec["counts"],
                                                            labels))
             progress["history"].append(result)
-            log.info("epoch %d: test accuracy %.2f%% (all activity), %.2f%% (proportion "
-                     "weighting) on %d images", phase.epoch,
+            log.info("epoch %d: %s accuracy %.2f%% (all activity), %.2f%% (proportion "
+                     "weighting) on %d images", phase.epoch, self.scored_on,
                      100 * result["accuracy_all_activity"],
                      100 * result["accuracy_proportion_weighting"], len(labels))
             if "accuracy_last_winner" in result:
@@ -361,6 +376,7 @@ class Trainer:
             "model": self.spec.name, "neurons": c.neurons, "dataset": c.dataset,
             "train_images": len(self.train_idx), "epochs": c.epochs,
             "label_images": len(self.label_idx), "test_images": len(self.test_idx),
+            "scored_on": self.scored_on,
             "accuracy_all_activity": final["accuracy_all_activity"],
             "accuracy_proportion_weighting": final["accuracy_proportion_weighting"],
             "per_class_accuracy": final["per_class_accuracy"],

@@ -1,5 +1,6 @@
 """Runs: resume equals an uninterrupted run, same seed same result, clear flag errors."""
 
+import dataclasses
 import json
 import re
 import shutil
@@ -14,7 +15,7 @@ from brian_stdp import rundir
 from brian_stdp.errors import ConfigError, DeviceError, SimulationError
 from brian_stdp.run import main
 from brian_stdp.session import ChunkResult, Session
-from brian_stdp.trainer import (RunConfig, Trainer, check_activity, chunk_seed, phases,
+from brian_stdp.trainer import (Phase, RunConfig, Trainer, check_activity, chunk_seed, phases,
                                 resume)
 
 TINY = RunConfig(neurons=10, train=120, label=60, test=40, chunk=50, seed=5, epochs=2,
@@ -278,3 +279,25 @@ def test_model_file_error_is_one_line_without_brian2_warnings(edited_model, tmp_
     err = result.stderr.strip()
     assert err.startswith(f"error: {bad}: [groups.exc]") and "DimensionMismatchError" in err
     assert len(err.splitlines()) == 1, err
+
+
+@pytest.mark.standalone_compatible
+def test_validation_split_holds_out_the_last_selected_training_images(tmp_path):
+    config = RunConfig(neurons=10, train=150, validation=50, label=None, chunk=100, seed=2)
+    trainer = Trainer(config, tmp_path, progress=False)
+    selected = np.arange(150)  # --train 150: the first 150 training images
+    trained = trainer.stream(Phase("train", 1))[1]
+    assert sorted(trained) == list(selected[:100]), "the held-out images are never trained on"
+    np.testing.assert_array_equal(trainer.stream(Phase("label", 1))[1], selected[:100])
+    scored_set, scored = trainer.stream(Phase("test", 1))
+    assert scored_set is trainer.train_set
+    np.testing.assert_array_equal(scored, selected[100:])
+    metrics = trainer.run()
+    assert metrics["scored_on"] == "validation"
+    assert (metrics["train_images"], metrics["label_images"], metrics["test_images"]) == \
+        (100, 100, 50)
+    confusion = np.array(metrics["confusion_matrix"])
+    np.testing.assert_array_equal(confusion.sum(axis=1),
+                                  np.bincount(trainer.train_set.labels[100:150], minlength=10))
+    with pytest.raises(ConfigError, match="--validation 150: only 150 training images"):
+        Trainer(dataclasses.replace(config, validation=150), tmp_path / "b", progress=False)
