@@ -247,21 +247,27 @@ class SnnKind(Kind):
 
     @staticmethod
     def _model_changed(config, run_dir: Path) -> bool:
-        """Whether the folder's copy of its model file differs from the model file now.
+        """Whether the folder's copies of its model file (and of the files it extends)
+        differ from those files now.
 
-        False when either file is missing (a model that does not exist makes the
-        point fail when it runs, which is recorded there).
+        False when a file is missing (a model that does not exist makes the point
+        fail when it runs, which is recorded there).
         """
-        from .model_files import resolve_model_path
+        from .model_files import base_copy_name, model_chain, resolve_model_path
 
-        copy = run_dir / rundir.MODEL_COPY
+        name = rundir.MODEL_COPY
         try:
-            current = resolve_model_path(config.model)
+            current = model_chain(resolve_model_path(config.model))
         except ModelFileError:
             return False
-        if not copy.exists():
-            return False
-        return copy.read_text(encoding="utf-8") != current.read_text(encoding="utf-8")
+        for path in current:
+            copy = run_dir / name
+            if not copy.exists():
+                return False
+            if copy.read_text(encoding="utf-8") != path.read_text(encoding="utf-8"):
+                return True
+            name = base_copy_name(name)
+        return False
 
     def resumable(self, run_dir):
         return (run_dir / rundir.CONFIG).exists() and (run_dir / rundir.CHECKPOINT).exists()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,8 @@ from brian2 import Equations, Quantity
 from .encoding import ENCODERS
 from .errors import ModelFileError
 from .evaluation import LABELLINGS
-from .model_files import MODELS_DIR, available_models, resolve_model_path  # noqa: F401
+from .model_files import (MODELS_DIR, available_models, base_copy_name,  # noqa: F401
+                          merge_tables, model_chain, read_model_table, resolve_model_path)
 
 #: Names the runner defines for every model; a model parameter may not reuse them.
 RUNNER_NAMES = ("n_neurons", "n_input", "plastic", "t", "dt", "i", "j", "N", "lastspike")
@@ -152,12 +152,16 @@ class ModelSpec:
         The file it came from.
     text : str
         The file's text, copied verbatim into every run directory.
+    bases : tuple of Path
+        The files it extends, nearest first (empty for a model without
+        ``extends``); copied next to ``text`` (:meth:`copy_files`).
     parameters : dict of str to Quantity
         Evaluated parameters, in file order.
     """
 
     path: Path
     text: str
+    bases: tuple
     name: str
     title: str
     deviations: tuple
@@ -195,6 +199,16 @@ class ModelSpec:
                           self.path, where)
         return float(value)
 
+    def copy_files(self, name: str) -> dict:
+        """The files that keep this model in a run directory, as ``{file name: text}``:
+        ``name`` for the file itself, then its bases as ``model_files.base_copy_name``
+        of the one before (``model.toml``, ``model.base.toml``, ...)."""
+        files = {name: self.text}
+        for base in self.bases:
+            name = base_copy_name(name)
+            files[name] = base.read_text(encoding="utf-8")
+        return files
+
     def error(self, where: str, problem: str) -> ModelFileError:
         """A :class:`ModelFileError` naming this file and the section/key at fault."""
         return ModelFileError(f"{self.path}: {where}: {problem}")
@@ -215,10 +229,15 @@ def load_model(model: str | os.PathLike) -> ModelSpec:
     """
     path = resolve_model_path(model)
     text = path.read_text(encoding="utf-8")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ModelFileError(f"{path}: not valid TOML: {err}") from None
+    chain = model_chain(path)
+    raw = {}
+    for file in reversed(chain):  # the base first, each variant's changes on top
+        table = read_model_table(file)
+        if file != chain[-1] and "name" not in table.get("model", {}):
+            raise ModelFileError(f"{file}: [model] name: a model that extends another needs "
+                                 f"a name of its own")
+        raw = merge_tables(raw, {key: value for key, value in table.items()
+                                 if key != "extends"})
 
     def fail(where, problem):
         return ModelFileError(f"{path}: {where}: {problem}")
@@ -314,7 +333,8 @@ def load_model(model: str | os.PathLike) -> ModelSpec:
                         ltp=section.get("ltp", "1"), ltd=section.get("ltd", "1"))
 
     protocol = _parse_protocol(raw["protocol"], parameters, synapses, path, fail)
-    return ModelSpec(path=path, text=text, name=meta["name"], title=meta.get("title", ""),
+    return ModelSpec(path=path, text=text, bases=tuple(chain[1:]), name=meta["name"],
+                     title=meta.get("title", ""),
                      deviations=tuple(meta.get("deviations", ())), parameters=parameters,
                      equations=dict(equations), groups=groups, synapses=synapses, stdp=stdp,
                      protocol=protocol, raw=raw)

@@ -90,7 +90,9 @@ class Trainer:
             refuse_used_run_dir(self.run_dir)
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self.spec = load_model(config.model)
-            rundir.atomic_write(model_copy, lambda f: f.write(self.spec.text.encode()))
+            for name, text in self.spec.copy_files(rundir.MODEL_COPY).items():
+                rundir.atomic_write(self.run_dir / name, lambda f, text=text: f.write(
+                    text.encode()))
             rundir.save_json(self.run_dir / rundir.CONFIG, dataclasses.asdict(config))
             rundir.save_json(self.run_dir / rundir.PROVENANCE,
                              rundir.provenance(config.seed, config.device))

@@ -105,3 +105,59 @@ def test_not_toml_and_missing_file(tmp_path):
 def test_synapse_pairs_are_source_major(rule, n_src, n_tgt, pairs):
     pre, post = synapse_pairs(rule, n_src, n_tgt)
     assert list(zip(pre.tolist(), post.tolist())) == pairs
+
+
+# -- variants: extends ------------------------------------------------------------------------
+@pytest.mark.codegen_independent
+def test_variants_hold_only_their_changes():
+    import tomllib
+
+    base = load_model("diehl_cook_2015")
+    for name, changed in [("diehl_cook_2015_exp_euler", {"exponential_euler"}),
+                          ("diehl_cook_2015_block50", {"euler"})]:
+        variant = load_model(name)
+        assert [p.name for p in variant.bases] == ["diehl_cook_2015.toml"]
+        assert "extends" in tomllib.loads(variant.text)
+        assert len(variant.text.splitlines()) < 40, "a variant does not repeat its base"
+        assert {g.method for g in variant.groups.values()} == changed
+        assert variant.equations == base.equations and variant.synapses == base.synapses
+        assert variant.protocol == base.protocol
+    block50 = load_model("diehl_cook_2015_block50")
+    assert float(block50.parameters["timer_rate"]) == 0.1
+    assert {k: v for k, v in block50.parameters.items() if k != "timer_rate"} == \
+        {k: v for k, v in base.parameters.items() if k != "timer_rate"}
+
+
+def _variant(tmp_path, text, name="variant.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.codegen_independent
+@pytest.mark.parametrize("text, message", [
+    ('extends = "no_such_model"\n[model]\nname = "x"\n',
+     r"variant.toml: extends: unknown model 'no_such_model'"),
+    ('extends = "diehl_cook_2015"\n[groups.exc]\nmethod = "euler"\n',
+     r"variant.toml: \[model\] name: a model that extends another needs a name"),
+    ('extends = "diehl_cook_2015"\n[model]\nname = "x"\n[groups.exc]\nmetod = "euler"\n',
+     r"variant.toml: \[groups.exc\]: unknown key.*metod"),
+    ('extends = "variant.toml"\n[model]\nname = "x"\n', r"circular"),
+])
+def test_bad_variants_name_the_file_and_key(tmp_path, text, message):
+    with pytest.raises(ModelFileError, match=message):
+        load_model(_variant(tmp_path, text))
+
+
+@pytest.mark.codegen_independent
+def test_run_directory_copies_keep_the_chain(tmp_path):
+    variant = load_model("diehl_cook_2015_block50")
+    files = variant.copy_files("model.toml")
+    assert list(files) == ["model.toml", "model.base.toml"]
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    for name, text in files.items():
+        (run_dir / name).write_text(text)
+    copy = load_model(run_dir / "model.toml")
+    assert copy.bases == (run_dir / "model.base.toml",), "the copy next to it, not models/"
+    assert copy.raw == variant.raw
