@@ -29,10 +29,11 @@ from . import evaluation, rundir
 from .data import load_dataset
 from .devices import DEVICES, STANDALONE_DEVICES, check_device
 from .encoding import encode
-from .cli import guarded
+from .cli import HelpFormatter, guarded
 from .errors import ConfigError
 from .model import ModelSpec, load_model
 from .network import fixed_keys
+from .pretrained import expand_state, is_compact
 from .session import ControllerState, Session
 from .trainer import RunConfig, _record_chunk, chunk_seed, phases
 
@@ -53,10 +54,13 @@ class TrainedRun:
     spec : ModelSpec
         The run's own copy of the model (``model.toml``).
     state : dict of str to ndarray
-        Network state saved at the end of the run (``state/`` keys of ``state.npz``).
+        Network state saved at the end of the run (``state/`` keys of ``state.npz``);
+        empty for a compact run.
     assignment : evaluation.Assignment
     image_shape : tuple of int
         (height, width) of the images the network was trained on.
+    compact : dict of str to ndarray or None
+        The arrays of a compact ``state.npz`` (:mod:`brian_stdp.pretrained`), else None.
     """
 
     run_dir: Path
@@ -65,6 +69,7 @@ class TrainedRun:
     state: dict
     assignment: evaluation.Assignment
     image_shape: tuple
+    compact: dict | None = None
 
     @property
     def n_input(self) -> int:
@@ -103,8 +108,10 @@ def load_run(run_dir) -> TrainedRun:
                           f"or the file is damaged")
     state = {key[len("state/"):]: value for key, value in arrays.items()
              if key.startswith("state/")}
-    if not state:
-        raise ConfigError(f"{state_path}: holds no network state (no 'state/...' arrays)")
+    compact = arrays if is_compact(arrays) else None
+    if not state and compact is None:
+        raise ConfigError(f"{state_path}: holds no network state (no 'state/...' arrays, "
+                          f"no compact 'weights')")
     try:
         assignment = evaluation.Assignment(labels=arrays["assignment"], rates=arrays["rates"],
                                            proportions=arrays["proportions"])
@@ -117,7 +124,7 @@ def load_run(run_dir) -> TrainedRun:
     if len(shape) != 2 or min(shape) <= 0:
         raise ConfigError(f"{state_path}: image_shape {shape} is not (height, width)")
     return TrainedRun(run_dir=run_dir, config=config, spec=spec, state=state,
-                      assignment=assignment, image_shape=shape)
+                      assignment=assignment, image_shape=shape, compact=compact)
 
 
 # -- images ------------------------------------------------------------------------------
@@ -234,6 +241,19 @@ def _fixed_values(run: TrainedRun) -> dict:
     return {key: _saved(run, key) for key in fixed_keys(run.spec)}
 
 
+def _session_and_state(run: TrainedRun, slots: int, device: str, build: Path) -> tuple:
+    """The compiled-to-be session of a trained run, and the state each chunk starts from."""
+    def make_session(fixed):
+        return Session(run.spec, run.config.neurons, run.n_input, slots, fixed, device=device,
+                       directory=build, threads=run.config.threads)
+
+    if run.compact is not None:
+        return expand_state(run.compact, run.spec, run.config.seed, run.config.neurons,
+                            run.n_input, make_session)
+    session = make_session(_fixed_values(run))
+    return session, _network_state(run, session)
+
+
 def _network_state(run: TrainedRun, session: Session) -> dict:
     """The saved state, checked against the network the model builds."""
     handles = session.handles
@@ -276,9 +296,7 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standal
     session = None
     bar = None
     try:
-        session = Session(run.spec, n_neurons, run.n_input, slots, _fixed_values(run),
-                          device=device, directory=build, threads=run.config.threads)
-        state = _network_state(run, session)
+        session, state = _session_and_state(run, slots, device, build)
         session.compile()
         if progress:
             from tqdm import tqdm
@@ -362,7 +380,7 @@ def predict_images(run_dir, images, device: str = "cpp_standalone", progress: bo
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m brian_stdp.predict", description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a finished run directory")
     p.add_argument("images", nargs="*", metavar="IMAGE",
                    help="image files (PNG or anything Pillow reads)")

@@ -51,7 +51,7 @@ def run_files(run_dir) -> list:
     return [name for name in RUN_MARKERS if (Path(run_dir) / name).exists()]
 
 
-def refuse_existing_run(run_dir, instead: str) -> None:
+def refuse_existing_run(run_dir, instead: str, name: str = "--out") -> None:
     """Raise :class:`ConfigError` if ``run_dir`` already holds a run.
 
     Called before anything is written, so a refused folder stays as it was.
@@ -63,10 +63,12 @@ def refuse_existing_run(run_dir, instead: str) -> None:
     instead : str
         What to do instead, ending the one-line message (e.g. the ``--resume``
         command that continues the run there).
+    name : str
+        How the command line calls the folder (a flag or an argument).
     """
     found = run_files(run_dir)
     if found:
-        raise ConfigError(f"--out {run_dir}: already holds a run ({', '.join(found)}); "
+        raise ConfigError(f"{name} {run_dir}: already holds a run ({', '.join(found)}); "
                           f"{instead}")
 
 
