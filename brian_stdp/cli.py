@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import sys
 import traceback
@@ -82,3 +83,59 @@ def read_toml_file(path: Path, where: str, missing: str = "file not found") -> d
         raise ConfigError(f"{where}: {missing}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{where}: not valid TOML ({err})") from None
+
+
+# -- settings declared once -------------------------------------------------------------------
+def count(text: str):
+    """A whole number of images, or ``all`` (None)."""
+    if text.lower() == "all":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number or 'all': {text!r}") from None
+
+
+def setting(default, help: str, parse=None, metavar=None, choices=None):
+    """A config field with its command-line flag's help, declared next to its default.
+
+    Parameters
+    ----------
+    default
+        The default value.
+    help : str
+        The flag's help text (``--help``; the default is appended there).
+    parse : callable, optional
+        Turns the flag's text into the value (e.g. :func:`count`); default: the
+        type of ``default``. A bool is a flag without a value.
+    metavar, choices : optional
+        As in :meth:`argparse.ArgumentParser.add_argument`.
+    """
+    return dataclasses.field(default=default, metadata={
+        "help": help, "parse": parse, "metavar": metavar, "choices": choices})
+
+
+def add_setting_flags(p: argparse.ArgumentParser, config_type, help_extra=None) -> None:
+    """Add a ``--name`` flag for every field of the dataclass ``config_type`` that was
+    declared with :func:`setting` (``_`` becomes ``-``).
+
+    ``help_extra`` maps a field name to text appended to its help (e.g. a list
+    that is only known at run time).
+    """
+    for field in dataclasses.fields(config_type):
+        if "help" not in field.metadata:
+            continue
+        meta, flag = field.metadata, "--" + field.name.replace("_", "-")
+        text = meta["help"] + (help_extra or {}).get(field.name, "")
+        if isinstance(field.default, bool):
+            p.add_argument(flag, action="store_true", help=text)
+            continue
+        parse = meta["parse"] or (type(field.default) if field.default is not None else str)
+        p.add_argument(flag, type=parse, default=field.default, help=text,
+                       metavar=meta["metavar"], choices=meta["choices"])
+
+
+def settings_from_args(args, config_type) -> dict:
+    """The values of every :func:`setting` field of ``config_type`` in parsed ``args``."""
+    return {field.name: getattr(args, field.name) for field in dataclasses.fields(config_type)
+            if "help" in field.metadata}

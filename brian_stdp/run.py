@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import rundir
-from .cli import HelpFormatter, guarded, read_toml_file
+from .cli import HelpFormatter, add_setting_flags, guarded, read_toml_file, settings_from_args
 from .devices import DEVICES
 from .errors import ConfigError
 from .model import available_models
@@ -25,62 +25,22 @@ from .trainer import RunConfig, Trainer, refuse_used_run_dir, resume
 DEFAULTS = RunConfig()
 
 
-def count(text):
-    """A whole number of images, or ``all`` (None)."""
-    if text.lower() == "all":
-        return None
-    return int(text)
-
-
 def parser() -> argparse.ArgumentParser:
+    """The flags: one per :class:`RunConfig` field, then the run-directory flags."""
     p = argparse.ArgumentParser(
         prog="python -m brian_stdp.run", description=__doc__.split("\n\n")[0],
         formatter_class=HelpFormatter)
     p.add_argument("--config", type=Path, default=None, metavar="FILE.toml",
                    help="experiment config: overrides of these flags' defaults (keys as the "
                         "flags, with '_' for '-'); flags given here win")
-    p.add_argument("--model", default=DEFAULTS.model,
-                   help=f"model file path, or one of: {', '.join(available_models())}")
-    p.add_argument("--neurons", type=int, default=DEFAULTS.neurons,
-                   help="excitatory (output) neurons")
-    p.add_argument("--dataset", default=DEFAULTS.dataset,
-                   help="mnist, fashion-mnist or digits")
-    p.add_argument("--data-dir", default=None,
-                   help="folder with the dataset's idx files (else $BRIAN_STDP_DATA, the cache)")
-    p.add_argument("--train", type=count, default=DEFAULTS.train, metavar="N",
-                   help="first N training images, or 'all'")
-    p.add_argument("--per-class", type=int, default=None, metavar="K",
-                   help="K training images per class instead of --train (chosen with --seed)")
-    p.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
-                   help="passes over the training images")
-    p.add_argument("--label", type=count, default=DEFAULTS.label, metavar="N",
-                   help="training images used to label the neurons, or 'all'")
-    p.add_argument("--test", type=count, default=DEFAULTS.test, metavar="N",
-                   help="test images, or 'all'")
-    p.add_argument("--validation", type=int, default=None, metavar="N",
-                   help="hold out the last N selected training images (not trained or "
-                        "labelled on) and score them instead of the test images")
-    p.add_argument("--eval-every-epoch", action="store_true",
-                   help="label and test after every epoch")
-    p.add_argument("--labelling", choices=("standard", "last-winner"), default=None,
-                   help="neuron labelling: the standard one is always made; last-winner adds "
-                        "the paper's (default: the model file's [protocol] labelling)")
-    p.add_argument("--seed", type=int, default=DEFAULTS.seed,
-                   help="seed of everything random: initial weights, image order, input "
-                        "spikes, the --per-class choice")
-    p.add_argument("--device", default=DEFAULTS.device, help=", ".join(DEVICES))
-    p.add_argument("--threads", type=int, default=DEFAULTS.threads,
-                   help="OpenMP threads (cpp_standalone)")
-    p.add_argument("--chunk", type=int, default=DEFAULTS.chunk,
-                   help="presentations per compiled run (checkpoint interval)")
+    add_setting_flags(p, RunConfig, help_extra={
+        "model": f": {', '.join(available_models())}", "device": f": {', '.join(DEVICES)}"})
     p.add_argument("--out", type=Path, default=None,
                    help="new run directory; one that holds a run is refused (default: "
                         "runs/out/<model>_<neurons>n_<time>)")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
                    help="continue the run in RUN_DIR under its stored settings (no other "
                         "flags); a finished run only prints its results")
-    p.add_argument("--keep-build", action="store_true",
-                   help="keep the compiled program in RUN_DIR/build")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -124,18 +84,15 @@ def parse_args(argv=None):
 
 def config_from_args(args) -> RunConfig:
     """The run configuration that the flags ask for."""
-    train = None if args.per_class is not None and args.train == DEFAULTS.train else args.train
-    label = args.label
-    if args.per_class is not None and label == DEFAULTS.label:
-        label = None  # --per-class with the default --label: label on all selected images
-    return RunConfig(model=args.model, neurons=args.neurons, dataset=args.dataset,
-                     train=train, per_class=args.per_class, epochs=args.epochs,
-                     label=label, test=args.test, validation=args.validation,
-                     seed=args.seed, device=args.device,
-                     threads=args.threads, chunk=args.chunk,
-                     data_dir=str(args.data_dir) if args.data_dir else None,
-                     eval_every_epoch=args.eval_every_epoch, keep_build=args.keep_build,
-                     labelling=args.labelling)
+    values = settings_from_args(args, RunConfig)
+    if args.per_class is not None:
+        if args.train == DEFAULTS.train:
+            values["train"] = None  # --per-class replaces the default --train
+        if args.label == DEFAULTS.label:
+            values["label"] = None  # with the default --label: label on all selected images
+    if args.data_dir:
+        values["data_dir"] = str(args.data_dir)
+    return RunConfig(**values)
 
 
 def setup_logging(run_dir: Path, quiet: bool) -> None:

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 from . import evaluation
 from .data import check_selection
+from .cli import count, setting
 from .devices import check_device
 from .errors import ConfigError
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that defines a run (saved as ``config.json``).
+    """Everything that defines a run (saved as ``config.json``); every field is also a
+    flag of ``python -m brian_stdp.run`` (:func:`brian_stdp.cli.setting`).
 
     Attributes
     ----------
@@ -48,23 +50,35 @@ class RunConfig:
         training image, prediction by the most active neuron).
     """
 
-    model: str = "diehl_cook_2015"
-    neurons: int = 400
-    dataset: str = "mnist"
-    train: int | None = 10000
-    per_class: int | None = None
-    epochs: int = 1
-    label: int | None = 5000
-    test: int | None = 2000
-    validation: int | None = None
-    seed: int = 0
-    device: str = "cpp_standalone"
-    threads: int = 1
-    chunk: int = 1000
-    data_dir: str | None = None
-    eval_every_epoch: bool = False
-    keep_build: bool = False
-    labelling: str | None = None
+    model: str = setting("diehl_cook_2015", "model file path, or one of the shipped models",
+                         metavar="MODEL")
+    neurons: int = setting(400, "excitatory (output) neurons", metavar="N")
+    dataset: str = setting("mnist", "mnist, fashion-mnist or digits", metavar="NAME")
+    train: int | None = setting(10000, "first N training images, or 'all'", parse=count,
+                                metavar="N")
+    per_class: int | None = setting(None, "K training images per class instead of --train "
+                                          "(chosen with --seed)", parse=int, metavar="K")
+    epochs: int = setting(1, "passes over the training images", metavar="N")
+    label: int | None = setting(5000, "training images used to label the neurons, or 'all'",
+                                parse=count, metavar="N")
+    test: int | None = setting(2000, "test images, or 'all'", parse=count, metavar="N")
+    validation: int | None = setting(
+        None, "hold out the last N selected training images (not trained or labelled on) "
+              "and score them instead of the test images", parse=int, metavar="N")
+    seed: int = setting(0, "seed of everything random: initial weights, image order, input "
+                           "spikes, the --per-class choice", metavar="N")
+    device: str = setting("cpp_standalone", "simulation device", metavar="NAME")
+    threads: int = setting(1, "OpenMP threads (cpp_standalone)", metavar="N")
+    chunk: int = setting(1000, "presentations per compiled run (checkpoint interval)",
+                         metavar="N")
+    data_dir: str | None = setting(None, "folder with the dataset's idx files (else "
+                                         "$BRIAN_STDP_DATA, the cache)", metavar="DIR")
+    eval_every_epoch: bool = setting(False, "label and test after every epoch")
+    keep_build: bool = setting(False, "keep the compiled program in RUN_DIR/build")
+    labelling: str | None = setting(
+        None, "neuron labelling: the standard one is always made; last-winner adds the "
+              "paper's (default: the model file's [protocol] labelling)",
+        choices=evaluation.LABELLINGS)
 
     def check(self) -> None:
         """Raise :class:`ConfigError` naming the first invalid value."""
