@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from . import evaluation, rundir
-from .cli import HelpFormatter, guarded
+from .cli import HelpFormatter, add_setting_flags, guarded, setting, settings_from_args
 from .data import N_CLASSES, check_selection, load_dataset, select_indices
 from .errors import ConfigError, DataError
 
@@ -94,18 +94,26 @@ class AnnConfig:
         :func:`brian_stdp.data.load_dataset`).
     """
 
-    hidden: tuple = (16,)
-    optimizer: str = "sgd"
-    lr: float = 0.001
-    batch: int = 64
-    epochs: int = 15
-    dataset: str = "mnist"
-    train: int | None = None
-    per_class: int | None = None
-    test: int | None = None
-    seed: int = 0
-    threads: int = 1
-    data_dir: str | None = None
+    hidden: tuple = setting((16,), "units of each hidden layer, comma-separated, e.g. 16 or "
+                                   "64,64 (default: 16)", parse=lambda t: parse_hidden(t),
+                            metavar="UNITS")
+    optimizer: str = setting("sgd", " or ".join(OPTIMIZERS), parse=str.lower, metavar="NAME")
+    lr: float = setting(0.001, "learning rate", metavar="RATE")
+    batch: int = setting(64, "images per gradient step", metavar="N")
+    epochs: int = setting(15, "passes over the training images", metavar="N")
+    dataset: str = setting("mnist", "mnist, fashion-mnist or digits", metavar="NAME")
+    train: int | None = setting(None, "first N training images, or 'all' (default: all)",
+                                parse=lambda t: count(t, "--train"), metavar="N")
+    per_class: int | None = setting(None, "K training images per class instead of --train "
+                                          "(chosen with --seed, as the SNN runs choose them)",
+                                    parse=int, metavar="K")
+    test: int | None = setting(None, "test images, or 'all' (default: all)",
+                               parse=lambda t: count(t, "--test"), metavar="N")
+    seed: int = setting(0, "seed of the initial weights, the batch order and the --per-class "
+                           "choice", metavar="N")
+    threads: int = setting(1, "TensorFlow intra- and inter-op threads", metavar="N")
+    data_dir: str | None = setting(None, "folder with the dataset's idx files (else "
+                                         "$BRIAN_STDP_DATA, the cache)", metavar="DIR")
 
     def check(self) -> None:
         """Raise :class:`ConfigError` naming the first invalid value."""
@@ -570,31 +578,11 @@ def point_name(config: AnnConfig) -> str:
 
 # -- command line ----------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
-    default = AnnConfig()
+    """The flags: one per :class:`AnnConfig` field, then ``--out`` and ``--quiet``."""
     p = argparse.ArgumentParser(
         prog="python -m brian_stdp.ann", formatter_class=HelpFormatter,
         description="Train the study's dense ANN baseline on the SNN's data selections.")
-    p.add_argument("--hidden", default=format_hidden(default.hidden),
-                   help="units of each hidden layer, comma-separated, e.g. 16 or 64,64")
-    p.add_argument("--optimizer", default=default.optimizer, help=" or ".join(OPTIMIZERS))
-    p.add_argument("--lr", type=float, default=default.lr, help="learning rate")
-    p.add_argument("--batch", type=int, default=default.batch, help="images per gradient step")
-    p.add_argument("--epochs", type=int, default=default.epochs,
-                   help="passes over the training images")
-    p.add_argument("--dataset", default=default.dataset, help="mnist, fashion-mnist or digits")
-    p.add_argument("--data-dir", default=None,
-                   help="folder with the dataset's idx files (else $BRIAN_STDP_DATA, the cache)")
-    p.add_argument("--train", default="all", metavar="N",
-                   help="first N training images, or 'all'")
-    p.add_argument("--per-class", type=int, default=None, metavar="K",
-                   help="K training images per class instead of --train (chosen with --seed, "
-                        "as the SNN runs choose them)")
-    p.add_argument("--test", default="all", metavar="N", help="test images, or 'all'")
-    p.add_argument("--seed", type=int, default=default.seed,
-                   help="seed of the initial weights, the batch order and the --per-class "
-                        "choice")
-    p.add_argument("--threads", type=int, default=default.threads,
-                   help="TensorFlow intra- and inter-op threads")
+    add_setting_flags(p, AnnConfig)
     p.add_argument("--out", type=Path, default=None,
                    help="run directory (default: runs/out/ann_<hidden>_<data>_<time>)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
@@ -603,14 +591,12 @@ def parser() -> argparse.ArgumentParser:
 
 def config_from_args(args) -> AnnConfig:
     """The configuration that the flags ask for."""
-    train_images = count(args.train, "--train")
-    if args.per_class is not None and train_images is not None:
+    values = settings_from_args(args, AnnConfig)
+    if values["per_class"] is not None and values["train"] is not None:
         raise ConfigError("--train and --per-class exclude each other: give one")
-    return AnnConfig(hidden=parse_hidden(args.hidden), optimizer=args.optimizer.lower(),
-                     lr=args.lr, batch=args.batch, epochs=args.epochs, dataset=args.dataset,
-                     train=train_images, per_class=args.per_class,
-                     test=count(args.test, "--test"), seed=args.seed, threads=args.threads,
-                     data_dir=str(args.data_dir) if args.data_dir else None)
+    if values["data_dir"]:
+        values["data_dir"] = str(values["data_dir"])
+    return AnnConfig(**values)
 
 
 def summary(metrics: dict, run_dir) -> str:
