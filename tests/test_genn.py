@@ -180,7 +180,11 @@ def test_generate_genn_project_without_compiling(tmp_path):
     assert out is None
     assert project_problems(spec, tmp_path / "genn") == []
     model_code = Path(tmp_path / "genn" / "magicnetwork_model.cpp").read_text()
-    assert "const unsigned int delaySteps = 10;" in model_code  # 5 ms at dt = 0.5 ms
+    # the 5 ms input delay is in the input layer's threshold (drawn 5 ms late), not on the
+    # synapses: GeNN would queue the input layer's variables, which the per-slot code misses
+    assert "delaySteps = 10;" not in model_code
+    assert "const unsigned int delaySteps = NO_DELAY;" in model_code
+    assert "(t < ($(t_off) + $(input_delay)))" in model_code
     # STDP reads the single run's constant, not a never-set synaptic copy of exc.plastic
     assert "$(plastic_run)" in model_code
     assert "inp_exc_plastic" not in Path(tmp_path / "genn" / "main.cpp").read_text()
