@@ -6,7 +6,7 @@ VENV   ?= .venv
 # The main environment: brian2 2.10.x (brian2cuda 1.0b1 pins 2.10.1) and numpy 2.
 PINS   ?= brian2==2.10.1 'numpy>=2,<3'
 # The second environment, for --device genn: brian2genn 1.7 needs Python 3.11, brian2 2.5.x
-# and numpy < 2 (README "GPU devices"). Its tests generate a GeNN project without compiling.
+# and numpy < 2 (README "GPU devices"). Its tests build and run on GeNN (CPU backend).
 GENN_PYTHON ?= python3.11
 GENN_VENV   ?= .venv-genn
 GENN_PINS   ?= 'brian2genn==1.7.0' 'brian2>=2.5,<2.6' 'numpy<2'
@@ -23,10 +23,21 @@ $(VENV)/.installed: setup.cfg pyproject.toml Makefile
 	$(VENV)/bin/python -m pip install --quiet setuptools wheel -e '.[test,ann,dask,cuda]' $(PINS)
 	touch $@
 
+# GeNN 4.9.0 is not on the package registries: its vendored release is unpacked into the
+# GeNN environment ($(GENN_VENV)/genn-4.9.0, where brian_stdp.devices.genn_path finds it),
+# after its sha256 is checked. Elsewhere, download genn-4.9.0.tar.gz from
+# https://github.com/genn-team/genn/releases/tag/4.9.0 and give its path as GENN_ARCHIVE.
+GENN_ARCHIVE ?= ../shared/vendor/genn-4.9.0.tar.gz
+GENN_SHA256  := 00394a1189ae40aa2c87a1d488c68439978735c06030d24aee75f0e39944e93a
+
 $(GENN_VENV)/.installed: setup.cfg pyproject.toml Makefile
+	@test -f $(GENN_ARCHIVE) || { echo "GeNN archive $(GENN_ARCHIVE) is missing: download genn-4.9.0.tar.gz (https://github.com/genn-team/genn/releases/tag/4.9.0) and run make GENN_ARCHIVE=/path/to/it" >&2; exit 1; }
+	@echo "$(GENN_SHA256)  $(GENN_ARCHIVE)" | sha256sum --check --status || { echo "GeNN archive $(GENN_ARCHIVE): sha256 is not $(GENN_SHA256)" >&2; exit 1; }
 	$(GENN_PYTHON) -m venv $(GENN_VENV)
 	$(GENN_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(GENN_VENV)/bin/python -m pip install --quiet -e '.[test]' $(GENN_PINS)
+	rm -rf $(GENN_VENV)/genn-4.9.0
+	tar -xzf $(GENN_ARCHIVE) -C $(GENN_VENV)
 	touch $@
 
 install: $(VENV)/.installed
@@ -41,4 +52,4 @@ test-main: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest
 
 test-genn: $(GENN_VENV)/.installed
-	$(GENN_VENV)/bin/python -m pytest $(GENN_TESTS)
+	$(DATA_ENV) $(GENN_VENV)/bin/python -m pytest $(GENN_TESTS)

@@ -52,15 +52,15 @@ DEVICES = {
     "runtime": "Brian2's runtime device (Python/Cython): slow, for debugging small networks",
     "cuda_standalone": "brian2cuda's GPU device: compiled once, re-run per chunk like "
                        "cpp_standalone",
-    "genn": "brian2genn's GPU device: one run per build, own environment (Python 3.11, "
-            "brian2 2.5); see brian_stdp.genn",
+    "genn": "brian2genn's GPU device (GeNN's CPU backend without a GPU): one build per "
+            "chunk, own environment (Python 3.11, brian2 2.5); see brian_stdp.genn_session",
 }
 
 #: Devices that compile one program and re-run it per chunk.
 STANDALONE_DEVICES = ("cpp_standalone", "cuda_standalone")
 
 #: Devices the chunked runner (trainer, predict) can drive.
-RUNNER_DEVICES = ("cpp_standalone", "runtime", "cuda_standalone")
+RUNNER_DEVICES = ("cpp_standalone", "runtime", "cuda_standalone", "genn")
 
 #: Compute capability assumed when no GPU is visible to detect it from (H100/H200).
 DEFAULT_COMPUTE_CAPABILITY = 9.0
@@ -214,10 +214,32 @@ def genn_problem_elsewhere(python) -> str | None:
     return out.stdout.strip() or None
 
 
-def genn_path() -> Path | None:
-    """GeNN's folder, from ``GENN_PATH`` or ``genn-buildmodel.sh`` on PATH, or None."""
-    if os.environ.get("GENN_PATH"):
-        path = Path(os.environ["GENN_PATH"])
+#: Folder of the GeNN release that ``make`` unpacks into the GeNN environment.
+GENN_FOLDER = "genn-4.9.0"
+
+
+def genn_path(prefix=None, environ=None) -> Path | None:
+    """GeNN's folder, or None.
+
+    Looked for, in order: ``genn-4.9.0`` inside the running environment
+    (``sys.prefix``, where ``make test-genn`` unpacks it), ``GENN_PATH``,
+    and ``genn-buildmodel.sh`` on PATH.
+
+    Parameters
+    ----------
+    prefix : path, optional
+        The environment's folder (default ``sys.prefix``).
+    environ : mapping, optional
+        Environment variables (default ``os.environ``).
+    """
+    import sys
+
+    environ = os.environ if environ is None else environ
+    bundled = Path(sys.prefix if prefix is None else prefix) / GENN_FOLDER
+    if (bundled / "bin" / "genn-buildmodel.sh").is_file():
+        return bundled
+    if environ.get("GENN_PATH"):
+        path = Path(environ["GENN_PATH"])
         return path if path.is_dir() else None
     script = shutil.which("genn-buildmodel.sh")
     return Path(script).resolve().parent.parent if script else None

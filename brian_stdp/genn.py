@@ -68,6 +68,7 @@ attempts : integer     # presentations of the current image so far
 count : integer        # output spikes in the current presentation window
 rate : Hz              # this input's firing rate in the current presentation
 t_off : second         # end of the current presentation window
+slot_start : second    # start of the next slot (brian2genn's per-slot code reads t as 0)
 """
 
 INPUT_SLOT_CODE = """
@@ -77,8 +78,15 @@ attempts = attempts*(1 - advance) + 1
 intensity = (intensity_start + (attempts - 1)*intensity_step)*int(img < n_avail)
 rate = stim(img*second, i)*rate_scale*intensity
 count = 0
-t_off = t + t_present - 0.5*step
+t_off = slot_start + t_present - 0.5*step
+slot_start += t_slot
 """
+
+#: Input spikes are drawn ``input_delay`` late, in place of a delay on the synapses from
+#: the input layer: GeNN keeps the variables of a delayed source group in a queue that
+#: brian2genn's per-slot code does not see (it writes a stale copy).
+INPUT_THRESHOLD = ("t > t_off - t_present + input_delay and t < t_off + input_delay "
+                   "and rand() < rate*dt")
 
 _NAMES_IGNORED = {"t", "dt", "i", "j", "N", "lastupdate", "t_in_timesteps", "True", "False",
                   "rand", "randn", "exp", "log", "clip", "int", "sqrt", "abs", "sin", "cos",
@@ -313,7 +321,7 @@ class SingleRunResult:
 
 
 def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slots: int,
-                     plastic: bool = True):
+                     plastic: bool = True, n_avail: int | None = None, ctrl=None):
     """Create the one-run network for ``stimulus`` (see the module docstring).
 
     Parameters
@@ -327,7 +335,14 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
     slots : int
         Presentation slots; the run lasts ``slots * t_slot``.
     plastic : bool
-        Learning on (training) or off.
+        Learning on (training) or off. It is compiled in: the synapses and the
+        normalisation read it as the constant ``plastic_run``, and without it
+        the normalisation is left out (it would scale by 1).
+    n_avail : int, optional
+        Rows of ``stimulus`` to show (default: all).
+    ctrl : ControllerState, optional
+        Controller state to start from, ``img`` a row of ``stimulus`` (default:
+        before the first image).
 
     Returns
     -------
@@ -350,6 +365,7 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
     if slots <= 0:
         raise ValueError(f"slots must be positive, not {slots}")
     n_images, n_input = stimulus.shape
+    n_images = n_images if n_avail is None else int(n_avail)
     proto = spec.protocol
     t_slot = proto.t_slot
     namespace = spec.namespace(n_neurons, n_input)
@@ -358,15 +374,21 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
         stim=stim, min_spikes=proto.min_spikes, max_presentations=proto.max_presentations,
         intensity_start=proto.intensity_start, intensity_step=proto.intensity_step,
         rate_scale=proto.rate_scale, n_avail=n_images, t_present=proto.t_present,
+        t_slot=proto.t_slot,
         step=proto.dt, weight_sum=spec.weight_sum(n_input) if proto.normalise else 0.0)
 
     brian2.defaultclock.dt = proto.dt
-    inp = NeuronGroup(n_input, INPUT_EQUATIONS, threshold="t < t_off and rand() < rate*dt",
+    input_delay = _input_delay(spec, namespace)
+    namespace["input_delay"] = input_delay * second
+    inp = NeuronGroup(n_input, INPUT_EQUATIONS, threshold=INPUT_THRESHOLD,
                       name="inp", namespace=namespace)
     inp.run_regularly(INPUT_SLOT_CODE, dt=t_slot, when="start", order=-10,
                       name="inp_run_regularly_slot")
-    inp.img = -1
-    inp.count = proto.min_spikes  # the first slot advances to image 0
+    if ctrl is None:
+        inp.img = -1
+        inp.count = proto.min_spikes  # the first slot advances to image 0
+    else:
+        inp.img, inp.attempts, inp.count = ctrl.img, ctrl.attempts, ctrl.count
     objects = [inp]
     groups = {"inp": inp}
     state_vars, synapse_indices = [], {}
@@ -393,7 +415,7 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
                                   f"{spec.path}: [synapses.{name}] connect")
         synapse_indices[name] = (pre, post)
         delay = None
-        if sspec.delay:  # one value for all synapses (checked above)
+        if sspec.delay and sspec.source != "inp":  # one value (checked above)
             delay = _evaluate(sspec.delay, namespace, spec.path, f"[synapses.{name}] delay")
         with model_errors(spec, f"[synapses.{name}]"):
             syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
@@ -402,8 +424,9 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
         syn.connect(i=pre, j=post)
         objects.append(syn)
         state_vars += _carried_variables(syn)
-    if proto.normalise:
-        add_normalisation(spec, groups, objects, t_slot, infix="_run_regularly_")
+    if proto.normalise and plastic:
+        add_normalisation(spec, groups, objects, t_slot, infix="_run_regularly_",
+                          plastic="plastic_run")
     exc = groups["exc"]
     for obj in objects:
         if "plastic" in getattr(obj, "variables", {}) and \
@@ -412,11 +435,33 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
     count = Synapses(exc, inp, on_pre="count_post += int(t < t_off_post)", name="exc_count")
     count.connect()
     objects += [count, SpikeMonitor(exc, name="exc_spikes"),
+                SpikeMonitor(inp, record=False, name="inp_spikes"),
                 StateMonitor(inp, ["img", "attempts"], record=0, dt=t_slot, when="start",
                              order=-4, name="slots")]
     net = Network(*objects, *[c for o in objects for c in o.contained_objects])
     return NetworkHandles(net=net, stim=stim, namespace=namespace, state_vars=state_vars,
                           fixed={}, synapse_indices=synapse_indices)
+
+
+def _input_delay(spec: ModelSpec, namespace) -> float:
+    """The delay of the synapses from the input layer, in seconds (0 without one).
+
+    Raises
+    ------
+    ModelFileError
+        If synapses from the input layer have different delays.
+    """
+    from brian2 import second
+
+    from .model import _evaluate
+
+    delays = {float(_evaluate(s.delay, namespace, spec.path, f"[synapses.{name}] delay")
+                    / second) if s.delay else 0.0
+              for name, s in spec.synapses.items() if s.source == "inp"}
+    if len(delays) > 1:
+        raise ModelFileError(f"{spec.path}: the synapses from the input layer have different "
+                             f"delays ({sorted(delays)} s); GeNN needs one")
+    return delays.pop() if delays else 0.0
 
 
 def set_state(spec: ModelSpec, handles, state: dict) -> None:

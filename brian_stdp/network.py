@@ -399,7 +399,7 @@ def group_model(spec: ModelSpec, name: str):
 
 
 def add_normalisation(spec: ModelSpec, groups: dict, objects: list, t_slot,
-                      infix: str = "_") -> None:
+                      infix: str = "_", plastic: str = "plastic") -> None:
     """Scale the incoming weights of ``[protocol] normalise`` at every slot start.
 
     Four ``run_regularly`` operations, at the start of each slot of length
@@ -419,6 +419,10 @@ def add_normalisation(spec: ModelSpec, groups: dict, objects: list, t_slot,
         Between an object's name and the operation's (``name + infix +
         "w_in_reset"``); brian2genn keeps only operations whose name contains
         ``_run_regularly``.
+    plastic : str
+        What ``w_in_scale`` reads as the learning switch: the target group's
+        shared variable ``plastic``, or a constant of the namespace (GeNN,
+        where operations cannot read shared variables).
     """
     syn_name = spec.protocol.normalise
     target_name = spec.synapses[syn_name].target
@@ -427,7 +431,7 @@ def add_normalisation(spec: ModelSpec, groups: dict, objects: list, t_slot,
                          name=f"{target_name}{infix}w_in_reset")
     syn.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
                       name=f"{syn_name}{infix}w_in_sum", codeobj_class=serial_codeobject_class())
-    target.run_regularly("w_in_scale = 1 + plastic*(weight_sum/w_in_sum - 1)", dt=t_slot,
+    target.run_regularly(f"w_in_scale = 1 + {plastic}*(weight_sum/w_in_sum - 1)", dt=t_slot,
                          when="start", order=-6, name=f"{target_name}{infix}w_in_scale")
     syn.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
                       name=f"{syn_name}{infix}normalise")

@@ -151,6 +151,11 @@ class Session:
                 prefs.core.stop_on_keyboard_interrupt = False  # Ctrl-C ends the chunk, not a half
         self._handles = self._make_network()
 
+    @staticmethod
+    def adapt_spec(spec: ModelSpec) -> ModelSpec:
+        """The model this session class runs for ``spec``: ``spec`` itself."""
+        return spec
+
     def initial_state(self, rng: np.random.Generator) -> dict:
         """A fresh network state drawn with ``rng`` (see :func:`~.network.initial_state`)."""
         return initial_state(self.spec, self._handles, rng)

@@ -29,7 +29,8 @@ from .errors import ConfigError, DataError, SimulationError
 from .model import load_model
 from .network import check_model, draw_fixed, fixed_keys
 from .run_config import RunConfig
-from .session import ChunkResult, ControllerState, Session
+from .backends import session_class
+from .session import ChunkResult, ControllerState
 
 log = logging.getLogger("brian_stdp")
 
@@ -84,12 +85,13 @@ class Trainer:
         self.config, self.run_dir, self.progress = config, Path(run_dir), progress
         self.resuming = resume
         model_copy = self.run_dir / rundir.MODEL_COPY
+        self.session_class = session_class(config.device)
         if resume:
             self.spec = load_model(model_copy)
         else:
             refuse_used_run_dir(self.run_dir)
+            self.spec = self.session_class.adapt_spec(load_model(config.model))
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            self.spec = load_model(config.model)
             for name, text in self.spec.copy_files(rundir.MODEL_COPY).items():
                 rundir.atomic_write(self.run_dir / name, lambda f, text=text: f.write(
                     text.encode()))
@@ -175,7 +177,7 @@ class Trainer:
             progress = {"phase_index": 0, "position": 0, "chunk_index": 0,
                         "ctrl": None, "history": [], "timing": {}, "done": False}
             records = {}
-        self.session = Session(self.spec, c.neurons, self.n_input, slots, fixed,
+        self.session = self.session_class(self.spec, c.neurons, self.n_input, slots, fixed,
                                device=c.device, directory=self.run_dir / "build",
                                threads=c.threads)
         if not resuming:
@@ -187,6 +189,8 @@ class Trainer:
                      self.spec.name, c.neurons, slots, self.session.compile_seconds, c.device)
             while progress["phase_index"] < len(self.phases):
                 state = self._run_phase(progress, state, records, checkpoint_path)
+            # a device that builds per chunk (genn) adds up its build time while running
+            progress["timing"]["compile_seconds"] = self.session.compile_seconds
             metrics = self._finish(progress, state, records)
         finally:
             self.session.close()

@@ -1,6 +1,7 @@
 """Tests of brian_stdp.devices: availability messages and brian2cuda's settings (no GPU)."""
 
 import importlib.util
+import sys
 import json
 
 import pytest
@@ -111,6 +112,7 @@ def test_brian2genn_with_the_wrong_brian2_or_without_genn(monkeypatch):
     monkeypatch.setattr(brian2, "__version__", "2.10.1")
     assert "needs brian2 2.5.x" in device_problem("genn")
     monkeypatch.setattr(brian2, "__version__", "2.5.4")
+    monkeypatch.setattr(sys, "prefix", "/nonexistent")  # no GeNN inside the environment
     monkeypatch.delenv("GENN_PATH", raising=False)
     monkeypatch.setattr(devices.shutil, "which", lambda name: None)
     assert "GeNN 4.x was not found" in device_problem("genn")
@@ -123,10 +125,24 @@ def test_chunked_standalone_devices_need_brian2_2_6(monkeypatch):
     assert device_problem("runtime") is None
 
 
-def test_runner_refuses_genn_with_a_pointer_to_the_single_run(monkeypatch):
+def test_runner_takes_genn_and_drives_it_with_the_genn_session(monkeypatch):
+    from brian_stdp.backends import session_class
+    from brian_stdp.session import Session
+
     monkeypatch.setattr(devices, "device_problem", lambda name: None)
-    with pytest.raises(DeviceError, match="brian_stdp.genn"):
-        check_device("genn")
+    check_device("genn")  # no error: the trainer runs genn, one build per chunk
+    assert session_class("genn").__name__ == "GennSession"
+    assert session_class("cpp_standalone") is Session
+
+
+def test_genn_is_found_inside_the_environment_before_genn_path(tmp_path):
+    bundled = tmp_path / "env" / devices.GENN_FOLDER
+    (bundled / "bin").mkdir(parents=True)
+    (bundled / "bin" / "genn-buildmodel.sh").write_text("")
+    other = tmp_path / "other"
+    other.mkdir()
+    assert devices.genn_path(tmp_path / "env", {"GENN_PATH": str(other)}) == bundled
+    assert devices.genn_path(tmp_path / "none", {"GENN_PATH": str(other)}) == other
 
 
 # -- the benchmark's device table ----------------------------------------------------------
