@@ -39,11 +39,12 @@ After that table comes a second one, images/s per device and size, for
 ``--devices cpp_standalone,cuda_standalone,genn --neurons 400,1600,6400`` on a
 GPU machine. A device that is not available here (package, toolkit or GPU
 missing) gets a note with the install steps instead of figures. ``genn`` runs
-the single-run formulation of :mod:`brian_stdp.genn` (the reference model is
-replaced by its GeNN variant, ``models/diehl_cook_2015_genn.toml``); its
-img/s counts completed images per second of GeNN's simulation loop, and its
-compile s is the rest of the run (code generation, GeNN's and the compiler's
-work).
+the same chunk loop through :class:`~brian_stdp.genn_session.GennSession`
+(the reference model replaced by its GeNN variant,
+``models/diehl_cook_2015_genn.toml``), which builds one program per chunk:
+its compile s adds up every build, and its img/s leaves the builds out. Run
+from the main environment, ``genn`` is measured in the GeNN environment
+(``.venv-genn``) by the same command there.
 
 The JSON file also records the memory after compiling, after the first chunk
 and after the last chunk, to show that it does not grow with the number of
@@ -74,7 +75,8 @@ from .cli import HelpFormatter, guarded
 from .errors import BrianSTDPError, ConfigError
 from .model import available_models, load_model
 from .network import draw_fixed
-from .session import ControllerState, Session
+from .backends import session_class
+from .session import ControllerState
 from .trainer import _record_chunk, chunk_seed
 
 DEFAULT_NEURONS = (100, 400, 1600)
@@ -222,8 +224,10 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
     chunks = []
     try:
         rng = np.random.default_rng(seed)
-        session = Session(spec, neurons, n_input, slots, draw_fixed(spec, neurons, n_input, rng),
-                          device=device, directory=build, threads=threads)
+        runner = session_class(device)
+        spec = runner.adapt_spec(spec)
+        session = runner(spec, neurons, n_input, slots, draw_fixed(spec, neurons, n_input, rng),
+                         device=device, directory=build, threads=threads)
         state = session.initial_state(rng)
         start = time.perf_counter()
         session.compile()
@@ -254,6 +258,10 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
             if log is not None:
                 log(f"  {device} {neurons} neurons: {position}/{images} images, "
                     f"{consumed / max(wall, 1e-9):.2f} img/s in the last chunk")
+        # a device that builds per chunk (genn) adds every build's time to compile_seconds;
+        # its chunk walls hold those builds too, taken out of the img/s figures below
+        builds_in_chunks = (session.compile_seconds or compile_wall) - compile_seconds
+        compile_seconds += builds_in_chunks
     finally:
         if session is not None:
             session.close()
@@ -265,7 +273,7 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
             brian2.set_device("runtime")
         shutil.rmtree(build, ignore_errors=True)
 
-    wall = sum(c["wall_seconds"] for c in chunks)
+    wall = sum(c["wall_seconds"] for c in chunks) - builds_in_chunks
     sim = sum(c["simulation_seconds"] for c in chunks)
     total_slots = slots * len(chunks)
     sim_peaks = [c["sim_peak_mib"] for c in chunks if c["sim_peak_mib"] is not None]
@@ -315,23 +323,24 @@ def format_table(rows) -> str:
 
 
 def _genn_row_elsewhere(python, args, neurons) -> dict:
-    """Run the genn benchmark of one size in the separate GeNN environment; return its row."""
+    """Run the genn benchmark of one size in the separate GeNN environment (this same
+    command there, ``--devices genn``); return its row."""
     import json
     import subprocess
 
     with tempfile.TemporaryDirectory(prefix="brian_stdp_genn_") as folder:
-        out = Path(folder) / "row.json"
-        command = [str(python), "-m", "brian_stdp.genn", "--bench-json", str(out),
-                   "--model", args.model, "--neurons", str(neurons), "--images",
-                   str(args.images), "--seed", str(args.seed), "--build-dir",
-                   str(Path(folder) / "build")]
+        out = Path(folder) / "bench.json"
+        command = [str(python), "-m", "brian_stdp.bench", "--devices", "genn", "--neurons",
+                   str(neurons), "--images", str(args.images), "--chunk", str(args.chunk),
+                   "--model", args.model, "--seed", str(args.seed), "--out", str(out),
+                   "--quiet"]
         if args.data_dir:
             command += ["--data-dir", str(args.data_dir)]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0 or not out.exists():
             tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["?"]
             raise RuntimeError(f"the GeNN environment ({python}) failed: {tail[0]}")
-        return json.loads(out.read_text())
+        return json.loads(out.read_text())["rows"][0]
 
 
 def format_summary(rows) -> str:
@@ -448,12 +457,6 @@ def run_bench(args, log=None) -> dict:
             try:
                 if device == "genn" and genn_elsewhere is not None:
                     row = _genn_row_elsewhere(genn_elsewhere, args, neurons)
-                elif device == "genn":
-                    from .genn import bench_single_run
-
-                    order = np.random.default_rng([args.seed, 2, 1]).permutation(args.images)
-                    row = bench_single_run(spec, dataset.images[order], neurons,
-                                           seed=args.seed)
                 else:
                     row = bench_size(spec, dataset, neurons, args.images, chunk=args.chunk,
                                      device=device, threads=args.threads, seed=args.seed,

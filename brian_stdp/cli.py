@@ -38,8 +38,8 @@ def _release_brian_objects(err: BaseException) -> None:
     """Free the Brian2 objects that a failed build left in the error's frames, without
     Brian2's "never included in a network" warnings: the error line stands alone."""
     brian2 = sys.modules.get("brian2")
-    if brian2 is None:
-        return
+    if brian2 is None or "logging.warn_for_unused_objects" not in brian2.prefs:
+        return  # brian2 < 2.6 (the GeNN environment) has no such switch
     prefs = brian2.prefs.logging
     warn = prefs.warn_for_unused_objects
     prefs.warn_for_unused_objects = False

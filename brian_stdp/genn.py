@@ -39,7 +39,7 @@ Command line::
 
     python -m brian_stdp.genn --check MODEL
     python -m brian_stdp.genn --generate DIR [--neurons N --images N]
-    python -m brian_stdp.genn --train [--neurons N --images N --device genn]
+    python -m brian_stdp.genn --train [--neurons N --images N]   (= python -m brian_stdp.run --device genn)
 """
 
 from __future__ import annotations
@@ -653,42 +653,6 @@ def genn_spec(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
-def bench_single_run(spec: ModelSpec, images: np.ndarray, neurons: int, seed: int = 0,
-                     device: str = "genn", directory=None) -> dict:
-    """Figures of one single-run training, as a row of :mod:`brian_stdp.bench`'s table.
-
-    ``images_per_second`` counts completed images per second of simulation
-    loop; ``compile_seconds`` is the rest of ``Network.run`` (code generation
-    and compilation).
-    """
-    import resource
-    import tempfile
-
-    spec = genn_spec(spec)
-    build = Path(directory) if directory is not None else Path(
-        tempfile.mkdtemp(prefix=f"brian_stdp_genn_{neurons}n_"))
-    result = train_single_run(spec, images, neurons, seed=seed, device=device,
-                              directory=build)
-    shown = result.presentations[result.presentations > 0]
-    sim = max(result.simulation_seconds, 1e-9)
-    return {
-        "device": device, "neurons": neurons, "model": spec.name, "images": result.images,
-        "slots_per_chunk": result.slots, "chunks": 1,
-        "compile_seconds": max(result.seconds - result.simulation_seconds, 0.0),
-        "images_per_second": result.images / sim,
-        "full_chunk_images_per_second": None,
-        "slots_per_second": result.slots / sim,
-        "simulation_seconds": result.simulation_seconds,
-        "spikes_per_image": float(result.spikes[result.presentations > 0].mean())
-        if shown.size else None,
-        "shown_again_percent": 100.0 * float(np.mean(shown > 1)) if shown.size else None,
-        "peak_python_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        "peak_children_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0,
-        "peak_sim_mib": None,
-    }
-
-
-# -- command line ------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m brian_stdp.genn",
                                 description=__doc__.split("\n\n")[0])
@@ -699,20 +663,13 @@ def parser() -> argparse.ArgumentParser:
                         help="write the GeNN project of a training run to DIR, without "
                              "compiling or running it (needs brian2genn, not GeNN)")
     action.add_argument("--train", action="store_true",
-                        help="train in one run and print images/s (needs GeNN for "
-                             "--device genn)")
-    action.add_argument("--bench-json", metavar="FILE", type=Path,
-                        help="as --train on the benchmark's images (the first --images of "
-                             "MNIST's training split, shuffled with --seed); write the "
-                             "benchmark's row to FILE (used by brian_stdp.bench)")
+                        help="an alias of python -m brian_stdp.run --device genn --train "
+                             "IMAGES --label all: train, label and test into a run directory")
     p.add_argument("--model", default=GENN_MODEL, help="model for --generate/--train")
     p.add_argument("--neurons", type=int, default=100)
     p.add_argument("--images", type=int, default=100, help="training images")
     p.add_argument("--slots", type=int, default=None,
                    help=f"presentation slots (default {DEFAULT_SLOTS_PER_IMAGE} per image)")
-    p.add_argument("--device", default="genn", help="genn, cpp_standalone or runtime")
-    p.add_argument("--build-dir", type=Path, default=Path("genn_build"),
-                   help="build folder for --train")
     p.add_argument("--data-dir", default=None, help="folder with MNIST's idx files")
     p.add_argument("--seed", type=int, default=0)
     return p
@@ -744,32 +701,12 @@ def main(argv=None) -> int:
                                   f"incomplete: {'; '.join(problems)}")
             print(f"GeNN project written to {args.generate}")
             return 0
-        if args.bench_json:
-            import json
+        from .run import main as run_main
 
-            from .data import load_dataset
-
-            dataset = load_dataset("mnist", "train", data_dir=args.data_dir)
-            order = np.random.default_rng([args.seed, 2, 1]).permutation(args.images)
-            row = bench_single_run(spec, dataset.images[order], args.neurons, seed=args.seed,
-                                   device=args.device, directory=args.build_dir)
-            args.bench_json.write_text(json.dumps(row))
-            return 0
-        if args.device == "genn":
-            from .devices import genn_problem
-
-            problem = genn_problem()
-            if problem:
-                raise DeviceError(problem)
-        images = _images(args, spec)
-        result = train_single_run(spec, images, args.neurons, seed=args.seed,
-                                  slots=args.slots, device=args.device,
-                                  directory=args.build_dir)
-        print(f"{result.images} images in {result.slots} slots: "
-              f"{result.simulation_seconds:.1f} s simulation "
-              f"({result.images / max(result.simulation_seconds, 1e-9):.2f} images/s), "
-              f"{result.seconds:.1f} s with the build")
-        return 0
+        return run_main(["--device", "genn", "--model", args.model, "--neurons",
+                         str(args.neurons), "--train", str(args.images), "--label", "all",
+                         "--seed", str(args.seed),
+                         *(["--data-dir", args.data_dir] if args.data_dir else [])])
 
     return guarded(body)
 

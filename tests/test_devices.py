@@ -184,10 +184,11 @@ def test_bench_runs_genn_in_the_separate_environment(tmp_path, capsys, monkeypat
     fake.write_text("#!/bin/sh\n"
                     "if [ \"$1\" = \"-c\" ]; then exit 0; fi\n"  # genn_problem(): nothing missing
                     "while [ $# -gt 0 ]; do\n"
-                    "  case \"$1\" in --neurons) n=$2;; --bench-json) out=$2;; esac; shift\n"
+                    "  case \"$1\" in --neurons) n=$2;; --out) out=$2;; esac; shift\n"
                     "done\n"
-                    "echo \"{\\\"device\\\": \\\"genn\\\", \\\"neurons\\\": $n, "
-                    "\\\"images_per_second\\\": 7.5}\" > \"$out\"\n")
+                    "echo \"{\\\"rows\\\": [{\\\"device\\\": \\\"genn\\\", "
+                    "\\\"neurons\\\": $n, \\\"images_per_second\\\": 7.5}]}\" "
+                    "> \"$out\"\n")
     fake.chmod(0o755)
     monkeypatch.setenv("BRIAN_STDP_GENN_PYTHON", str(fake))
     out = tmp_path / "b.json"

@@ -7,6 +7,12 @@ compiling it, as CI's second environment does.
 """
 
 import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import brian2
@@ -209,32 +215,82 @@ def _genn_ready():
     return genn_problem() is None
 
 
-@pytest.mark.skipif(not _genn_ready(), reason="needs brian2genn and GeNN (make test-genn)")
-def test_device_genn_trains_labels_and_tests_into_a_complete_run_directory(tmp_path):
-    import json
-    import subprocess
-    import sys
+needs_genn = pytest.mark.skipif(not _genn_ready(),
+                                reason="needs brian2genn and GeNN (make test-genn)")
 
-    out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "brian_stdp.run", "--device", "genn", "--neurons", "20",
-           "--train", "30", "--label", "20", "--test", "20", "--chunk", "40", "--out",
-           str(out), "--quiet"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=1200,
-                          env={**__import__("os").environ, "BRIAN_STDP_GENN_BACKEND": "cpu"})
-    assert done.returncode == 0, done.stderr[-3000:]
+#: The issue's comparison: 50 neurons, 600 training, 300 labelling and 200 test images.
+COMPARISON = ["--neurons", "50", "--train", "600", "--label", "300", "--test", "200",
+              "--chunk", "1000", "--seed", "0", "--quiet"]
+
+
+def _run(*args, timeout=1200):
+
+    return subprocess.run([sys.executable, "-m", "brian_stdp.run", *args], capture_output=True,
+                          text=True, timeout=timeout,
+                          env={**os.environ, "BRIAN_STDP_GENN_BACKEND": "cpu"})
+
+
+@pytest.fixture(scope="module")
+def genn_and_cpp_runs(tmp_path_factory):
+    """The comparison run on --device genn and, with the same model file, on cpp_standalone."""
+    root = tmp_path_factory.mktemp("genn_vs_cpp")
+    for device, extra in (("genn", []), ("cpp_standalone", ["--model", GENN_MODEL])):
+        done = _run("--device", device, *extra, *COMPARISON, "--out", str(root / device))
+        assert done.returncode == 0, done.stderr[-3000:]
+    return root / "genn", root / "cpp_standalone"
+
+
+@needs_genn
+def test_device_genn_trains_labels_and_tests_into_a_complete_run_directory(genn_and_cpp_runs):
+
+    out, _ = genn_and_cpp_runs
     for name in ("config.json", "provenance.json", "model.toml", "checkpoint.npz",
                  "state.npz", "metrics.json"):
         assert (out / name).is_file(), name
     assert list((out / "figures").iterdir())
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"] == GENN_MODEL  # Diehl & Cook mapped to its GeNN variant
-    assert (metrics["train_images"], metrics["label_images"], metrics["test_images"]) == (30, 20, 20)
+    assert (metrics["train_images"], metrics["label_images"], metrics["test_images"]) == \
+        (600, 300, 200)
     assert metrics["timing"]["compile_seconds"] > 0
-    assert metrics["timing"]["train-1"]["images"] == 30
+    assert metrics["timing"]["train-1"]["images"] == 600
     assert metrics["activity"]["spikes_per_image_first"] > 0
     log = (out / "log.txt").read_text()
     assert "the GeNN variant of diehl_cook_2015" in log and "GeNN CPU backend" in log
     state = np.load(out / "state.npz")
     weights = state["weights"]
-    assert weights.shape == (784, 20)
+    assert weights.shape == (784, 50)
     assert np.allclose(weights.sum(axis=0), 78.0, rtol=0.1)  # normalised while training
+
+
+@needs_genn
+def test_device_genn_accuracy_is_that_of_cpp_standalone(genn_and_cpp_runs):
+
+    genn, cpp = (json.loads((run / "metrics.json").read_text())["accuracy_all_activity"]
+                 for run in genn_and_cpp_runs)
+    assert genn > 0.5 and cpp > 0.5, (genn, cpp)
+    assert abs(genn - cpp) <= 0.10, (genn, cpp)
+
+
+@needs_genn
+def test_device_genn_resumes_after_a_kill_between_builds(tmp_path):
+
+    out = tmp_path / "run"
+    args = ["--device", "genn", "--neurons", "20", "--train", "60", "--label", "30", "--test",
+            "30", "--chunk", "40", "--out", str(out), "--quiet"]
+    process = subprocess.Popen([sys.executable, "-m", "brian_stdp.run", *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "BRIAN_STDP_GENN_BACKEND": "cpu"},
+                               start_new_session=True)
+    deadline = time.monotonic() + 900
+    while not (out / "checkpoint.npz").exists() and process.poll() is None:
+        assert time.monotonic() < deadline, "no checkpoint after 15 minutes"
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)  # after the first build's chunk: a kill -9
+    process.wait()
+    assert not (out / "metrics.json").exists(), "killed before the end"
+    done = _run("--resume", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "resuming" in (out / "log.txt").read_text()
+    result = json.loads((out / "metrics.json").read_text())
+    assert result["train_images"] == 60 and result["timing"]["train-1"]["images"] == 60
