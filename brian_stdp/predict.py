@@ -34,7 +34,8 @@ from .errors import ConfigError
 from .model import ModelSpec, load_model
 from .network import fixed_keys
 from .pretrained import expand_state, is_compact
-from .session import ControllerState, Session
+from .backends import session_class
+from .session import ControllerState
 from .trainer import RunConfig, _record_chunk, chunk_seed, phases
 
 #: Most presentation slots compiled into one chunk.
@@ -244,8 +245,9 @@ def _fixed_values(run: TrainedRun) -> dict:
 def _session_and_state(run: TrainedRun, slots: int, device: str, build: Path) -> tuple:
     """The compiled-to-be session of a trained run, and the state each chunk starts from."""
     def make_session(fixed):
-        return Session(run.spec, run.config.neurons, run.n_input, slots, fixed, device=device,
-                       directory=build, threads=run.config.threads)
+        return session_class(device)(run.spec, run.config.neurons, run.n_input, slots, fixed,
+                                     device=device, directory=build,
+                                     threads=run.config.threads)
 
     if run.compact is not None:
         return expand_state(run.compact, run.spec, run.config.seed, run.config.neurons,
@@ -254,7 +256,7 @@ def _session_and_state(run: TrainedRun, slots: int, device: str, build: Path) ->
     return session, _network_state(run, session)
 
 
-def _network_state(run: TrainedRun, session: Session) -> dict:
+def _network_state(run: TrainedRun, session) -> dict:
     """The saved state, checked against the network the model builds."""
     handles = session.handles
     state_path = run.run_dir / rundir.STATE
