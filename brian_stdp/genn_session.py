@@ -42,7 +42,7 @@ from brian2 import second
 from .errors import DeviceError, SimulationError
 from .model import ModelSpec
 from .network import NetworkHandles
-from .session import SEED_VARIABLE, ChunkResult, ControllerState, _is_absolute_time
+from .session import SEED_VARIABLE, ChunkResult, ControllerState, read_state
 
 log = logging.getLogger("brian_stdp")
 
@@ -176,17 +176,7 @@ class GennSession:
     def _collect(self, handles, state_in, seconds) -> ChunkResult:
         proto = self.spec.protocol
         duration = float(self.duration / second)
-        state = {}
-        for key, old in state_in.items():
-            if key in self.fixed:
-                state[key] = old
-                continue
-            obj_name, var_name = key.split(".")
-            obj = handles[obj_name]
-            value = np.array(getattr(obj, var_name)[:], dtype=old.dtype)
-            if _is_absolute_time(obj.variables[var_name], var_name):
-                value = value - duration
-            state[key] = value
+        state = read_state(handles, state_in, self.fixed, duration)
         inp, slots, spikes = handles["inp"], handles["slots"], handles["exc_spikes"]
         steps = np.rint(np.asarray(spikes.t[:] / proto.dt)).astype(np.int64)
         slot, offset = np.divmod(steps, proto.steps_per_slot)

@@ -106,6 +106,26 @@ class ChunkResult:
     winner_neuron: np.ndarray | None = field(default=None)
 
 
+def read_state(handles, state_in: dict, fixed: dict, duration: float) -> dict:
+    """The network state after a chunk, with the keys and dtypes of ``state_in``.
+
+    Build-time values (``fixed``) are passed through; absolute times are
+    re-based by ``duration`` (second) so that the next chunk starts at t = 0.
+    """
+    state = {}
+    for key, old in state_in.items():
+        if key in fixed:
+            state[key] = old
+            continue
+        obj_name, var_name = key.split(".")
+        obj = handles[obj_name]
+        value = np.array(getattr(obj, var_name)[:], dtype=old.dtype)
+        if _is_absolute_time(obj.variables[var_name], var_name):
+            value = value - duration
+        state[key] = value
+    return state
+
+
 class Session:
     """A model compiled for one network size and chunk length.
 
@@ -272,17 +292,7 @@ class Session:
     def _collect(self, handles, state_in, seconds) -> ChunkResult:
         proto = self.spec.protocol
         duration = float(self.duration / second)
-        state = {}
-        for key, old in state_in.items():
-            if key in self.fixed:
-                state[key] = old
-                continue
-            obj_name, var_name = key.split(".")
-            obj = handles[obj_name]
-            value = np.array(getattr(obj, var_name)[:], dtype=old.dtype)
-            if _is_absolute_time(obj.variables[var_name], var_name):
-                value = value - duration
-            state[key] = value
+        state = read_state(handles, state_in, self.fixed, duration)
         ctrl = handles["ctrl"]
         slots = handles["slots"]
         spikes = handles["exc_spikes"]
