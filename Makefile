@@ -6,7 +6,7 @@ VENV   ?= .venv
 # The main environment: brian2 2.10.x (brian2cuda 1.0b1 pins 2.10.1) and numpy 2.
 PINS   ?= brian2==2.10.1 'numpy>=2,<3'
 # The second environment, for --device genn: brian2genn 1.7 needs Python 3.11, brian2 2.5.x
-# and numpy < 2 (README "GPU devices"). Its tests build and run on GeNN (CPU backend).
+# and numpy < 2 (docs/devices.md). Its tests build and run on GeNN (CPU backend).
 GENN_PYTHON ?= python3.11
 GENN_VENV   ?= .venv-genn
 GENN_PINS   ?= 'brian2genn==1.7.0' 'brian2>=2.5,<2.6' 'numpy<2'

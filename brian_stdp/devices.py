@@ -4,8 +4,8 @@ Four devices are known. ``cpp_standalone`` (the default) and ``runtime`` come
 with Brian2. ``cuda_standalone`` (brian2cuda) drives the same chunked
 :class:`~brian_stdp.session.Session` as ``cpp_standalone``: the program is
 compiled once and re-run per chunk. ``genn`` (brian2genn) allows only one
-``run()`` per build, so it has its own single-run formulation of training in
-:mod:`brian_stdp.genn` and is not driven by the chunked trainer.
+``run()`` per build, so :class:`~brian_stdp.genn_session.GennSession` builds
+once per chunk (:mod:`brian_stdp.backends` picks the class by name).
 
 brian2cuda settings
 -------------------
@@ -59,16 +59,13 @@ DEVICES = {
 #: Devices that compile one program and re-run it per chunk.
 STANDALONE_DEVICES = ("cpp_standalone", "cuda_standalone")
 
-#: Devices the chunked runner (trainer, predict) can drive.
-RUNNER_DEVICES = ("cpp_standalone", "runtime", "cuda_standalone", "genn")
-
 #: Compute capability assumed when no GPU is visible to detect it from (H100/H200).
 DEFAULT_COMPUTE_CAPABILITY = 9.0
 
 #: C++ standard that CUDA 13's Thrust needs (brian2cuda's makefile says c++11).
 DEFAULT_CUDA_STD = "c++17"
 
-_GENN_DOCS = "README.md, section 'GPU devices'"
+_GENN_DOCS = "docs/devices.md, section 'brian2genn'"
 
 _INSTALL = {
     "cuda_standalone": (
@@ -82,9 +79,10 @@ _INSTALL = {
         "it lives in its own environment:\n"
         "    python3.11 -m venv genn-venv\n"
         "    genn-venv/bin/pip install -e . 'brian2genn==1.7.0' 'brian2>=2.5,<2.6' 'numpy<2'\n"
-        "or conda env create -f environment-genn.yml. GeNN 4.x itself is not on PyPI: "
-        "download a 4.x release from https://github.com/genn-team/genn/releases, unpack it and "
-        f"set GENN_PATH to it (or put its bin/ on PATH). See {_GENN_DOCS}."),
+        "or conda env create -f environment-genn.yml; on this project's machines "
+        "make test-genn does all of it. GeNN 4.9.0 itself is not on PyPI: download "
+        "genn-4.9.0.tar.gz from https://github.com/genn-team/genn/releases/tag/4.9.0, unpack "
+        f"it somewhere writable and set GENN_PATH to it. See {_GENN_DOCS}."),
 }
 
 
@@ -97,11 +95,6 @@ def check_device(name: str) -> None:
     problem = device_problem(name)
     if problem:
         raise DeviceError(problem)
-    if name not in RUNNER_DEVICES:
-        raise DeviceError(f"--device {name}: brian2genn allows only one run() per build, so the "
-                          f"chunked trainer cannot use it. Train with the single-run "
-                          f"formulation instead (python -m brian_stdp.genn --help), or use one "
-                          f"of {', '.join(RUNNER_DEVICES)}.")
 
 
 def device_problem(name: str) -> str | None:

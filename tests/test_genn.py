@@ -1,9 +1,11 @@
-"""Tests of brian_stdp.genn: the GeNN compatibility check and the single-run formulation.
+"""Tests of brian_stdp.genn and --device genn: the GeNN compatibility check, the
+single-run formulation, and real GeNN runs through the standard runner.
 
 The single-run network is pure Brian2, so it is tested here on the runtime
-device (NumPy). The last test needs brian2genn (the separate GeNN
-environment, see README 'GPU devices'): it generates the GeNN project without
-compiling it, as CI's second environment does.
+device (NumPy). The tests that need brian2genn run in the separate GeNN
+environment (docs/devices.md; make test-genn): one generates a GeNN project,
+the last three build and run networks on GeNN's CPU backend (train, label,
+test; the accuracy against cpp_standalone; a kill -9 and --resume).
 """
 
 import importlib.util
