@@ -98,7 +98,9 @@ def test_committed_network_classifies_mnist_pngs(tmp_path):
                             cwd=REPO, timeout=600)
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines()[1:]]
-    predicted = [int(row[1]) for row in rows]
+    # proportion weighting, the better of the two votes (90.79 % on all test images);
+    # measured on these ten: 9 right, and 8 by the all-activity vote
+    predicted = [int(row[2]) for row in rows]
     truth = [int(test_set.labels[i]) for i in CHOSEN_TEST_IMAGES]
     right = sum(p == t for p, t in zip(predicted, truth))
     assert right >= 8, (predicted, truth)
