@@ -594,8 +594,6 @@ def config_from_args(args) -> AnnConfig:
     values = settings_from_args(args, AnnConfig)
     if values["per_class"] is not None and values["train"] is not None:
         raise ConfigError("--train and --per-class exclude each other: give one")
-    if values["data_dir"]:
-        values["data_dir"] = str(values["data_dir"])
     return AnnConfig(**values)
 
 

@@ -90,8 +90,6 @@ def config_from_args(args) -> RunConfig:
             values["train"] = None  # --per-class replaces the default --train
         if args.label == DEFAULTS.label:
             values["label"] = None  # with the default --label: label on all selected images
-    if args.data_dir:
-        values["data_dir"] = str(args.data_dir)
     return RunConfig(**values)
 
 
