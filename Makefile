@@ -10,7 +10,7 @@ PINS   ?= brian2==2.10.1 'numpy>=2,<3'
 GENN_PYTHON ?= python3.11
 GENN_VENV   ?= .venv-genn
 GENN_PINS   ?= 'brian2genn==1.7.0' 'brian2>=2.5,<2.6' 'numpy<2'
-GENN_TESTS  := tests/test_genn.py tests/test_devices.py tests/test_model.py
+GENN_TESTS  := tests/backends/test_genn.py tests/backends/test_devices.py tests/model/test_model.py
 # The canonical MNIST files, where this checkout has them beside it.
 SHARED_MNIST := $(wildcard $(abspath ../shared/data/mnist))
 DATA_ENV := $(if $(SHARED_MNIST),BRIAN_STDP_DATA=$(SHARED_MNIST))

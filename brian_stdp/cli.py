@@ -6,11 +6,11 @@ import argparse
 import dataclasses
 import gc
 import sys
-import traceback
 import tomllib
+import traceback
 from pathlib import Path
 
-from .errors import BrianSTDPError, ConfigError
+from brian_stdp.errors import BrianSTDPError, ConfigError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130

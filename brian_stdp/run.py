@@ -15,12 +15,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from . import rundir
-from .cli import HelpFormatter, add_setting_flags, guarded, read_toml_file, settings_from_args
-from .devices import DEVICES
-from .errors import ConfigError
-from .model import available_models
-from .trainer import RunConfig, Trainer, refuse_used_run_dir, resume
+from brian_stdp.backends.devices import DEVICES
+from brian_stdp.cli import (HelpFormatter, add_setting_flags, guarded, read_toml_file,
+                            settings_from_args)
+from brian_stdp.errors import ConfigError
+from brian_stdp.model.files import available_models
+from brian_stdp.training import rundir
+from brian_stdp.training.trainer import RunConfig, Trainer, refuse_used_run_dir, resume
 
 DEFAULTS = RunConfig()
 

@@ -46,7 +46,7 @@ def _python(installed, *args, timeout=600):
 
 
 def test_wheel_ships_the_model_files(installed):
-    result = _python(installed, "-c", "import brian_stdp.model_files as m; "
+    result = _python(installed, "-c", "import brian_stdp.model.files as m; "
                      "print(m.__file__); print(m.MODELS_DIR); print(*m.available_models())")
     assert result.returncode == 0, result.stderr
     module, models_dir, names = result.stdout.strip().splitlines()

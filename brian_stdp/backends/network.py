@@ -1,0 +1,691 @@
+"""Build the Brian2 objects of a model, with the runner's input and control groups.
+
+The model file defines the neuron groups and synapses. This module adds what
+every model shares, all named so they can be looked up:
+
+``ctrl``
+    One neuron that runs the presentation protocol. At the start of every
+    slot (``t_present`` of input, then ``t_rest`` without) it decides whether
+    the last image drew enough excitatory spikes; if not, the same image is
+    shown again with more intensity, else the next one (up to
+    ``max_presentations`` presentations per image).
+``inp``
+    The input layer (one neuron per pixel). It reads the current image and
+    intensity from ``ctrl`` through linked variables and the stimulus
+    TimedArray ``stim`` (one row per slot of the chunk, called as
+    ``stim(img*second, i)``). Its spikes follow the model's encoder: Poisson
+    (below) or ``regular`` (a stimulus value is a spike period in time steps,
+    see :mod:`brian_stdp.data.encoding`).
+``exc_count``
+    Counts the output layer's spikes in the presentation window for ``ctrl``.
+``exc_spikes``, ``inp_spikes``, ``slots``
+    Monitors: output spikes, input spike counts, and the image and
+    presentation number of every slot.
+``exc_extra_spikes``
+    Only for models whose output layer has ``extra_spikes``: a monitor of
+    those events (they count as spikes in the spike counts).
+
+Optional features of a group in the model file (none of them changes a model
+that does not use them):
+
+``threshold_after_input = true``
+    Each time step runs: synaptic input (``synapses`` slot), the group's
+    ``after_input`` code, the summed variables of synapses onto the group (in
+    file order), its custom ``events`` (in file order), each followed by the
+    synapses they trigger (``on_event``), the threshold, the delivery of the
+    group's spikes (presynaptic pathways of synapses from it, postsynaptic
+    pathways of synapses onto it), the ``extra_spikes`` condition, then the
+    reset, all in the same step. (Brian2's default checks the threshold
+    before the step's input arrives and delivers spikes in the next step.)
+``slot_start``
+    Code run at the start of every presentation slot (e.g. a reset of the
+    neurons between images).
+
+Code run once per slot (``run_regularly``) has its own clock, so its ``dt``
+and ``t_in_timesteps`` count slots; it uses ``step``, the simulation time step.
+
+Poisson input is drawn exactly but cheaply: instead of one random number per
+input per time step, each input draws the number of silent steps before its
+next spike from the geometric distribution of a Bernoulli process with
+``p = rate*dt`` (the process of Brian2's PoissonGroup). ``hazard + 1e-300``
+only keeps a silent input (hazard 0) from dividing by zero on code-generation
+targets that raise for it; for any spiking input it changes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import brian2
+import numpy as np
+from brian2 import (EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
+                    TimedArray, linked_var, second)
+from brian2.devices.device import RuntimeDevice
+
+from brian_stdp.errors import BrianSTDPError, ModelFileError
+from brian_stdp.model import integration  # noqa: F401  (makes method = "semi_implicit" available
+from brian_stdp.model.spec import ModelSpec, _evaluate
+
+#: Step offset that means "no spike in this slot" (fits an int32 with room).
+K_NEVER = 1_000_000_000
+
+CTRL_EQUATIONS = """
+img : integer          # slot's image, as a row of stim (-1 before the first)
+n_avail : integer      # images available in this chunk
+attempts : integer     # presentations of the current image so far
+count : integer        # output spikes in the current presentation window
+intensity : 1          # input intensity of the current presentation
+k_off : integer        # time step at which the presentation window ends
+"""
+
+CTRL_SLOT_CODE = """
+advance = int(count >= min_spikes or attempts >= max_presentations) * int(img < n_avail)
+img += advance
+attempts = attempts*(1 - advance) + 1
+intensity = (intensity_start + (attempts - 1)*intensity_step) * int(img < n_avail)
+count = 0
+k_off = int(t/step + 0.5) + steps_present
+"""
+
+NORMALISE_EQUATIONS = """
+w_in_sum : 1           # summed incoming plastic weight (runner bookkeeping)
+w_in_scale : 1         # factor that brings it to weight_sum
+"""
+
+POISSON_EQUATIONS = """
+img : integer (linked)
+intensity : 1 (linked)
+k_off : integer (linked)
+hazard : 1             # log(1/(1 - p)): p = rate*dt is the spike probability per step
+k_next : integer       # time step of the next spike
+"""
+
+POISSON_SLOT_CODE = """
+hazard = log(1/(1 - clip(stim(img*second, i)*rate_scale*intensity*step, 0, p_max)))
+k_next = int(t/step + 0.5) + int(clip(-log(rand())/(hazard + 1e-300), 0, k_never))
+k_next += (k_never - k_next)*int(k_next >= k_off)
+"""
+
+POISSON_RESET = """
+k_next = t_in_timesteps + 1 + int(clip(-log(rand())/(hazard + 1e-300), 0, k_never))
+k_next += (k_never - k_next)*int(k_next >= k_off)
+"""
+
+REGULAR_EQUATIONS = """
+img : integer (linked)
+n_avail : integer (linked)
+k_off : integer (linked)
+period : integer       # time steps between spikes in this slot (0: silent)
+k_next : integer       # time step of the next spike
+"""
+
+# The first spike comes at the end of the first period (window step period - 1).
+REGULAR_SLOT_CODE = """
+period = int(stim(img*second, i) + 0.5) * int(img < n_avail)
+k_next = int(t/step + 0.5) + period - 1
+k_next += (k_never - k_next)*int(period <= 0 or k_next >= k_off)
+"""
+
+REGULAR_RESET = """
+k_next += period
+k_next += (k_never - k_next)*int(k_next >= k_off)
+"""
+
+#: Name of the Brian2 custom event of a group's ``extra_spikes``.
+EXTRA_EVENT = "extra_spike"
+
+
+@dataclass
+class NetworkHandles:
+    """The Brian2 network and its named parts.
+
+    Attributes
+    ----------
+    net : brian2.Network
+    stim : brian2.TimedArray
+        Stimulus values, shape (slots, n_input): one row per slot of a chunk.
+    namespace : dict
+        Everything the equations refer to by name.
+    state_vars : list of (name, variable name)
+        The variables carried from chunk to chunk (the network's state), by
+        group or synapse name as in the model file.
+    fixed : dict of str to ndarray
+        Build-time values (``"synapses.delay"``), compiled into the program.
+    synapse_indices : dict of str to (ndarray, ndarray)
+        Pre- and postsynaptic indices of every synapse object of the model
+        file, in its order.
+    """
+
+    net: Network
+    stim: TimedArray
+    namespace: dict
+    state_vars: list
+    fixed: dict
+    synapse_indices: dict
+
+    def __getitem__(self, name):
+        return self.net[name]
+
+    def size(self, name: str) -> int:
+        """Number of neurons or synapses of a group or synapse object of the model."""
+        if name in self.synapse_indices:
+            return len(self.synapse_indices[name][0])
+        return len(self.net[name])
+
+
+def group_sizes(spec: ModelSpec, n_neurons: int, n_input: int) -> dict:
+    """Number of neurons of every group, the input layer ``inp`` included."""
+    namespace = spec.namespace(n_neurons, n_input)
+    sizes = {"inp": n_input}
+    for name, gspec in spec.groups.items():
+        sizes[name] = int(_evaluate(gspec.size, namespace, spec.path, f"[groups.{name}] size"))
+        if sizes[name] <= 0:
+            raise spec.error(f"[groups.{name}] size", f"must be positive, not {sizes[name]}")
+    return sizes
+
+
+def fixed_keys(spec: ModelSpec) -> list:
+    """State keys of the build-time values (the delays of synapses that have them)."""
+    return [f"{name}.delay" for name, s in spec.synapses.items() if s.delay]
+
+
+def draw_fixed(spec: ModelSpec, n_neurons: int, n_input: int,
+               rng: np.random.Generator) -> dict:
+    """Draw the build-time values with ``rng``.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``"synapses.delay"`` to one delay per synapse, in seconds (float64).
+    """
+    namespace = spec.namespace(n_neurons, n_input)
+    sizes = group_sizes(spec, n_neurons, n_input)
+    fixed = {}
+    for name, sspec in spec.synapses.items():
+        if not sspec.delay:
+            continue
+        where = f"[synapses.{name}] delay"
+        pre, post = synapse_pairs(sspec.connect, sizes[sspec.source], sizes[sspec.target],
+                                  f"{spec.path}: [synapses.{name}] connect")
+        value = _evaluate_array(sspec.delay, spec, namespace, (pre, post), len(pre), rng, where)
+        if not brian2.have_same_dimensions(value, second):
+            raise spec.error(where, f"{sspec.delay!r} must be a time")
+        fixed[f"{name}.delay"] = np.broadcast_to(np.asarray(value, dtype=float),
+                                                 (len(pre),)).copy()
+    return fixed
+
+
+def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
+                  fixed: dict) -> NetworkHandles:
+    """Create every Brian2 object of ``spec`` for one chunk of ``slots`` presentations.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    n_neurons : int
+        Size of groups whose size is ``n_neurons``.
+    n_input : int
+        Number of input neurons (pixels per image).
+    slots : int
+        Presentation slots per chunk; the run lasts ``slots * t_slot``.
+    fixed : dict of str to ndarray
+        The build-time values from :func:`draw_fixed` (or a saved state).
+    """
+    proto = spec.protocol
+    namespace = spec.namespace(n_neurons, n_input)
+    stim = TimedArray(np.zeros((slots, n_input)), dt=1 * second, name="stim")
+    namespace.update(
+        stim=stim, min_spikes=proto.min_spikes, max_presentations=proto.max_presentations,
+        intensity_start=proto.intensity_start, intensity_step=proto.intensity_step,
+        steps_present=proto.steps_present, rate_scale=proto.rate_scale, p_max=1 - 1e-12,
+        k_never=K_NEVER, step=proto.dt,
+        weight_sum=spec.weight_sum(n_input) if proto.normalise else 0.0)
+    t_slot = proto.t_slot
+
+    brian2.defaultclock.dt = proto.dt
+    ctrl = NeuronGroup(1, CTRL_EQUATIONS, name="ctrl")
+    ctrl.run_regularly(CTRL_SLOT_CODE, dt=t_slot, when="start", order=-10, name="ctrl_slot")
+    if proto.encoder == "regular":
+        equations, reset, slot_code = REGULAR_EQUATIONS, REGULAR_RESET, REGULAR_SLOT_CODE
+        linked = ("img", "n_avail", "k_off")
+    else:
+        equations, reset, slot_code = POISSON_EQUATIONS, POISSON_RESET, POISSON_SLOT_CODE
+        linked = ("img", "intensity", "k_off")
+    inp = NeuronGroup(n_input, equations, threshold="t_in_timesteps >= k_next",
+                      reset=reset, name="inp")
+    link_index = np.zeros(n_input, dtype=int)
+    for var in linked:
+        setattr(inp, var, linked_var(ctrl, var, index=link_index))
+    inp.run_regularly(slot_code, dt=t_slot, when="start", order=-9, name="inp_slot")
+    inp.k_next = K_NEVER
+    objects = [ctrl, inp]
+
+    groups = {"inp": inp}
+    state_vars, synapse_indices = [], {}
+    sizes = group_sizes(spec, n_neurons, n_input)
+    for name, gspec in spec.groups.items():
+        eqs = group_model(spec, name)
+        events = dict(gspec.events)
+        if gspec.extra_spikes:
+            events[EXTRA_EVENT] = gspec.extra_spikes
+        with model_errors(spec, f"[groups.{name}]"):
+            group = NeuronGroup(sizes[name], eqs, threshold=gspec.threshold,
+                                reset=gspec.reset or None, refractory=gspec.refractory or False,
+                                method=gspec.method, name=name, namespace=namespace,
+                                events=events or None)
+            _add_group_steps(group, gspec, t_slot)
+        groups[name] = group
+        objects.append(group)
+        state_vars += _carried_variables(group)
+
+    for name, sspec in spec.synapses.items():
+        on_pre, on_post = sspec.on_pre, sspec.on_post
+        if spec.stdp is not None and spec.stdp.synapses == name:
+            on_pre, on_post = _with_stdp(spec, on_pre, on_post)
+        pre, post = synapse_pairs(sspec.connect, sizes[sspec.source], sizes[sspec.target],
+                                  f"{spec.path}: [synapses.{name}] connect")
+        synapse_indices[name] = (pre, post)
+        with model_errors(spec, f"[synapses.{name}]"):
+            syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
+                           on_pre=on_pre, on_post=on_post or None, name=name,
+                           namespace=namespace,
+                           **({"on_event": {"pre": sspec.on_event}} if sspec.on_event else {}))
+        syn.connect(i=pre, j=post)
+        if sspec.delay:
+            key = f"{name}.delay"
+            if key not in fixed:
+                raise ValueError(f"build_network needs the delays {key!r} (see draw_fixed)")
+            syn.delay = fixed[key] * second
+        objects.append(syn)
+        state_vars += _carried_variables(syn)
+
+    if proto.normalise:
+        add_normalisation(spec, groups, objects, t_slot)
+
+    exc = groups["exc"]
+    count = Synapses(exc, ctrl, on_pre="count_post += int(t_in_timesteps < k_off_post)",
+                     name="exc_count")
+    count.connect()
+    objects += [
+        count,
+        SpikeMonitor(exc, name="exc_spikes"),
+        SpikeMonitor(inp, record=False, name="inp_spikes"),
+        StateMonitor(ctrl, ["img", "attempts"], record=0, dt=t_slot, when="start", order=-4,
+                     name="slots"),
+    ]
+    if spec.groups["exc"].extra_spikes:
+        objects.append(EventMonitor(exc, EXTRA_EVENT, name="exc_extra_spikes"))
+    _schedule_same_step(spec, [o for o in objects if isinstance(o, Synapses)])
+    net = Network(*objects, *[c for o in objects for c in o.contained_objects])
+    return NetworkHandles(net=net, stim=stim, namespace=namespace, state_vars=state_vars,
+                          fixed=dict(fixed), synapse_indices=synapse_indices)
+
+
+def _add_group_steps(group, gspec, t_slot) -> None:
+    """Add a group's ``after_input`` and ``slot_start`` code; schedule its threshold.
+
+    With ``threshold_after_input`` the threshold moves to the
+    ``after_synapses`` slot, after the ``after_input`` code (order 0), the
+    summed variables (orders 1, 2, ...; see :func:`_schedule_same_step`) and
+    the custom events (orders 500, 502, ...; the synapses they trigger at
+    501, 503, ...); the ``extra_spikes`` condition is checked in the
+    ``before_resets`` slot after the delivery of the step's spikes.
+    """
+    if gspec.threshold_after_input:
+        group.thresholder["spike"].when = "after_synapses"
+        group.thresholder["spike"].order = 1000
+        for k, event in enumerate(gspec.events):
+            group.thresholder[event].when = "after_synapses"
+            group.thresholder[event].order = 500 + 2 * k
+        if gspec.extra_spikes:
+            group.thresholder[EXTRA_EVENT].when = "before_resets"
+            group.thresholder[EXTRA_EVENT].order = 100
+    elif gspec.extra_spikes:
+        group.thresholder[EXTRA_EVENT].order = 1  # after the threshold, in its slot
+    if gspec.after_input:
+        group.run_regularly(gspec.after_input, when="after_synapses", order=0,
+                            name=f"{group.name}_after_input")
+    if gspec.slot_start:
+        group.run_regularly(gspec.slot_start, dt=t_slot, when="start", order=-3,
+                            name=f"{group.name}_slot_start")
+
+
+def _schedule_same_step(spec: ModelSpec, synapses: list) -> None:
+    """Schedule summed variables and spike delivery of ``threshold_after_input`` groups.
+
+    For every such group: the summed variables of synapses onto it run in the
+    ``after_synapses`` slot, in the order of the synapses in the model file and
+    of the variables in their ``model``; the pathways its spikes trigger run in
+    the ``before_resets`` slot of the step in which it spiked, and those its
+    custom events trigger (``on_event``) right after that event is checked.
+    """
+    same_step = {name for name, g in spec.groups.items() if g.threshold_after_input}
+    if not same_step:
+        return
+    order = {name: 1 for name in same_step}
+    for syn in synapses:
+        model_text = spec.synapses[syn.name].model if syn.name in spec.synapses else ""
+        updaters = sorted(syn.summed_updaters.values(),
+                          key=lambda u: model_text.find(u.target_varname))
+        for updater in updaters:
+            if updater.target.name in same_step:
+                updater.when = "after_synapses"
+                updater.order = order[updater.target.name]
+                order[updater.target.name] += 1
+        for pathway in syn._pathways:
+            trigger = syn.source if pathway.prepost == "pre" else syn.target
+            if trigger.name not in same_step:
+                continue
+            if pathway.event == "spike":
+                pathway.when = "before_resets"
+            else:  # right after its event is checked
+                events = list(spec.groups[trigger.name].events)
+                pathway.when = "after_synapses"
+                pathway.order = 501 + 2 * events.index(pathway.event)
+
+
+def group_model(spec: ModelSpec, name: str):
+    """A neuron group's equations, with the weight-normalisation variables
+    (:data:`NORMALISE_EQUATIONS`) when it is the target of the normalised synapses."""
+    eqs = spec.group_equations(name)
+    normalise = spec.protocol.normalise
+    if normalise and spec.synapses[normalise].target == name:
+        eqs = eqs + brian2.Equations(NORMALISE_EQUATIONS)
+    return eqs
+
+
+def add_normalisation(spec: ModelSpec, groups: dict, objects: list, t_slot,
+                      infix: str = "_", plastic: str = "plastic") -> None:
+    """Scale the incoming weights of ``[protocol] normalise`` at every slot start.
+
+    Four ``run_regularly`` operations, at the start of each slot of length
+    ``t_slot`` (second): the target group's ``w_in_sum`` is reset, the synapses
+    add their weights to it, the target computes ``w_in_scale`` (1 while not
+    plastic), and the synapses multiply their weights by it.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    groups : dict of str to NeuronGroup
+    objects : list
+        The network's objects, the normalised Synapses among them.
+    t_slot : Quantity
+        Slot length (second).
+    infix : str
+        Between an object's name and the operation's (``name + infix +
+        "w_in_reset"``); brian2genn keeps only operations whose name contains
+        ``_run_regularly``.
+    plastic : str
+        What ``w_in_scale`` reads as the learning switch: the target group's
+        shared variable ``plastic``, or a constant of the namespace (GeNN,
+        where operations cannot read shared variables).
+    """
+    syn_name = spec.protocol.normalise
+    target_name = spec.synapses[syn_name].target
+    target, syn = groups[target_name], next(o for o in objects if o.name == syn_name)
+    target.run_regularly("w_in_sum = 0", dt=t_slot, when="start", order=-8,
+                         name=f"{target_name}{infix}w_in_reset")
+    syn.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
+                      name=f"{syn_name}{infix}w_in_sum", codeobj_class=serial_codeobject_class())
+    target.run_regularly(f"w_in_scale = 1 + {plastic}*(weight_sum/w_in_sum - 1)", dt=t_slot,
+                         when="start", order=-6, name=f"{target_name}{infix}w_in_scale")
+    syn.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
+                      name=f"{syn_name}{infix}normalise")
+
+
+def serial_codeobject_class():
+    """The code object class for run_regularly code that adds into another group's variable.
+
+    On ``cpp_standalone`` with OpenMP threads, Brian2 splits such a loop over the threads,
+    which add into the same targets at once and lose additions (``w_in_sum_post += w``: a
+    wrong normalisation, different on every run). There this returns a class whose loop
+    runs on one thread (``brian_stdp/backends/templates/stateupdate.cpp``); elsewhere None (the
+    device's own class).
+    """
+    from brian2 import get_device, prefs
+    from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+    device = get_device()
+    if (not hasattr(device, "code_object_class")
+            or device.code_object_class() is not CPPStandaloneCodeObject
+            or not prefs.devices.cpp_standalone.openmp_threads):
+        return None
+    return _serial_codeobject()
+
+
+@functools.cache
+def _serial_codeobject():
+    from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+    class SerialCPPStandaloneCodeObject(CPPStandaloneCodeObject):
+        """cpp_standalone code whose state-update loop runs on one thread."""
+
+        templater = CPPStandaloneCodeObject.templater.derive("brian_stdp.backends")
+
+    return SerialCPPStandaloneCodeObject
+
+
+@contextmanager
+def model_errors(spec: ModelSpec, section: str):
+    """Turn an error that Brian2 raises for a model object into a ModelFileError."""
+    try:
+        yield
+    except BrianSTDPError:
+        raise
+    except Exception as err:  # Brian2 raises many types for bad equations
+        raise spec.error(section, _brian_message(err)) from None
+
+
+def _brian_message(err) -> str:
+    cause = err
+    while getattr(cause, "__cause__", None) is not None:
+        cause = cause.__cause__
+    text = str(cause).strip()
+    if cause is not err and str(err).strip():
+        text = f"{text} ({str(err).strip().splitlines()[0]})"
+    return f"{type(cause).__name__}: {text}"
+
+
+def check_model(spec: ModelSpec, n_input: int = 16) -> None:
+    """Build a tiny copy of the model and run Brian2's checks on it.
+
+    Finds unit errors, undefined names and bad statements in equations,
+    thresholds, resets and synaptic code before anything is compiled.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the file and the group or synapses at fault.
+    """
+    if spec.stdp is not None:
+        plastic_target = spec.synapses[spec.stdp.synapses].target
+        if "plastic" not in spec.group_equations(plastic_target).names:
+            raise spec.error(f"[groups.{plastic_target}] equations",
+                             "the target of the plastic synapses must define "
+                             "'plastic : 1 (shared)', which the runner sets to 1 while "
+                             "training and 0 otherwise")
+    if not isinstance(brian2.get_device(), RuntimeDevice):
+        raise RuntimeError("check_model needs the runtime device")
+    codegen_target = brian2.prefs.codegen.target
+    brian2.prefs.codegen.target = "numpy"
+    try:
+        handles = build_network(spec, 2, n_input, 1,
+                                draw_fixed(spec, 2, n_input, np.random.default_rng(0)))
+        constant_initializers(spec, handles)
+        try:
+            handles.net.run(0 * second, namespace=handles.namespace)
+        except Exception as err:
+            named = re.search(r"object named '([^']+)'", str(err))
+            raise spec.error(_section_of(spec, named.group(1) if named else ""),
+                             _brian_message(err)) from None
+    finally:
+        brian2.prefs.codegen.target = codegen_target
+
+
+def _section_of(spec, object_name):
+    """The model-file section of a Brian2 object name such as 'exc_stateupdater'."""
+    for name in sorted(spec.synapses, key=len, reverse=True):
+        if object_name.startswith(name):
+            return f"[synapses.{name}]"
+    for name in sorted(spec.groups, key=len, reverse=True):
+        if object_name.startswith(name):
+            return f"[groups.{name}]"
+    return "[protocol]" if object_name.startswith(("inp", "ctrl")) else "model"
+
+
+def synapse_pairs(rule: str, n_source: int, n_target: int, where: str = "connect"):
+    """Pre- and postsynaptic indices for a connection rule, source-major.
+
+    Parameters
+    ----------
+    rule : str
+        ``"all"``, ``"one_to_one"``, ``"all_but_self"``, or a condition on
+        ``i`` and ``j`` written with NumPy-compatible operators.
+    where : str
+        Where the rule comes from (``"FILE: [synapses.NAME] connect"``), for errors.
+
+    Returns
+    -------
+    pre, post : ndarray of int32, shape (n_synapses,)
+    """
+    if rule == "one_to_one":
+        if n_source != n_target:
+            raise ModelFileError(f"{where}: one_to_one needs equal sizes, not {n_source} and "
+                                 f"{n_target}")
+        pre = post = np.arange(n_source)
+    else:
+        pre, post = np.divmod(np.arange(n_source * n_target), n_target)
+        if rule == "all_but_self":
+            keep = pre != post
+        elif rule == "all":
+            keep = slice(None)
+        else:
+            path, _, section = where.rpartition(": ")
+            keep = np.broadcast_to(_evaluate(rule, {"i": pre, "j": post, "abs": np.abs},
+                                             path or "model", section), pre.shape)
+        pre, post = pre[keep], post[keep]
+    return pre.astype(np.int32), post.astype(np.int32)
+
+
+def _with_stdp(spec, on_pre, on_post):
+    """Append the STDP rule (timing part x weight dependence) to the event code."""
+    rule = spec.stdp
+
+    def update(dw_expr):
+        if rule.ltp.strip() == rule.ltd.strip():
+            factor = rule.ltp
+        else:
+            factor = f"(int(dw > 0)*({rule.ltp}) + int(dw <= 0)*({rule.ltd}))"
+        return (f"dw = {dw_expr}\n"
+                f"w = clip(w + plastic*dw*{factor}, w_min, w_max)")
+
+    parts_pre = [on_pre]
+    if rule.on_pre:
+        parts_pre.append(update(rule.on_pre))
+    if rule.after_pre:
+        parts_pre.append(rule.after_pre)
+    parts_post = [on_post] if on_post else []
+    if rule.on_post:
+        parts_post.append(update(rule.on_post))
+    if rule.after_post:
+        parts_post.append(rule.after_post)
+    return "\n".join(parts_pre), "\n".join(parts_post)
+
+
+def _carried_variables(obj):
+    """(object name, variable) pairs of the state that a chunk hands to the next."""
+    skip = {"plastic", "w_in_sum", "w_in_scale", "N_incoming", "N_outgoing", "lastupdate"}
+    carried = []
+    for name, var in obj.variables.items():
+        if (name.startswith("_") or name in skip or var.read_only
+                or not isinstance(var, brian2.core.variables.ArrayVariable)
+                or var.owner is None or var.owner.name != obj.name
+                or getattr(var, "scalar", False)):
+            continue
+        carried.append((obj.name, name))
+    return carried
+
+
+def initial_state(spec: ModelSpec, handles: NetworkHandles, rng: np.random.Generator) -> dict:
+    """The state at the start of training, drawn with ``rng``.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``"object.variable"`` to values in SI base units, for every carried
+        variable (the model's ``initial`` values, zeros elsewhere, no spike so
+        far) and the build-time values of ``handles.fixed``.
+    """
+    state = {key: value.copy() for key, value in handles.fixed.items()}
+    dims = {}
+    for obj_name, var_name in handles.state_vars:
+        var = handles[obj_name].variables[var_name]
+        state[f"{obj_name}.{var_name}"] = np.zeros(handles.size(obj_name), dtype=var.dtype)
+        dims[f"{obj_name}.{var_name}"] = var.dim
+    for key in state:
+        if key.endswith(".lastspike"):
+            state[key][:] = -1e4  # Brian2's "never"
+        if key.endswith(".not_refractory"):
+            state[key][:] = True
+    for obj_name, inits in _initial_expressions(spec):
+        size = handles.size(obj_name)
+        for var_name, expr in inits.items():
+            key = f"{obj_name}.{var_name}"
+            if key not in dims:
+                continue  # a constant: compiled into the program
+            where = f"[{_section(spec, obj_name)}] initial {var_name}"
+            value = _evaluate_array(expr, spec, handles.namespace,
+                                    handles.synapse_indices.get(obj_name), size, rng, where)
+            if not brian2.have_same_dimensions(value, brian2.Quantity(1, dim=dims[key])):
+                raise spec.error(where, f"has units "
+                                 f"{brian2.get_unit(brian2.get_dimensions(value))!r}, but "
+                                 f"{var_name} is in {brian2.get_unit(dims[key])!r}")
+            state[key] = np.broadcast_to(np.asarray(value, dtype=float), (size,)).astype(
+                state[key].dtype)
+    return state
+
+
+def constant_initializers(spec: ModelSpec, handles: NetworkHandles) -> None:
+    """Set the model's constant variables (compiled in; no random numbers allowed)."""
+    carried = set(handles.state_vars)
+    for obj_name, inits in _initial_expressions(spec):
+        for var_name, expr in inits.items():
+            if (obj_name, var_name) in carried:
+                continue
+            obj = handles[obj_name]
+            if var_name not in obj.variables:
+                raise spec.error(f"[{_section(spec, obj_name)}] initial",
+                                 f"{var_name!r} is not a variable of {obj_name}")
+            setattr(obj, var_name, str(expr))
+
+
+def _initial_expressions(spec):
+    for name, g in spec.groups.items():
+        yield name, g.initial
+    for name, s in spec.synapses.items():
+        yield name, s.initial
+
+
+def _section(spec, obj_name):
+    return f"groups.{obj_name}" if obj_name in spec.groups else f"synapses.{obj_name}"
+
+
+def _evaluate_array(expr, spec, namespace, indices, size, rng, where):
+    """Evaluate an initial-value expression for ``size`` neurons or synapses with NumPy."""
+    names = dict(namespace)
+    names["rand"] = lambda: rng.random(size)
+    names["randn"] = lambda: rng.standard_normal(size)
+    if indices is not None:
+        names["i"], names["j"] = indices
+    else:
+        names["i"] = np.arange(size)
+    names.update(exp=np.exp, log=np.log, sqrt=np.sqrt, clip=np.clip)
+    return _evaluate(expr, names, spec.path, where)
+
+
+__all__ = ["NetworkHandles", "build_network", "initial_state", "constant_initializers",
+           "synapse_pairs", "group_sizes", "draw_fixed", "fixed_keys", "check_model",
+           "model_errors", "K_NEVER", "EXTRA_EVENT"]

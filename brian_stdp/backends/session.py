@@ -1,0 +1,341 @@
+"""Simulation session: compile a network once, then run it chunk after chunk.
+
+A chunk is a fixed number of presentation slots. :meth:`Session.run_chunk`
+takes the stimulus of up to ``slots`` images, the network state left by the
+previous chunk, the protocol controller's state and a seed, and returns the
+spikes per slot and the new state. On ``cpp_standalone`` the program is
+compiled once and re-run with new values (Brian2's ``run_args``); on
+``runtime`` (for debugging) the network is rebuilt for every chunk.
+
+The random seed of a standalone program is compiled in, so every re-run
+would repeat the same random numbers. The program built here instead reads
+its seed from the environment variable ``BRIAN_STDP_SEED`` at start, and the
+trainer gives every chunk its own seed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import brian2
+import numpy as np
+from brian2 import Quantity, second
+from brian2.units.fundamentalunits import DIMENSIONLESS
+
+from brian_stdp.backends.devices import CUDA_SEED_CODE, STANDALONE_DEVICES, configure_cuda
+from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
+                                         initial_state)
+from brian_stdp.model.spec import ModelSpec
+
+SEED_VARIABLE = "BRIAN_STDP_SEED"
+
+_SEED_CODE = """
+{{
+    const char* _seed_text = getenv("{var}");
+    if (_seed_text) {{
+        const unsigned long _seed = strtoul(_seed_text, NULL, 10);
+        for (int _i = 0; _i < {threads}; _i++)
+            brian::_random_generators[_i].seed(_seed + _i);
+    }}
+}}
+"""
+
+
+@dataclass
+class ControllerState:
+    """State of the protocol controller between chunks.
+
+    ``img`` is the row of the next chunk's stimulus shown last (-1: none yet),
+    ``attempts`` how often it has been shown, ``count`` the output spikes of
+    its last presentation. The first slot of a chunk decides from these.
+    """
+
+    img: int
+    attempts: int
+    count: int
+
+    @classmethod
+    def fresh(cls, min_spikes: int) -> "ControllerState":
+        """Before any image: the first slot advances to row 0."""
+        return cls(img=-1, attempts=0, count=min_spikes)
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk produced.
+
+    Attributes
+    ----------
+    state : dict of str to ndarray
+        Network state after the chunk, absolute times re-based so that the
+        next chunk starts at t = 0.
+    ctrl_img, ctrl_attempts, ctrl_count : int
+        Controller state at the end (``img`` as a row of this chunk).
+    slot_img : ndarray, shape (slots,), int
+        Stimulus row shown in each slot (``>= n_avail`` once the chunk's images
+        are used up).
+    slot_attempts : ndarray, shape (slots,), int
+        Presentation number (1 = first) of the image in each slot.
+    spike_slot, spike_neuron : ndarray, shape (n_spikes,), int
+        Slot and neuron of every output spike inside a presentation window,
+        in time order; for a model whose output layer has ``extra_spikes``,
+        those events are included (after the spikes of their time step).
+    input_spikes : int
+        Input spikes in the whole chunk.
+    seconds : float
+        Wall-clock time of the simulation, in seconds.
+    winner_slot, winner_neuron : ndarray, shape (n_winner_spikes,), int, or None
+        Only for a model with ``extra_spikes``: slot and neuron of the real
+        spikes (the winners), in time order. None: every output spike is one.
+    """
+
+    state: dict
+    ctrl_img: int
+    ctrl_attempts: int
+    ctrl_count: int
+    slot_img: np.ndarray
+    slot_attempts: np.ndarray
+    spike_slot: np.ndarray
+    spike_neuron: np.ndarray
+    input_spikes: int
+    seconds: float
+    winner_slot: np.ndarray | None = field(default=None)
+    winner_neuron: np.ndarray | None = field(default=None)
+
+
+def read_state(handles, state_in: dict, fixed: dict, duration: float) -> dict:
+    """The network state after a chunk, with the keys and dtypes of ``state_in``.
+
+    Build-time values (``fixed``) are passed through; absolute times are
+    re-based by ``duration`` (second) so that the next chunk starts at t = 0.
+    """
+    state = {}
+    for key, old in state_in.items():
+        if key in fixed:
+            state[key] = old
+            continue
+        obj_name, var_name = key.split(".")
+        obj = handles[obj_name]
+        value = np.array(getattr(obj, var_name)[:], dtype=old.dtype)
+        if _is_absolute_time(obj.variables[var_name], var_name):
+            value = value - duration
+        state[key] = value
+    return state
+
+
+class Session:
+    """A model compiled for one network size and chunk length.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    n_neurons, n_input : int
+        Output-layer size and number of input pixels.
+    slots : int
+        Presentation slots per chunk.
+    fixed : dict of str to ndarray
+        Build-time values (delays): :func:`~brian_stdp.backends.network.draw_fixed`
+        for a new network, or taken from a saved state.
+    device : str
+        ``"cpp_standalone"``, ``"cuda_standalone"`` (compiled once and re-run,
+        see :func:`brian_stdp.backends.devices.configure_cuda`) or ``"runtime"``.
+    directory : path, optional
+        Build folder for standalone devices (created).
+    threads : int
+        OpenMP threads for ``cpp_standalone`` (1: no OpenMP).
+    """
+
+    def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
+                 device: str = "cpp_standalone", directory=None, threads: int = 1):
+        self.spec, self.n_neurons, self.n_input, self.slots = spec, n_neurons, n_input, slots
+        self.device_name, self.threads = device, threads
+        self.directory = Path(directory) if directory is not None else None
+        self.compile_seconds = 0.0
+        self.duration = slots * spec.protocol.t_slot
+        self.fixed = fixed
+        if device in STANDALONE_DEVICES:
+            from brian2 import prefs, set_device
+
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if device == "cuda_standalone":
+                import brian2cuda  # noqa: F401  (registers the device)
+            set_device(device, build_on_run=False, directory=str(self.directory))
+            if device == "cuda_standalone":
+                configure_cuda(self.directory)
+            prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
+            prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
+            if "core.stop_on_keyboard_interrupt" in prefs:  # brian2 >= 2.6 (not 2.5: genn)
+                prefs.core.stop_on_keyboard_interrupt = False  # Ctrl-C ends the chunk, not a half
+        self._handles = self._make_network()
+
+    @staticmethod
+    def adapt_spec(spec: ModelSpec) -> ModelSpec:
+        """The model this session class runs for ``spec``: ``spec`` itself."""
+        return spec
+
+    def initial_state(self, rng: np.random.Generator) -> dict:
+        """A fresh network state drawn with ``rng`` (see :func:`~.network.initial_state`)."""
+        return initial_state(self.spec, self._handles, rng)
+
+    def compile(self) -> None:
+        """Compile the standalone program (once, before the first chunk); no-op on runtime."""
+        if self.device_name not in STANDALONE_DEVICES:
+            return
+        from brian2 import device
+
+        start = time.perf_counter()
+        handles = self._handles
+        device.apply_run_args()
+        seed_code = (CUDA_SEED_CODE.format(var=SEED_VARIABLE)
+                     if self.device_name == "cuda_standalone" else
+                     _SEED_CODE.format(var=SEED_VARIABLE, threads=max(self.threads, 1)))
+        device.insert_code("main", seed_code)
+        handles.net.run(self.duration, namespace=handles.namespace, report=None)
+        device.build(run=False, directory=str(self.directory), compile=True)
+        self.compile_seconds = time.perf_counter() - start
+
+    def _make_network(self) -> NetworkHandles:
+        brian2.defaultclock.dt = self.spec.protocol.dt
+        handles = build_network(self.spec, self.n_neurons, self.n_input, self.slots, self.fixed)
+        constant_initializers(self.spec, handles)
+        return handles
+
+    @property
+    def handles(self) -> NetworkHandles:
+        """The network's named Brian2 objects."""
+        return self._handles
+
+    # -- running --------------------------------------------------------------------------
+    def run_chunk(self, stimulus: np.ndarray, n_avail: int, state: dict,
+                  ctrl: ControllerState, plastic: bool, seed: int) -> ChunkResult:
+        """Simulate one chunk.
+
+        Parameters
+        ----------
+        stimulus : ndarray, shape (slots, n_input)
+            Encoded images, one row per image (rows past ``n_avail`` unused).
+        n_avail : int
+            Number of valid rows.
+        state : dict of str to ndarray
+            Network state (see :func:`brian_stdp.backends.network.initial_state`).
+        ctrl : ControllerState
+        plastic : bool
+            Learning (STDP, threshold adaptation, normalisation) on or off.
+        seed : int
+            Seed of this chunk's random numbers (0 <= seed < 2**32).
+        """
+        if stimulus.shape != (self.slots, self.n_input):
+            raise ValueError(f"stimulus has shape {stimulus.shape}, expected "
+                             f"{(self.slots, self.n_input)}")
+        if self.device_name in STANDALONE_DEVICES:
+            return self._run_standalone(stimulus, n_avail, state, ctrl, plastic, seed)
+        return self._run_runtime(stimulus, n_avail, state, ctrl, plastic, seed)
+
+    @staticmethod
+    def _views(handles, values):
+        """(variable view, value with units) pairs for ``"object.variable"`` keys."""
+        pairs = []
+        for key, value in values.items():
+            obj_name, var_name = key.split(".")
+            obj = handles[obj_name]
+            dim = obj.variables[var_name].dim
+            pairs.append((getattr(obj, var_name), Quantity(value, dim=dim)
+                          if dim is not DIMENSIONLESS else value))
+        return pairs
+
+    def _values(self, handles, n_avail, state, ctrl, plastic):
+        """(variable view, value) pairs for every run-time input of a chunk."""
+        carried = {key: value for key, value in state.items() if key not in self.fixed}
+        pairs = self._views(handles, carried)
+        c = handles["ctrl"]
+        pairs += [(c.img, np.array([ctrl.img])), (c.attempts, np.array([ctrl.attempts])),
+                  (c.count, np.array([ctrl.count])), (c.n_avail, np.array([n_avail]))]
+        for obj in handles.net.objects:
+            variables = getattr(obj, "variables", {})
+            if "plastic" in variables and variables["plastic"].owner.name == obj.name:
+                pairs.append((obj.plastic, float(plastic)))
+        return pairs
+
+    def _run_standalone(self, stimulus, n_avail, state, ctrl, plastic, seed):
+        from brian2 import device, prefs
+
+        handles = self._handles
+        run_args = dict(self._values(handles, n_avail, state, ctrl, plastic))
+        run_args[handles.stim] = stimulus
+        env = dict(prefs.devices.cpp_standalone.run_environment_variables)
+        env[SEED_VARIABLE] = str(int(seed))
+        prefs.devices.cpp_standalone.run_environment_variables = env
+        start = time.perf_counter()
+        device.run(run_args=run_args, with_output=False)
+        seconds = time.perf_counter() - start
+        static = Path(device.project_dir) / "static_arrays"
+        for name in device.run_args_arrays:  # keep the build folder from growing
+            for path in (static / name, static / f"{name}.lock"):
+                path.unlink(missing_ok=True)
+        return self._collect(handles, state, seconds)
+
+    def _run_runtime(self, stimulus, n_avail, state, ctrl, plastic, seed):
+        if self._handles.net.t > 0 * second:  # run before: start from a fresh network
+            self._handles = self._make_network()
+        handles = self._handles
+        handles.stim.values[:] = stimulus
+        for view, value in self._values(handles, n_avail, state, ctrl, plastic):
+            view[:] = value
+        brian2.seed(seed)
+        start = time.perf_counter()
+        handles.net.run(self.duration, namespace=handles.namespace, report=None)
+        return self._collect(handles, state, time.perf_counter() - start)
+
+    def _collect(self, handles, state_in, seconds) -> ChunkResult:
+        proto = self.spec.protocol
+        duration = float(self.duration / second)
+        state = read_state(handles, state_in, self.fixed, duration)
+        ctrl = handles["ctrl"]
+        slots = handles["slots"]
+        spikes = handles["exc_spikes"]
+        steps = np.rint(np.asarray(spikes.t[:] / proto.dt)).astype(np.int64)
+        slot, offset = np.divmod(steps, proto.steps_per_slot)
+        window = offset < proto.steps_present
+        spike_slot = slot[window]
+        spike_neuron = np.asarray(spikes.i[:], dtype=np.int64)[window]
+        winner_slot = winner_neuron = None
+        if "exc_extra_spikes" in {obj.name for obj in handles.net.objects}:
+            extra = handles["exc_extra_spikes"]
+            extra_steps = np.rint(np.asarray(extra.t[:] / proto.dt)).astype(np.int64)
+            extra_slot, extra_offset = np.divmod(extra_steps, proto.steps_per_slot)
+            extra_window = extra_offset < proto.steps_present
+            winner_slot, winner_neuron = spike_slot, spike_neuron
+            all_steps = np.concatenate([steps[window], extra_steps[extra_window]])
+            order = np.argsort(all_steps, kind="stable")
+            spike_slot = np.concatenate([spike_slot, extra_slot[extra_window]])[order]
+            spike_neuron = np.concatenate([
+                spike_neuron, np.asarray(extra.i[:], dtype=np.int64)[extra_window]])[order]
+        return ChunkResult(
+            state=state, ctrl_img=int(ctrl.img[0]), ctrl_attempts=int(ctrl.attempts[0]),
+            ctrl_count=int(ctrl.count[0]),
+            slot_img=np.asarray(slots.img[0], dtype=np.int64)[:self.slots],
+            slot_attempts=np.asarray(slots.attempts[0], dtype=np.int64)[:self.slots],
+            spike_slot=spike_slot, spike_neuron=spike_neuron,
+            input_spikes=int(np.sum(handles["inp_spikes"].count[:])), seconds=seconds,
+            winner_slot=winner_slot, winner_neuron=winner_neuron)
+
+    def close(self):
+        """Forget the standalone device, so that another session can be built."""
+        if self.device_name in STANDALONE_DEVICES:
+            brian2.device.reinit()
+            brian2.device.activate()
+            brian2.set_device("runtime")
+
+    def delete_build(self):
+        """Remove the build folder (after :meth:`close`)."""
+        if self.directory is not None and self.directory.exists():
+            shutil.rmtree(self.directory)
+
+
+def _is_absolute_time(var, name) -> bool:
+    """Whether a state variable holds an absolute time (re-based between chunks)."""
+    return var.dim == second.dim and name != "delay" and not var.constant

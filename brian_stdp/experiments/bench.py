@@ -1,0 +1,373 @@
+"""Compile time, training speed and memory of a network on this machine
+(``python -m brian_stdp.bench``).
+
+For every device and network size it compiles the model once, then streams
+MNIST training images through the network with learning on, in chunks, as the
+trainer does. It prints one table and writes the figures as JSON.
+
+Figures per row:
+
+compile s
+    Time to generate and compile the standalone program.
+img/s
+    Training images completed per wall-clock second spent in
+    ``Session.run_chunk`` (simulation plus reading and writing its arrays).
+    Re-presentations, and the idle slots at the end of the last chunk, are
+    part of the cost, as in the trainer's own figure.
+img/s full chunks
+    The same over every chunk but the last (all of whose slots show images):
+    the rate of a long run, without the idle tail that weighs on a short one.
+    ``-`` when all images fit into one chunk.
+slots/s
+    Presentation slots (each ``t_present + t_rest`` of simulated time)
+    simulated per wall-clock second, idle ones included.
+spikes/img, shown again %
+    Output spikes of each image's last presentation; share of images shown
+    more than once.
+peak MiB
+    ``py``: peak resident memory of this Python process (``ru_maxrss`` of
+    ``RUSAGE_SELF``); ``children``: the largest peak of any child process so
+    far (``RUSAGE_CHILDREN``). The compiler counts too, and Linux counts in a
+    child the memory it shared with this process between ``fork`` and
+    ``exec``, so this figure is at least the Python process's size when it
+    started a child. ``sim``: peak of the simulation program itself
+    (``VmHWM``), sampled from ``/proc`` every 50 ms while it runs (Linux).
+    Both ``ru_maxrss`` figures only ever grow within one bench run.
+
+After that table comes a second one, images/s per device and size, for
+``--devices cpp_standalone,cuda_standalone,genn --neurons 400,1600,6400`` on a
+GPU machine. A device that is not available here (package, toolkit or GPU
+missing) gets a note with the install steps instead of figures. ``genn`` runs
+the same chunk loop through :class:`~brian_stdp.backends.genn.session.GennSession`
+(the reference model replaced by its GeNN variant,
+``models/diehl_cook_2015_genn.toml``), which builds one program per chunk:
+its compile s adds up every build, and its img/s leaves the builds out. Run
+from the main environment, ``genn`` is measured in the GeNN environment
+(``.venv-genn``) by the same command there.
+
+The JSON file also records the memory after compiling, after the first chunk
+and after the last chunk, to show that it does not grow with the number of
+images, and the machine (CPU model and count) and versions.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from brian_stdp.backends.devices import STANDALONE_DEVICES
+from brian_stdp.backends.network import draw_fixed
+from brian_stdp.backends.registry import session_class
+from brian_stdp.backends.session import ControllerState
+from brian_stdp.data.encoding import encode
+from brian_stdp.errors import ConfigError
+from brian_stdp.training import rundir
+from brian_stdp.training.trainer import _record_chunk, chunk_seed
+
+DEFAULT_NEURONS = (100, 400, 1600)
+DEFAULT_IMAGES = 2000
+DEFAULT_CHUNK = 1000
+
+COLUMNS = (  # (heading, row key, format)
+    ("device", "device", "{}"),
+    ("size", "neurons", "{:d}"),
+    ("compile s", "compile_seconds", "{:.1f}"),
+    ("img/s", "images_per_second", "{:.2f}"),
+    ("img/s full chunks", "full_chunk_images_per_second", "{:.2f}"),
+    ("slots/s", "slots_per_second", "{:.2f}"),
+    ("spikes/img", "spikes_per_image", "{:.1f}"),
+    ("shown again %", "shown_again_percent", "{:.1f}"),
+    ("peak MiB py", "peak_python_mib", "{:.0f}"),
+    ("peak MiB children", "peak_children_mib", "{:.0f}"),
+    ("peak MiB sim", "peak_sim_mib", "{:.0f}"),
+)
+
+
+# -- memory ------------------------------------------------------------------------------
+def _kib_to_mib(kib) -> float:
+    return float(kib) / 1024.0  # ru_maxrss and /proc figures are in KiB on Linux
+
+
+def _proc_status_kib(pid, field: str):
+    """A ``kB`` field of ``/proc/<pid>/status`` (e.g. VmRSS, VmHWM), or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def memory_snapshot() -> dict:
+    """Current and peak memory of this process and its children, in MiB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    rss = _proc_status_kib("self", "VmRSS")
+    return {"python_rss_mib": None if rss is None else _kib_to_mib(rss),
+            "peak_python_mib": _kib_to_mib(own), "peak_children_mib": _kib_to_mib(children)}
+
+
+class ChildPeakSampler:
+    """Samples the peak resident memory (VmHWM) of this process's children.
+
+    Used around one ``run_chunk``: a thread scans ``/proc`` every ``interval``
+    seconds for processes whose parent is this one and keeps the largest
+    ``VmHWM`` seen. Growth in the last moments of a child can be missed; where
+    ``/proc`` is not there the peak stays None.
+    """
+
+    def __init__(self, interval: float = 0.05):
+        self.interval, self.peak_kib = interval, None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._pid = str(os.getpid())
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+    @property
+    def peak_mib(self):
+        return None if self.peak_kib is None else _kib_to_mib(self.peak_kib)
+
+    def _children(self):
+        try:
+            entries = os.listdir("/proc")
+        except OSError:
+            return []
+        pids = []
+        for entry in entries:
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    # "pid (comm) state ppid ...": comm may hold spaces, so split after ")"
+                    ppid = f.read().rsplit(")", 1)[1].split()[1]
+            except (OSError, IndexError):
+                continue
+            if ppid == self._pid:
+                pids.append(entry)
+        return pids
+
+    def _loop(self):
+        while True:
+            for pid in self._children():
+                hwm = _proc_status_kib(pid, "VmHWM")
+                if hwm is not None and (self.peak_kib is None or hwm > self.peak_kib):
+                    self.peak_kib = hwm
+            if self._stop.wait(self.interval):
+                break
+
+
+# -- machine -----------------------------------------------------------------------------
+def cpu_model() -> str | None:
+    """The CPU's model name from ``/proc/cpuinfo``, or None."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model", "cpu model") and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return None
+
+
+def machine_info(seed: int, devices) -> dict:
+    prov = rundir.provenance(seed, ",".join(devices))
+    return {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
+            "affinity_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            else None,
+            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+            "versions": prov["versions"], "git_commit": prov["git_commit"],
+            "host": prov["host"], "platform": prov["platform"], "started": prov["started"],
+            "command": prov["command"]}
+
+
+# -- measuring ---------------------------------------------------------------------------
+def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CHUNK,
+               device: str = "cpp_standalone", threads: int = 1, seed: int = 0,
+               log=None) -> dict:
+    """Compile one network size and train it on ``images`` images; return its figures."""
+    proto = spec.protocol
+    n_input = int(np.prod(dataset.shape))
+    if images > len(dataset):
+        raise ConfigError(f"--images {images}: the training split has only {len(dataset)}")
+    order = np.random.default_rng([seed, 2, 1]).permutation(images)  # first `images`, shuffled
+    slots = min(chunk, images)
+    rec = {"spikes": np.zeros(images, dtype=np.uint32),
+           "presentations": np.zeros(images, dtype=np.uint8)}
+    build = Path(tempfile.mkdtemp(prefix=f"brian_stdp_bench_{neurons}n_"))
+    session = None
+    chunks = []
+    try:
+        rng = np.random.default_rng(seed)
+        runner = session_class(device)
+        spec = runner.adapt_spec(spec)
+        session = runner(spec, neurons, n_input, slots, draw_fixed(spec, neurons, n_input, rng),
+                         device=device, directory=build, threads=threads)
+        state = session.initial_state(rng)
+        start = time.perf_counter()
+        session.compile()
+        compile_wall = time.perf_counter() - start
+        compile_seconds = session.compile_seconds or compile_wall
+        after_compile = memory_snapshot()
+        ctrl = ControllerState.fresh(proto.min_spikes)
+        position = 0
+        while position < images:
+            rows = order[position:position + slots]
+            stimulus = np.zeros((slots, n_input))
+            stimulus[:len(rows)] = encode(dataset.images[rows], proto)
+            with ChildPeakSampler() as sampler:
+                start = time.perf_counter()
+                result = session.run_chunk(stimulus, len(rows), state, ctrl, plastic=True,
+                                           seed=chunk_seed(seed, 0, len(chunks)))
+                wall = time.perf_counter() - start
+            state = result.state
+            consumed, ctrl = _record_chunk(result, rec, 0, position, len(rows), neurons,
+                                           proto.min_spikes)
+            shown = int(np.sum(result.slot_img < len(rows)))
+            chunks.append({"images": int(consumed), "presentations": shown,
+                           "idle_slots": int(slots - shown), "wall_seconds": wall,
+                           "simulation_seconds": result.seconds,
+                           "input_spikes": result.input_spikes,
+                           "sim_peak_mib": sampler.peak_mib, **memory_snapshot()})
+            position += consumed
+            if log is not None:
+                log(f"  {device} {neurons} neurons: {position}/{images} images, "
+                    f"{consumed / max(wall, 1e-9):.2f} img/s in the last chunk")
+        # a device that builds per chunk (genn) adds every build's time to compile_seconds;
+        # its chunk walls hold those builds too, taken out of the img/s figures below
+        builds_in_chunks = (session.compile_seconds or compile_wall) - compile_seconds
+        compile_seconds += builds_in_chunks
+    finally:
+        if session is not None:
+            session.close()
+        elif device in STANDALONE_DEVICES:  # the Session failed half-way: forget its device
+            import brian2
+
+            brian2.device.reinit()
+            brian2.device.activate()
+            brian2.set_device("runtime")
+        shutil.rmtree(build, ignore_errors=True)
+
+    wall = sum(c["wall_seconds"] for c in chunks) - builds_in_chunks
+    sim = sum(c["simulation_seconds"] for c in chunks)
+    total_slots = slots * len(chunks)
+    sim_peaks = [c["sim_peak_mib"] for c in chunks if c["sim_peak_mib"] is not None]
+    full_wall = sum(c["wall_seconds"] for c in chunks[:-1])
+    full_images = sum(c["images"] for c in chunks[:-1])
+    last = chunks[-1]
+    keep = ("python_rss_mib", "peak_python_mib", "peak_children_mib", "sim_peak_mib")
+    return {
+        "device": device, "neurons": neurons, "images": images, "slots_per_chunk": slots,
+        "chunks": len(chunks), "threads": threads,
+        "compile_seconds": compile_seconds,
+        "images_per_second": images / wall if wall else None,
+        "full_chunk_images_per_second": full_images / full_wall if full_wall else None,
+        "images_per_simulation_second": images / sim if sim else None,
+        "slots_per_second": total_slots / wall if wall else None,
+        "run_chunk_seconds": wall, "simulation_seconds": sim,
+        "presentations": int(sum(c["presentations"] for c in chunks)),
+        "idle_slots": int(sum(c["idle_slots"] for c in chunks)),
+        "spikes_per_image": float(rec["spikes"].mean()),
+        "shown_again_percent": 100.0 * float(np.mean(rec["presentations"] > 1)),
+        "mean_presentations": float(rec["presentations"].mean()),
+        "peak_python_mib": last["peak_python_mib"],
+        "peak_children_mib": last["peak_children_mib"],
+        "peak_sim_mib": max(sim_peaks) if sim_peaks else None,
+        "memory": {"after_compile": after_compile,
+                   "after_first_chunk": {k: chunks[0][k] for k in keep},
+                   "after_last_chunk": {k: last[k] for k in keep}},
+        "per_chunk": chunks,
+    }
+
+
+def format_table(rows) -> str:
+    """The rows as one aligned text table."""
+    cells = [[heading for heading, _, _ in COLUMNS]]
+    for row in rows:
+        cells.append(["-" if row.get(key) is None else fmt.format(row[key])
+                      for _, key, fmt in COLUMNS])
+    widths = [max(len(line[k]) for line in cells) for k in range(len(COLUMNS))]
+    lines = []
+    for n, line in enumerate(cells):
+        text = "  ".join(cell.ljust(w) if k == 0 else cell.rjust(w)
+                         for k, (cell, w) in enumerate(zip(line, widths)))
+        lines.append(text.rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _genn_row_elsewhere(python, args, neurons) -> dict:
+    """Run the genn benchmark of one size in the separate GeNN environment (this same
+    command there, ``--devices genn``); return its row."""
+    import json
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="brian_stdp_genn_") as folder:
+        out = Path(folder) / "bench.json"
+        command = [str(python), "-m", "brian_stdp.bench", "--devices", "genn", "--neurons",
+                   str(neurons), "--images", str(args.images), "--chunk", str(args.chunk),
+                   "--model", args.model, "--seed", str(args.seed), "--out", str(out),
+                   "--quiet"]
+        if args.data_dir:
+            command += ["--data-dir", str(args.data_dir)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0 or not out.exists():
+            tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["?"]
+            raise RuntimeError(f"the GeNN environment ({python}) failed: {tail[0]}")
+        return json.loads(out.read_text())["rows"][0]
+
+
+def format_summary(rows) -> str:
+    """Images/s per device (rows) and network size (columns), as one text table.
+
+    A device that is not available here, or that failed, shows a reference
+    ``[n]`` in its cells; the notes under the table give the install steps or
+    the error.
+    """
+    devices = list(dict.fromkeys(row["device"] for row in rows))
+    sizes = sorted({row["neurons"] for row in rows})
+    notes = []
+    cells = [["images/s", *[f"{n} neurons" for n in sizes]]]
+    for device in devices:
+        line = [device]
+        for size in sizes:
+            row = next((r for r in rows if r["device"] == device and r["neurons"] == size), {})
+            text = row.get("unavailable") or row.get("failed")
+            if text:
+                if text not in notes:
+                    notes.append(text)
+                kind = "unavailable" if "unavailable" in row else "failed"
+                line.append(f"{kind} [{notes.index(text) + 1}]")
+            elif row.get("images_per_second") is not None:
+                line.append(f"{row['images_per_second']:.2f}")
+            else:
+                line.append("-")
+        cells.append(line)
+    widths = [max(len(line[k]) for line in cells) for k in range(len(cells[0]))]
+    lines = []
+    for n, line in enumerate(cells):
+        lines.append("  ".join(cell.ljust(w) if k == 0 else cell.rjust(w)
+                               for k, (cell, w) in enumerate(zip(line, widths))).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    for k, note in enumerate(notes, start=1):
+        lines.append(f"[{k}] {note}")
+    return "\n".join(lines)

@@ -1,0 +1,792 @@
+"""SNN against ANN on equal data: the study's Fig. 1 and Fig. 4, with cost figures and a report.
+
+    python -m brian_stdp.compare runs/ann_fig1 runs/ann_pc80 runs/grid_fig3 runs/diehl_cook_400 --out runs/compare
+
+Every argument is a run directory (``config.json`` + ``metrics.json``) or a
+folder searched recursively for them (a grid's results). Each run is read as
+a :class:`Point`: an ANN run of :mod:`brian_stdp.ann` or an SNN run of
+:mod:`brian_stdp.run` / :mod:`brian_stdp.sweep`. Runs are grouped by dataset
+and training-data selection (``all``, ``first<N>``, ``pc<K>`` for K per
+class), and within a selection by architecture; seeds are averaged.
+
+What is compared, for each architecture:
+
+- **neurons**: ANN hidden units (all hidden layers together), SNN excitatory neurons;
+- **accuracy after one epoch** and **at the best epoch** on the run's test images
+  (SNN: all-activity voting, and for runs that recorded it the study's
+  last-winner labelling as a series of its own; the best epoch is chosen on the
+  test images, as in the study, so it is an optimistic figure for both kinds);
+- **training time per epoch** (wall seconds; ANN: median epoch, SNN: mean of its
+  training phases, compilation excluded);
+- **trainable parameters** (ANN: weights and biases; SNN: the plastic
+  input-to-excitatory weights plus one adaptive threshold per neuron; the fixed
+  excitatory-inhibitory weights are not counted);
+- **an energy proxy per test image**: ANN multiply-accumulates of one forward
+  pass; SNN synaptic events, ``input spikes x neurons`` (all-to-all input
+  synapses) ``+ excitatory spikes x 1`` (one-to-one to the inhibitory layer)
+  ``+ inhibitory spikes x (neurons - 1)`` (all-but-self inhibition), from the
+  input spikes and excitatory spikes the run recorded in its last test phase.
+  Inhibitory spikes are not recorded; each inhibitory neuron is driven only by
+  its excitatory partner (one-to-one), so one inhibitory spike per excitatory
+  spike is assumed. Excitatory spikes count only each image's last
+  presentation; input spikes count every presentation.
+
+Outputs in ``--out``: ``report.md``, ``points.csv`` (one row per run),
+``summary.csv`` (one row per architecture and selection), and the figures
+``fig1_ann_accuracy.png``, ``fig4_accuracy_vs_neurons.png`` and
+``cost_vs_neurons.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from brian_stdp.errors import ConfigError
+from brian_stdp.training import rundir
+
+#: Pixels per image of each dataset (the input layer of both kinds of network).
+INPUT_SIZE = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
+
+#: SNN sizes (excitatory neurons) of the study's Fig. 3 (10, then 50 doubled up to 1000).
+PAPER_SNN_NEURONS = (10, 50, 100, 200, 400, 800, 1000)
+
+#: Training-data selections every report covers, missing points named: the study's 800
+#: SNN images (80 per class) and the full training set.
+REQUIRED_SELECTIONS = ("pc80", "all")
+
+FIGURES = ("fig1_ann_accuracy.png", "fig4_accuracy_vs_neurons.png", "cost_vs_neurons.png")
+
+
+@dataclass
+class Point:
+    """One finished run, reduced to what the comparison needs.
+
+    Attributes
+    ----------
+    kind : str
+        ``"ann"`` or ``"snn"``.
+    run_dir : Path
+    architecture : str
+        ANN: hidden layers, e.g. ``"64-64"``; SNN: the model name.
+    neurons : int
+        ANN hidden units in all layers; SNN excitatory neurons.
+    layers : int
+        ANN hidden layers; 1 for an SNN (one excitatory layer).
+    dataset, data : str
+        Dataset and training selection (``all``, ``first<N>``, ``pc<K>``).
+    seed, epochs, train_images, test_images : int
+    accuracy_by_epoch : dict of int to float
+        Test accuracy (fraction) after each evaluated epoch.
+    train_accuracy_by_epoch : dict of int to float
+        ANN only: accuracy on the selected training images after each epoch.
+    seconds_per_epoch : float or None
+        Wall seconds of one training epoch.
+    parameters : int
+    energy_per_image : float or None
+        ANN: multiply-accumulates; SNN: synaptic events; per test image.
+    variant : str
+        ANN: training settings when they differ from the study's (SGD, learning
+        rate 0.001, batch 64), e.g. ``"adam, lr 0.01, batch 64"``; SNN:
+        ``"last-winner labelling"`` for the study's evaluation of a run (see
+        :func:`load_points`); else empty.
+    notes : list of str
+        What could not be read and why.
+    """
+
+    kind: str
+    run_dir: Path
+    architecture: str
+    neurons: int
+    layers: int
+    dataset: str
+    data: str
+    seed: int
+    epochs: int
+    train_images: int
+    test_images: int
+    accuracy_by_epoch: dict
+    seconds_per_epoch: float | None
+    parameters: int
+    energy_per_image: float | None
+    train_accuracy_by_epoch: dict = field(default_factory=dict)
+    variant: str = ""
+    notes: list = field(default_factory=list)
+
+    @property
+    def accuracy_epoch1(self) -> float | None:
+        """Test accuracy after the first epoch; None when it was not evaluated."""
+        return self.accuracy_by_epoch.get(1)
+
+    @property
+    def best_epoch(self) -> int:
+        """The evaluated epoch with the highest test accuracy (the earliest on ties)."""
+        return max(sorted(self.accuracy_by_epoch), key=lambda e: self.accuracy_by_epoch[e])
+
+    @property
+    def best_accuracy(self) -> float:
+        """Highest test accuracy over the evaluated epochs."""
+        return self.accuracy_by_epoch[self.best_epoch]
+
+    @property
+    def energy_unit(self) -> str:
+        """``"MAC"`` (ANN) or ``"synaptic events"`` (SNN)."""
+        return "MAC" if self.kind == "ann" else "synaptic events"
+
+    @property
+    def series(self) -> tuple:
+        """What a line in the figures joins: kind, layers, architecture family."""
+        if self.kind == "ann":
+            return ("ann", self.layers, self.variant)
+        return ("snn", 1, f"{self.architecture}, {self.variant}" if self.variant
+                else self.architecture)
+
+
+# -- reading runs ----------------------------------------------------------------------------
+def find_run_dirs(paths, empty: list | None = None) -> list:
+    """Run directories (with ``config.json`` and ``metrics.json``) at or below ``paths``.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Run directories or folders holding them (searched recursively).
+    empty : list, optional
+        When given, a path without any finished run (e.g. a grid still running)
+        is appended to it instead of being an error.
+
+    Raises
+    ------
+    ConfigError
+        A path does not exist, or holds no finished run and ``empty`` is None.
+    """
+    found = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise ConfigError(f"{path}: no such run directory or folder")
+        here = [path] if _is_run_dir(path) else sorted(
+            metrics.parent for metrics in path.rglob(rundir.METRICS)
+            if _is_run_dir(metrics.parent))
+        if not here:
+            if empty is None:
+                raise ConfigError(f"{path}: holds no finished run (no folder with both "
+                                  f"{rundir.CONFIG} and {rundir.METRICS})")
+            empty.append(path)
+        found += [run_dir for run_dir in here if run_dir not in found]
+    return found
+
+
+def _is_run_dir(path: Path) -> bool:
+    return (path / rundir.CONFIG).is_file() and (path / rundir.METRICS).is_file()
+
+
+def selection_name(train, per_class) -> str:
+    """``all``, ``first<N>`` or ``pc<K>`` from a run's ``train`` and ``per_class``."""
+    if per_class is not None:
+        return f"pc{per_class}"
+    if train is not None:
+        return f"first{train}"
+    return "all"
+
+
+def describe_selection(data: str) -> str:
+    """Words for a selection name: ``pc80`` -> ``80 images per class``."""
+    if data == "all":
+        return "the full training set"
+    if data.startswith("pc"):
+        return f"{data[2:]} images per class"
+    return f"the first {data[5:]} training images"
+
+
+#: Variant name of an SNN run evaluated with the study's labelling.
+LAST_WINNER = "last-winner labelling"
+
+
+def load_points(run_dir) -> list:
+    """A run directory as the points it gives: one, plus, for an SNN run that
+    also recorded the study's evaluation (label of each neuron's last won
+    training image, ``accuracy_last_winner`` after every evaluated epoch), a
+    second point with that accuracy and ``variant`` :data:`LAST_WINNER`.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`load_point`.
+    """
+    point = load_point(run_dir)
+    metrics = rundir.load_json(Path(run_dir) / rundir.METRICS)
+    history = metrics.get("history") or []
+    if point.kind != "snn" or any("accuracy_last_winner" not in entry for entry in history):
+        return [point]
+    config = rundir.load_json(Path(run_dir) / rundir.CONFIG)
+    return [point, _snn_point(Path(run_dir), config, metrics, "accuracy_last_winner",
+                              LAST_WINNER)]
+
+
+def load_point(run_dir) -> Point:
+    """Read one run directory as a :class:`Point`.
+
+    Raises
+    ------
+    ConfigError
+        The folder is neither an ANN nor an SNN run, or its metrics lack accuracies.
+    """
+    run_dir = Path(run_dir)
+    config = rundir.load_json(run_dir / rundir.CONFIG)
+    metrics = rundir.load_json(run_dir / rundir.METRICS)
+    try:
+        if "hidden" in config:
+            return _ann_point(run_dir, config, metrics)
+        if "neurons" in config and "model" in config:
+            return _snn_point(run_dir, config, metrics)
+    except (KeyError, TypeError, ValueError, IndexError) as err:
+        raise ConfigError(f"{run_dir / rundir.METRICS}: lacks or garbles {err}; is the run "
+                          f"finished?") from None
+    raise ConfigError(f"{run_dir / rundir.CONFIG}: neither an ANN run (no 'hidden') nor an "
+                      f"SNN run (no 'model' and 'neurons')")
+
+
+def _ann_point(run_dir, config, metrics) -> Point:
+    hidden = [int(units) for units in config["hidden"]]
+    history = metrics["history"]
+    train_seconds = [entry["train_seconds"] for entry in history]
+    settings = (config["optimizer"], float(config["lr"]), int(config["batch"]))
+    variant = ("" if settings == ("sgd", 0.001, 64)
+               else f"{settings[0]}, lr {settings[1]:g}, batch {settings[2]}")
+    return Point(
+        kind="ann", run_dir=run_dir, architecture="-".join(map(str, hidden)),
+        neurons=sum(hidden), layers=len(hidden), dataset=config["dataset"],
+        data=selection_name(config.get("train"), config.get("per_class")),
+        seed=int(config["seed"]), epochs=int(metrics["epochs"]),
+        train_images=int(metrics["train_images"]), test_images=int(metrics["test_images"]),
+        accuracy_by_epoch={int(e["epoch"]): float(e["accuracy_test"]) for e in history},
+        train_accuracy_by_epoch={int(e["epoch"]): float(e["accuracy_train"]) for e in history},
+        seconds_per_epoch=float(statistics.median(train_seconds)) if train_seconds else None,
+        parameters=int(metrics["parameters"]),
+        energy_per_image=float(metrics["macs_per_image"]), variant=variant)
+
+
+def _snn_point(run_dir, config, metrics, key="accuracy_all_activity", variant="") -> Point:
+    neurons = int(config["neurons"])
+    dataset = config.get("dataset", "mnist")
+    history = metrics["history"]
+    epochs = int(metrics.get("epochs", config.get("epochs", 1)))
+    accuracy = {}
+    for position, entry in enumerate(history):
+        # older runs evaluated only after the last epoch and did not always say which
+        epoch = int(entry.get("epoch", epochs if len(history) == 1 else position + 1))
+        accuracy[epoch] = float(entry[key])
+    timing = metrics.get("timing", {})
+    train_phases = [value["seconds"] for key, value in timing.items()
+                    if key.startswith("train-")]
+    notes = []
+    seconds = float(np.mean(train_phases)) if train_phases else None
+    if seconds is None:
+        notes.append("no training time recorded")
+    energy = _snn_events_per_image(neurons, metrics, timing, notes)
+    n_input = INPUT_SIZE.get(dataset)
+    if n_input is None:
+        raise ConfigError(f"{run_dir / rundir.CONFIG}: dataset {dataset!r} has no known input "
+                          f"size (known: {', '.join(INPUT_SIZE)})")
+    name = str(metrics.get("model", config["model"]))
+    if str(config["model"]) != name:  # a model file given by path: name the file too
+        name = f"{name} ({Path(str(config['model'])).stem})"
+    return Point(
+        kind="snn", run_dir=run_dir, architecture=name,
+        neurons=neurons, layers=1, dataset=dataset,
+        data=selection_name(config.get("train"), config.get("per_class")),
+        seed=int(config.get("seed", 0)), epochs=epochs,
+        train_images=int(metrics["train_images"]), test_images=int(metrics["test_images"]),
+        accuracy_by_epoch=accuracy, seconds_per_epoch=seconds,
+        parameters=n_input * neurons + neurons, energy_per_image=energy, notes=notes,
+        variant=variant)
+
+
+def _snn_events_per_image(neurons: int, metrics: dict, timing: dict, notes: list):
+    """Synaptic events per test image (see the module docstring), or None with a note."""
+    tests = sorted((key for key in timing if key.startswith("test-")),
+                   key=lambda key: int(key.split("-")[1]))
+    if not tests or "input_spikes" not in timing[tests[-1]] or not timing[tests[-1]]["images"]:
+        notes.append("energy proxy: input spikes of the test phase not recorded")
+        return None
+    last = timing[tests[-1]]
+    input_spikes = last["input_spikes"] / last["images"]
+    output = metrics["history"][-1].get("mean_spikes_per_image")
+    if output is None:
+        notes.append("energy proxy: excitatory spikes per test image not recorded")
+        return None
+    excitatory_to_inhibitory = output * 1
+    inhibitory_to_excitatory = output * (neurons - 1)  # one inhibitory spike per exc. spike
+    return float(input_spikes * neurons + excitatory_to_inhibitory + inhibitory_to_excitatory)
+
+
+# -- aggregation -----------------------------------------------------------------------------
+@dataclass
+class Group:
+    """The seeds of one architecture on one dataset and data selection."""
+
+    points: list
+
+    @property
+    def first(self) -> Point:
+        return self.points[0]
+
+    def values(self, getter) -> list:
+        """``getter(point)`` of every point, None values left out."""
+        return [value for value in map(getter, self.points) if value is not None]
+
+    def mean(self, getter):
+        values = self.values(getter)
+        return float(np.mean(values)) if values else None
+
+    def spread(self, getter) -> tuple:
+        """(min, max) of ``getter`` over the seeds, or (None, None)."""
+        values = self.values(getter)
+        return (min(values), max(values)) if values else (None, None)
+
+    def std(self, getter):
+        values = self.values(getter)
+        return float(np.std(values, ddof=1)) if len(values) > 1 else None
+
+    @property
+    def seeds(self) -> list:
+        return sorted(point.seed for point in self.points)
+
+
+def group_points(points) -> dict:
+    """``{(dataset, data): {(kind, architecture, neurons, epochs, test_images, variant):
+    Group}}``, each selection's groups sorted by kind, neurons, architecture.
+
+    Runs that differ in epochs, test images or training settings are kept
+    apart, so a group's seeds are the only thing that varies.
+    """
+    groups = {}
+    for point in points:
+        key = (point.kind, point.architecture, point.neurons, point.epochs, point.test_images,
+               point.variant)
+        selection = groups.setdefault((point.dataset, point.data), {})
+        selection.setdefault(key, Group([])).points.append(point)
+    for selection in groups.values():
+        for group in selection.values():
+            group.points.sort(key=lambda point: point.seed)
+    return {key: dict(sorted(value.items(), key=lambda item: (item[0][0], item[0][2],
+                                                              item[0][1], item[0][5])))
+            for key, value in sorted(groups.items())}
+
+
+# -- figures ---------------------------------------------------------------------------------
+def plot_fig1(groups: dict, dataset: str = "mnist"):
+    """Fig. 1: ANN accuracy on the training and the test images against the epoch.
+
+    One line per configuration on the full training set (mean over seeds, band
+    from the lowest to the highest seed). Returns the Figure, or None when no
+    such ANN runs exist.
+    """
+    from matplotlib.figure import Figure
+
+    from brian_stdp.plots import axes as plots
+
+    selection = groups.get((dataset, "all"), {})
+    anns = [group for key, group in selection.items() if key[0] == "ann"]
+    if not anns:
+        return None
+    anns.sort(key=lambda group: (group.first.neurons, group.first.layers))
+    with plots.style():
+        figure = Figure(figsize=(10.0, 4.2))
+        axes_train, axes_test = figure.subplots(1, 2, sharey=True)
+        for group in anns:
+            for axes, attribute in ((axes_train, "train_accuracy_by_epoch"),
+                                    (axes_test, "accuracy_by_epoch")):
+                epochs = sorted(getattr(group.first, attribute))
+                table = np.array([[100 * getattr(point, attribute)[epoch] for epoch in epochs]
+                                  for point in group.points])
+                label = (f"{group.first.architecture}"
+                         f"{' (1 layer)' if group.first.layers == 1 else ''}"
+                         f"{', ' + group.first.variant if group.first.variant else ''}")
+                line, = axes.plot(epochs, table.mean(axis=0), marker="o", markersize=3,
+                                  label=label,
+                                  linestyle="--" if group.first.layers == 1 else "-")
+                if len(group.points) > 1:
+                    axes.fill_between(epochs, table.min(axis=0), table.max(axis=0),
+                                      color=line.get_color(), alpha=0.2, linewidth=0)
+        first = anns[0].first
+        for axes, title in ((axes_train, f"training images ({first.train_images:,})"),
+                            (axes_test, f"test images ({first.test_images:,})")):
+            axes.set_xlabel("epoch")
+            axes.set_title(f"Accuracy on the {title}")
+        axes_train.set_ylabel("accuracy (%)")
+        axes_test.legend(title="hidden units", loc="lower right")
+        seeds = sorted({len(group.points) for group in anns})
+        figure.suptitle(f"Fig. 1: dense ANNs, {dataset}, full training set; mean and range "
+                        f"over {'/'.join(map(str, seeds))} seeds")
+    return figure
+
+
+def plot_fig4(groups: dict, selections, dataset: str = "mnist"):
+    """Fig. 4: test accuracy against neurons, one panel per data selection.
+
+    ANN (hidden units) and SNN (excitatory neurons), after the first epoch
+    (open markers, dotted) and at the best epoch (filled, solid); error bars
+    from the lowest to the highest seed.
+    """
+    from matplotlib.figure import Figure
+
+    from brian_stdp.plots import axes as plots
+
+    with plots.style():
+        figure = Figure(figsize=(5.0 * len(selections), 4.5))
+        panels = np.atleast_1d(figure.subplots(1, len(selections), sharex=True,
+                                               sharey=True))
+        colours = series_colours(groups)
+        for axes, data in zip(panels, selections):
+            selection = groups.get((dataset, data), {})
+            drawn = False
+            for series, members in _series(selection).items():
+                colour = colours[series]
+                name = _series_label(series)
+                for getter, style, suffix in (
+                        (lambda p: p.accuracy_epoch1, dict(linestyle=":", mfc="white"),
+                         "epoch 1"),
+                        (lambda p: p.best_accuracy, dict(linestyle="-"), "best epoch")):
+                    xs, ys, low, high = [], [], [], []
+                    for group in members:
+                        mean = group.mean(getter)
+                        if mean is None:
+                            continue
+                        lo, hi = group.spread(getter)
+                        xs.append(group.first.neurons)
+                        ys.append(100 * mean)
+                        low.append(100 * (mean - lo))
+                        high.append(100 * (hi - mean))
+                    if xs:
+                        axes.errorbar(xs, ys, yerr=[low, high], color=colour,
+                                      marker=series_marker(series), capsize=2,
+                                      label=f"{name}, {suffix}", **style)
+                        drawn = True
+            _neuron_axis(axes)
+            axes.set_title(f"{describe_selection(data)}")
+            if not drawn:
+                axes.text(0.5, 0.5, "no runs", transform=axes.transAxes, ha="center")
+        figure.supxlabel("neurons (ANN: hidden units, SNN: excitatory neurons)")
+        panels[0].set_ylabel("test accuracy (%)")
+        panels[0].set_ylim(0, 100)
+        handles = {}
+        for axes in panels:
+            for handle, label in zip(*axes.get_legend_handles_labels()):
+                handles.setdefault(label, handle)
+        if handles:
+            labels = sorted(handles, key=lambda label: (not label.startswith("ANN"), label))
+            figure.legend([handles[label] for label in labels], labels,
+                          loc="outside right center")
+        figure.suptitle(f"Fig. 4: SNN and ANN on equal data ({dataset})")
+    return figure
+
+
+def plot_costs(groups: dict, dataset: str = "mnist", data: str = "all"):
+    """Training time per epoch, trainable parameters and energy proxy against neurons."""
+    from matplotlib.figure import Figure
+
+    from brian_stdp.plots import axes as plots
+
+    selection = groups.get((dataset, data), {})
+    panels = (("training time per epoch (s)", lambda p: p.seconds_per_epoch),
+              ("trainable parameters", lambda p: p.parameters),
+              ("per test image: MAC (ANN),\nsynaptic events (SNN)",
+               lambda p: p.energy_per_image))
+    with plots.style():
+        figure = Figure(figsize=(13.0, 4.0))
+        axes_row = figure.subplots(1, 3, sharex=True)
+        colours = series_colours(groups)
+        for series, members in _series(selection).items():
+            colour = colours[series]
+            for axes, (_, getter) in zip(axes_row, panels):
+                pairs = [(group.first.neurons, group.mean(getter)) for group in members
+                         if group.mean(getter) is not None]
+                if pairs:
+                    xs, ys = zip(*pairs)
+                    axes.plot(xs, ys, marker=series_marker(series), color=colour,
+                              label=_series_label(series))
+        for axes, (label, _) in zip(axes_row, panels):
+            _neuron_axis(axes)
+            axes.set_yscale("log")
+            axes.set_xlabel("neurons")
+            axes.set_ylabel(label)
+        if axes_row[0].get_legend_handles_labels()[0]:
+            axes_row[0].legend()
+        figure.suptitle(f"Cost on {describe_selection(data)} ({dataset}); mean over seeds")
+    return figure
+
+
+def series_colours(groups: dict) -> dict:
+    """A colour of the shared palette per figure line, the same in every figure.
+
+    ANN lines with one and with two hidden layers but the same training
+    settings share a colour (they differ in marker, see :func:`series_marker`).
+    """
+    from brian_stdp.plots import axes as plots
+
+    every = sorted({group.first.series for selection in groups.values()
+                    for group in selection.values()})
+    families = list(dict.fromkeys((kind, name) for kind, _, name in every))
+    return {series: plots.OKABE_ITO[families.index((series[0], series[2]))
+                                    % len(plots.OKABE_ITO)] for series in every}
+
+
+def series_marker(series: tuple) -> str:
+    """Marker of a figure line: SNN square, ANN with one hidden layer diamond, else circle."""
+    kind, layers, _ = series
+    return "s" if kind == "snn" else "D" if layers == 1 else "o"
+
+
+def _neuron_axis(axes) -> None:
+    """Log-2 neuron axis with plain numbers (16, 32, ...) as tick labels."""
+    from matplotlib.ticker import ScalarFormatter
+
+    axes.set_xscale("log", base=2)
+    axes.xaxis.set_major_formatter(ScalarFormatter())
+
+
+def _series(selection: dict) -> dict:
+    """Groups of a selection per figure line, each line's groups sorted by neurons.
+
+    For one (series, neurons) only the group with the most epochs (then most
+    test images) is kept, so a line joins comparable runs.
+    """
+    lines = {}
+    for group in selection.values():
+        best = lines.setdefault(group.first.series, {})
+        current = best.get(group.first.neurons)
+        if current is None or (group.first.epochs, group.first.test_images) > (
+                current.first.epochs, current.first.test_images):
+            best[group.first.neurons] = group
+    return {series: [members[n] for n in sorted(members)]
+            for series, members in sorted(lines.items())}
+
+
+def _series_label(series: tuple) -> str:
+    kind, layers, architecture = series
+    if kind == "ann":
+        return (f"ANN, {layers} hidden layer{'s' if layers > 1 else ''}"
+                + (f" ({architecture})" if architecture else ""))
+    return f"SNN {architecture}"
+
+
+# -- tables and report -----------------------------------------------------------------------
+POINT_COLUMNS = ("kind", "architecture", "variant", "neurons", "layers", "dataset", "data", "seed",
+                 "epochs", "train_images", "test_images", "accuracy_epoch1", "best_accuracy",
+                 "best_epoch", "seconds_per_epoch", "parameters", "energy_per_image",
+                 "energy_unit", "run_dir")
+
+SUMMARY_COLUMNS = ("dataset", "data", "kind", "architecture", "variant", "neurons", "layers",
+                   "seeds", "epochs", "train_images", "test_images", "accuracy_epoch1_mean",
+                   "accuracy_epoch1_std", "best_accuracy_mean", "best_accuracy_std",
+                   "best_epochs", "seconds_per_epoch_mean", "parameters",
+                   "energy_per_image_mean", "energy_unit")
+
+
+def point_rows(points) -> list:
+    """One dict per run, with :data:`POINT_COLUMNS`."""
+    return [{column: (str(getattr(point, column)) if column == "run_dir"
+                      else getattr(point, column)) for column in POINT_COLUMNS}
+            for point in points]
+
+
+def summary_rows(groups: dict) -> list:
+    """One dict per group, with :data:`SUMMARY_COLUMNS`."""
+    rows = []
+    for (dataset, data), selection in groups.items():
+        for group in selection.values():
+            first = group.first
+            rows.append({
+                "dataset": dataset, "data": data, "kind": first.kind,
+                "architecture": first.architecture, "variant": first.variant,
+                "neurons": first.neurons,
+                "layers": first.layers, "seeds": " ".join(map(str, group.seeds)),
+                "epochs": first.epochs, "train_images": first.train_images,
+                "test_images": first.test_images,
+                "accuracy_epoch1_mean": group.mean(lambda p: p.accuracy_epoch1),
+                "accuracy_epoch1_std": group.std(lambda p: p.accuracy_epoch1),
+                "best_accuracy_mean": group.mean(lambda p: p.best_accuracy),
+                "best_accuracy_std": group.std(lambda p: p.best_accuracy),
+                "best_epochs": " ".join(str(p.best_epoch) for p in group.points),
+                "seconds_per_epoch_mean": group.mean(lambda p: p.seconds_per_epoch),
+                "parameters": first.parameters,
+                "energy_per_image_mean": group.mean(lambda p: p.energy_per_image),
+                "energy_unit": first.energy_unit,
+            })
+    return rows
+
+
+def write_csv(path: Path, rows: list, columns) -> None:
+    """Write ``rows`` (dicts) as CSV with ``columns``, atomically; floats to 6 digits."""
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: (f"{value:.6g}" if isinstance(value, float) else
+                               "" if value is None else value) for key, value in row.items()})
+    rundir.atomic_write(path, lambda f: f.write(buffer.getvalue().encode()))
+
+
+def _percent(mean, std=None) -> str:
+    if mean is None:
+        return "n/a"
+    return f"{100 * mean:.2f}" + (f" ± {100 * std:.2f}" if std is not None else "")
+
+
+def _number(value, digits=3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if value >= 1e4:
+        return f"{value:.{digits}g}".replace("e+0", "e").replace("e+", "e")
+    return f"{value:,.{digits}g}" if value < 100 else f"{value:,.0f}"
+
+
+def _selection_table(selection: dict) -> list:
+    lines = ["| kind | architecture | neurons | seeds | epochs | train / test images | "
+             "accuracy after epoch 1 (%) | best accuracy (%) (epoch) | time per epoch (s) | "
+             "parameters | energy proxy per image |",
+             "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for group in selection.values():
+        first = group.first
+        epoch1 = _percent(group.mean(lambda p: p.accuracy_epoch1),
+                          group.std(lambda p: p.accuracy_epoch1))
+        best = _percent(group.mean(lambda p: p.best_accuracy),
+                        group.std(lambda p: p.best_accuracy))
+        best_epochs = ",".join(map(str, sorted({point.best_epoch for point in group.points})))
+        variant = f" ({first.variant})" if first.variant else ""
+        lines.append(
+            f"| {first.kind.upper()} | {first.architecture}{variant} | {first.neurons} | "
+            f"{','.join(map(str, group.seeds))} | {first.epochs} | "
+            f"{first.train_images:,} / {first.test_images:,} | {epoch1} | "
+            f"{best} ({best_epochs}) | {_number(group.mean(lambda p: p.seconds_per_epoch))} | "
+            f"{_number(first.parameters)} | "
+            f"{_number(group.mean(lambda p: p.energy_per_image))} {first.energy_unit} |")
+    return lines
+
+
+def missing_points(groups: dict, dataset: str, data: str) -> list:
+    """Sentences naming what a required selection lacks (empty when nothing is missing)."""
+    selection = groups.get((dataset, data), {})
+    kinds = {key[0] for key in selection}
+    missing = []
+    for kind in ("ann", "snn"):
+        if kind not in kinds:
+            missing.append(f"no {kind.upper()} run on {describe_selection(data)} among the "
+                           f"inputs")
+    snn_neurons = {key[2] for key in selection if key[0] == "snn"}
+    without = [n for n in PAPER_SNN_NEURONS if n not in snn_neurons]
+    if snn_neurons and without:
+        missing.append("no SNN of the study's sizes " + ", ".join(map(str, without))
+                       + " neurons")
+    all_seeds = sorted({seed for group in selection.values() for seed in group.seeds})
+    for group in selection.values():
+        absent = [seed for seed in all_seeds if seed not in group.seeds]
+        if absent:
+            missing.append(f"{group.first.kind.upper()} {group.first.architecture} "
+                           f"{group.first.neurons}: seed{'s' if len(absent) > 1 else ''} "
+                           + ", ".join(map(str, absent)))
+    for group in selection.values():
+        if any(point.accuracy_epoch1 is None for point in group.points):
+            missing.append(f"{group.first.kind.upper()} {group.first.architecture} "
+                           f"{group.first.neurons}: not evaluated after epoch 1 (only after "
+                           f"epoch {group.first.epochs})")
+    return missing
+
+
+def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path:
+    """Write tables, figures and ``report.md`` into ``out``; return the report's path.
+
+    Parameters
+    ----------
+    points : list of Point
+        At least one.
+    out : path
+        Folder for the report, figures and tables (created).
+    inputs : sequence of path
+        The folders the points came from (named in the report).
+    command : str
+        The command line that made the report (named in the report).
+    empty_inputs : sequence of path
+        Inputs that held no finished run yet (named in the report).
+    """
+    if not points:
+        raise ConfigError("nothing to compare: no finished runs in the inputs")
+    from brian_stdp.plots import axes as plots
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    groups = group_points(points)
+    write_csv(out / "points.csv", point_rows(points), POINT_COLUMNS)
+    write_csv(out / "summary.csv", summary_rows(groups), SUMMARY_COLUMNS)
+    datasets = sorted({point.dataset for point in points})
+    dataset = "mnist" if "mnist" in datasets else datasets[0]
+    selections = list(REQUIRED_SELECTIONS) + sorted(
+        data for (ds, data) in groups if ds == dataset and data not in REQUIRED_SELECTIONS)
+
+    figure_notes = []
+    fig1 = plot_fig1(groups, dataset)
+    if fig1 is None:
+        figure_notes.append("Fig. 1 not drawn: no ANN runs on the full training set.")
+        (out / FIGURES[0]).unlink(missing_ok=True)
+    else:
+        plots.save_figure(fig1, out / FIGURES[0])
+    plots.save_figure(plot_fig4(groups, list(REQUIRED_SELECTIONS), dataset), out / FIGURES[1])
+    plots.save_figure(plot_costs(groups, dataset, "all"), out / FIGURES[2])
+
+    lines = [f"# SNN and ANN on equal data ({dataset})", "",
+             f"Made by `{command or 'python -m brian_stdp.compare'}` from "
+             f"{sum(p.variant != LAST_WINNER for p in points)} runs in: "
+             f"{', '.join(f'`{path}`' for path in inputs)}.", "",
+             "Neurons: ANN hidden units (all hidden layers), SNN excitatory neurons. "
+             "Accuracy: on each run's test images (SNN: all-activity voting; rows marked "
+             f"'{LAST_WINNER}' evaluate the same runs with the study's labelling: each "
+             "neuron takes the label of the last training image it won, the most active "
+             "neuron decides); mean ± "
+             "standard deviation over the seeds. The best epoch is chosen on the test "
+             "images, as in the study, so it flatters both kinds. Energy proxy per test "
+             "image: ANN multiply-accumulates of one forward pass; SNN synaptic events "
+             "(input spikes × neurons + excitatory spikes × 1 + inhibitory spikes × "
+             "(neurons − 1), one inhibitory spike assumed per excitatory spike because "
+             "inhibitory spikes are not recorded). Time per epoch: wall seconds on one "
+             "core (ANN: TensorFlow on the CPU; SNN: Brian2 `cpp_standalone`), other "
+             "jobs sharing the machine.", ""]
+    if fig1 is not None:
+        lines += ["## Fig. 1: dense ANNs on the full training set", "",
+                  f"![Fig. 1]({FIGURES[0]})", ""]
+        lines += _selection_table({key: group for key, group in
+                                   groups.get((dataset, "all"), {}).items()
+                                   if key[0] == "ann"}) + [""]
+    lines += ["## Fig. 4: accuracy against neurons on equal data", "",
+              f"![Fig. 4]({FIGURES[1]})", ""]
+    for data in selections:
+        lines += [f"### Training on {describe_selection(data)}", ""]
+        selection = groups.get((dataset, data), {})
+        if selection:
+            lines += _selection_table(selection) + [""]
+        missing = missing_points(groups, dataset, data) if data in REQUIRED_SELECTIONS else []
+        if missing:
+            lines += ["Missing: " + "; ".join(missing) + ".", ""]
+    lines += ["## Cost against neurons (full training set)", "",
+              f"![cost]({FIGURES[2]})", ""]
+    notes = sorted({f"`{point.run_dir}`: {note}" for point in points for note in point.notes
+                    if point.dataset == dataset})
+    others = sorted({point.dataset for point in points} - {dataset})
+    if others:
+        figure_notes.append(f"Runs on {', '.join(others)} are only in `points.csv` and "
+                            f"`summary.csv`; this report covers {dataset}.")
+    figure_notes += [f"`{path}` holds no finished run yet." for path in empty_inputs]
+    if notes or figure_notes:
+        lines += ["## Notes", ""] + [f"- {note}" for note in figure_notes + notes] + [""]
+    lines += ["Tables: `points.csv` (one row per run), `summary.csv` (one row per "
+              "architecture and data selection).", ""]
+    path = out / "report.md"
+    rundir.atomic_write(path, lambda f: f.write("\n".join(lines).encode()))
+    return path

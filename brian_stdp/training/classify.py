@@ -1,0 +1,267 @@
+"""Classify images with a trained run (``python -m brian_stdp.predict``).
+
+Every image is shown to the trained network (plasticity off) with the same
+presentation protocol as in testing, re-presentations included, and is
+classified by the vote of the labelled neurons, with both rules of the paper's
+code: all activity and proportion weighting. Image files become network input in
+:mod:`brian_stdp.data.images`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from brian_stdp.backends.devices import STANDALONE_DEVICES, check_device
+from brian_stdp.backends.network import fixed_keys
+from brian_stdp.backends.registry import session_class
+from brian_stdp.backends.session import ControllerState
+from brian_stdp.data.encoding import encode
+from brian_stdp.data.images import prepare_images
+from brian_stdp.errors import ConfigError
+from brian_stdp.model.spec import ModelSpec, load_model
+from brian_stdp.training import evaluation, rundir
+from brian_stdp.training.pretrained import expand_state, is_compact
+from brian_stdp.training.trainer import RunConfig, _record_chunk, chunk_seed, phases
+
+#: Most presentation slots compiled into one chunk.
+MAX_SLOTS = 1000
+
+
+
+@dataclass
+class TrainedRun:
+    """What a finished run directory holds for classification.
+
+    Attributes
+    ----------
+    config : RunConfig
+    spec : ModelSpec
+        The run's own copy of the model (``model.toml``).
+    state : dict of str to ndarray
+        Network state saved at the end of the run (``state/`` keys of ``state.npz``);
+        empty for a compact run.
+    assignment : evaluation.Assignment
+    image_shape : tuple of int
+        (height, width) of the images the network was trained on.
+    compact : dict of str to ndarray or None
+        The arrays of a compact ``state.npz`` (:mod:`brian_stdp.pretrained`), else None.
+    """
+
+    run_dir: Path
+    config: RunConfig
+    spec: ModelSpec
+    state: dict
+    assignment: evaluation.Assignment
+    image_shape: tuple
+    compact: dict | None = None
+
+    @property
+    def n_input(self) -> int:
+        return int(np.prod(self.image_shape))
+
+
+def load_run(run_dir) -> TrainedRun:
+    """Read config, model and trained state of a finished run.
+
+    Raises
+    ------
+    ConfigError
+        A file is missing or damaged, or the files disagree with each other.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ConfigError(f"{run_dir}: no such run directory")
+    config_path = run_dir / rundir.CONFIG
+    values = rundir.load_json(config_path)
+    if not isinstance(values, dict):
+        raise ConfigError(f"{config_path}: expected a JSON object of run settings")
+    try:
+        config = RunConfig.from_dict(values, str(config_path))
+    except TypeError as err:
+        raise ConfigError(f"{config_path}: {err}") from None
+    model_path = run_dir / rundir.MODEL_COPY
+    if not model_path.is_file():
+        raise ConfigError(f"{model_path}: not found; is {run_dir} a run directory?")
+    spec = load_model(model_path)
+    state_path = run_dir / rundir.STATE
+    arrays = rundir.load_arrays(state_path)
+    missing = [key for key in ("assignment", "rates", "proportions", "image_shape")
+               if key not in arrays]
+    if missing:
+        raise ConfigError(f"{state_path}: lacks {', '.join(missing)}; the run did not finish "
+                          f"or the file is damaged")
+    state = {key[len("state/"):]: value for key, value in arrays.items()
+             if key.startswith("state/")}
+    compact = arrays if is_compact(arrays) else None
+    if not state and compact is None:
+        raise ConfigError(f"{state_path}: holds no network state (no 'state/...' arrays, "
+                          f"no compact 'weights')")
+    try:
+        assignment = evaluation.Assignment(labels=arrays["assignment"], rates=arrays["rates"],
+                                           proportions=arrays["proportions"])
+    except ValueError as err:
+        raise ConfigError(f"{state_path}: inconsistent neuron labels ({err})") from None
+    if assignment.n_neurons != config.neurons:
+        raise ConfigError(f"{state_path}: labels for {assignment.n_neurons} neurons, but "
+                          f"{config_path} says {config.neurons}")
+    shape = tuple(int(v) for v in np.ravel(arrays["image_shape"]))
+    if len(shape) != 2 or min(shape) <= 0:
+        raise ConfigError(f"{state_path}: image_shape {shape} is not (height, width)")
+    return TrainedRun(run_dir=run_dir, config=config, spec=spec, state=state,
+                      assignment=assignment, image_shape=shape, compact=compact)
+
+
+# -- classification ----------------------------------------------------------------------
+def _saved(run: TrainedRun, key: str) -> np.ndarray:
+    """One saved state array, with a clear error when the run's files disagree."""
+    if key not in run.state:
+        raise ConfigError(f"{run.run_dir / rundir.STATE}: lacks state/{key}, which "
+                          f"{run.run_dir / rundir.MODEL_COPY} needs; the files do not "
+                          f"belong together")
+    return np.asarray(run.state[key])
+
+
+def _fixed_values(run: TrainedRun) -> dict:
+    """The saved build-time values (delays) of the run's network."""
+    return {key: _saved(run, key) for key in fixed_keys(run.spec)}
+
+
+def _session_and_state(run: TrainedRun, slots: int, device: str, build: Path) -> tuple:
+    """The compiled-to-be session of a trained run, and the state each chunk starts from."""
+    def make_session(fixed):
+        return session_class(device)(run.spec, run.config.neurons, run.n_input, slots, fixed,
+                                     device=device, directory=build,
+                                     threads=run.config.threads)
+
+    if run.compact is not None:
+        return expand_state(run.compact, run.spec, run.config.seed, run.config.neurons,
+                            run.n_input, make_session)
+    session = make_session(_fixed_values(run))
+    return session, _network_state(run, session)
+
+
+def _network_state(run: TrainedRun, session) -> dict:
+    """The saved state, checked against the network the model builds."""
+    handles = session.handles
+    state_path = run.run_dir / rundir.STATE
+    state = dict(session.fixed)
+    for obj_name, var_name in handles.state_vars:
+        key = f"{obj_name}.{var_name}"
+        value = _saved(run, key)
+        if value.shape != (handles.size(obj_name),):
+            raise ConfigError(f"{state_path}: state/{key} has shape {value.shape}, the "
+                              f"network has {handles.size(obj_name)} values there")
+        state[key] = value
+    return state
+
+
+def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standalone",
+                 progress: bool = False, seed: int | None = None) -> tuple:
+    """Spike counts per image and neuron, and presentations per image.
+
+    Every chunk starts from the saved network state; the protocol controller is
+    carried from chunk to chunk, as in the trainer, so an image whose
+    re-presentations cross a chunk's end continues in the next one.
+
+    Returns
+    -------
+    counts : ndarray, shape (n, n_neurons), uint16
+    presentations : ndarray, shape (n,), uint8
+    """
+    check_device(device)
+    n, n_neurons = len(images), run.config.neurons
+    proto = run.spec.protocol
+    rec = {"counts": np.zeros((n, n_neurons), dtype=np.uint16),
+           "presentations": np.zeros(n, dtype=np.uint8)}
+    if n == 0:
+        return rec["counts"], rec["presentations"]
+    base_seed = run.config.seed if seed is None else int(seed)
+    phase_index = len(phases(run.config))  # after the run's own phases: fresh random numbers
+    slots = min(n, MAX_SLOTS)
+    build = Path(tempfile.mkdtemp(prefix="brian_stdp_predict_"))
+    session = None
+    bar = None
+    try:
+        session, state = _session_and_state(run, slots, device, build)
+        session.compile()
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=n, desc="predict", unit="img", dynamic_ncols=True)
+        ctrl = ControllerState.fresh(proto.min_spikes)
+        position, chunk_index = 0, 0
+        while position < n:
+            rows = images[position:position + slots]
+            stimulus = np.zeros((slots, run.n_input))
+            stimulus[:len(rows)] = encode(rows, proto)
+            result = session.run_chunk(stimulus, len(rows), state, ctrl, plastic=False,
+                                       seed=chunk_seed(base_seed, phase_index, chunk_index))
+            consumed, ctrl = _record_chunk(result, rec, 0, position, len(rows), n_neurons,
+                                           proto.min_spikes)
+            position += consumed
+            chunk_index += 1
+            if bar is not None:
+                bar.update(consumed)
+    finally:
+        if bar is not None:
+            bar.close()
+        if session is not None:
+            session.close()
+        elif device in STANDALONE_DEVICES:
+            _reset_device()
+        shutil.rmtree(build, ignore_errors=True)
+    return rec["counts"], rec["presentations"]
+
+
+def _reset_device():
+    """Return Brian2 to the runtime device after a session failed to build."""
+    import brian2
+
+    brian2.device.reinit()
+    brian2.device.activate()
+    brian2.set_device("runtime")
+
+
+def predict_images(run_dir, images, device: str = "cpp_standalone", progress: bool = False,
+                   invert: str = "auto", seed: int | None = None) -> dict:
+    """Classify images with a trained run.
+
+    Parameters
+    ----------
+    run_dir : path
+        A finished run directory (``config.json``, ``model.toml``, ``state.npz``).
+    images : ndarray (n, height, width) or sequence of paths / 2-D arrays
+        See :func:`prepare_images`.
+    device : str
+        Simulation device.
+    progress : bool
+        Show a progress bar.
+    invert : str
+        ``"auto"``, ``"yes"`` or ``"no"`` (see :func:`to_network_input`).
+    seed : int, optional
+        Seed of the input spike trains (default: the run's seed).
+
+    Returns
+    -------
+    dict
+        ``all_activity`` and ``proportion_weighting``: predicted class of each
+        image, shape (n,), int64, -1 for an image no labelled neuron spiked for;
+        ``spike_counts``: (n, n_neurons); ``presentations``: (n,).
+    """
+    run = load_run(run_dir)
+    prepared = prepare_images(images, run.image_shape, invert)
+    counts, presentations = spike_counts(run, prepared, device=device, progress=progress,
+                                         seed=seed)
+    n_classes = run.assignment.n_classes
+    return {
+        "all_activity": evaluation.all_activity(counts, run.assignment, n_classes),
+        "proportion_weighting": evaluation.proportion_weighting(counts, run.assignment,
+                                                                n_classes),
+        "spike_counts": counts,
+        "presentations": presentations,
+    }

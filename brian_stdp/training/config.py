@@ -1,0 +1,104 @@
+"""The settings of one spiking-network run (:class:`RunConfig`), saved as ``config.json``.
+
+Kept apart from :mod:`brian_stdp.training.trainer` so that code which only plans runs
+(the grid runner and its Dask workers) never imports Brian2: Brian2 installs
+its own Ctrl-C handler when imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from brian_stdp.backends.devices import check_device
+from brian_stdp.cli import count, setting
+from brian_stdp.data.datasets import check_selection
+from brian_stdp.errors import ConfigError
+from brian_stdp.training import evaluation
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run (saved as ``config.json``); every field is also a
+    flag of ``python -m brian_stdp.run`` (:func:`brian_stdp.cli.setting`).
+
+    Attributes
+    ----------
+    train : int or None
+        Use the first ``train`` training images (None: all); excludes ``per_class``.
+    per_class : int or None
+        Use ``per_class`` training images of each class, chosen with ``seed``.
+    label : int or None
+        Number of training images (from the start of the training selection)
+        whose spike counts assign each neuron its class (None: all selected).
+    test : int or None
+        Number of test images, from the start of the test split (None: all).
+    validation : int or None
+        Hold out the last ``validation`` selected training images: neither
+        trained nor labelled on, they replace the test images in the test phase
+        (metrics say ``scored_on: validation``), and the test split is not read.
+        None: no validation split.
+    chunk : int
+        Presentation slots per compiled run.
+    eval_every_epoch : bool
+        Label and test after every epoch, not only after the last one.
+    labelling : str or None
+        ``"standard"`` or ``"last-winner"`` (see
+        :data:`brian_stdp.training.evaluation.LABELLINGS`); None: the model file's
+        ``[protocol] labelling``. The standard evaluation is always made;
+        ``last-winner`` adds the paper's (label of each neuron's last won
+        training image, prediction by the most active neuron).
+    """
+
+    model: str = setting("diehl_cook_2015", "model file path, or one of the shipped models",
+                         metavar="MODEL")
+    neurons: int = setting(400, "excitatory (output) neurons", metavar="N")
+    dataset: str = setting("mnist", "mnist, fashion-mnist or digits", metavar="NAME")
+    train: int | None = setting(10000, "first N training images, or 'all'", parse=count,
+                                metavar="N")
+    per_class: int | None = setting(None, "K training images per class instead of --train "
+                                          "(chosen with --seed)", parse=int, metavar="K")
+    epochs: int = setting(1, "passes over the training images", metavar="N")
+    label: int | None = setting(5000, "training images used to label the neurons, or 'all'",
+                                parse=count, metavar="N")
+    test: int | None = setting(2000, "test images, or 'all'", parse=count, metavar="N")
+    validation: int | None = setting(
+        None, "hold out the last N selected training images (not trained or labelled on) "
+              "and score them instead of the test images", parse=int, metavar="N")
+    seed: int = setting(0, "seed of everything random: initial weights, image order, input "
+                           "spikes, the --per-class choice", metavar="N")
+    device: str = setting("cpp_standalone", "simulation device", metavar="NAME")
+    threads: int = setting(1, "OpenMP threads (cpp_standalone)", metavar="N")
+    chunk: int = setting(1000, "presentations per compiled run (checkpoint interval)",
+                         metavar="N")
+    data_dir: str | None = setting(None, "folder with the dataset's idx files (else "
+                                         "$BRIAN_STDP_DATA, the cache)", metavar="DIR")
+    eval_every_epoch: bool = setting(False, "label and test after every epoch")
+    keep_build: bool = setting(False, "keep the compiled program in RUN_DIR/build")
+    labelling: str | None = setting(
+        None, "neuron labelling: the standard one is always made; last-winner adds the "
+              "paper's (default: the model file's [protocol] labelling)",
+        choices=evaluation.LABELLINGS)
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` naming the first invalid value."""
+        for key in ("neurons", "epochs", "threads", "chunk"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number, "
+                                  f"not {value!r}")
+        check_selection(self, ("train", "per_class", "label", "test", "validation"))
+        if self.labelling is not None and self.labelling not in evaluation.LABELLINGS:
+            raise ConfigError(f"--labelling {self.labelling}: unknown labelling (choose from "
+                              f"{', '.join(evaluation.LABELLINGS)})")
+        check_device(self.device)
+
+    @classmethod
+    def from_dict(cls, values: dict, source: str) -> "RunConfig":
+        """A config from a dict, rejecting unknown keys (named with ``source``)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)} (known: "
+                              f"{', '.join(sorted(known))})")
+        return cls(**values)

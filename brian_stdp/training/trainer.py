@@ -1,0 +1,552 @@
+"""Training, labelling and testing an STDP network, chunk by chunk, resumably.
+
+A run is a list of phases: ``train`` (plastic) for every epoch, then
+``label`` (plasticity off, threshold frozen, spike counts per neuron and class
+on training images) and ``test``. Every phase streams its images through the
+compiled network in chunks of ``chunk`` presentation slots. After every chunk
+the network state, the controller state and everything recorded so far are
+written atomically to ``checkpoint.npz``; :func:`resume` continues from there
+and ends with the same result as an uninterrupted run (every chunk draws its
+random numbers from its own seed, derived from the run's seed and the chunk's
+place in the run).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from brian_stdp.backends.network import check_model, draw_fixed, fixed_keys
+from brian_stdp.backends.registry import session_class
+from brian_stdp.backends.session import ChunkResult, ControllerState
+from brian_stdp.data.datasets import load_dataset, select_indices
+from brian_stdp.data.encoding import encode
+from brian_stdp.errors import ConfigError, DataError, SimulationError
+from brian_stdp.model.spec import load_model
+from brian_stdp.training import evaluation, rundir
+from brian_stdp.training.config import RunConfig
+
+log = logging.getLogger("brian_stdp")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One pass of images through the network."""
+
+    kind: str  # "train", "label" or "test"
+    epoch: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}-{self.epoch}"
+
+
+def phases(config: RunConfig) -> list:
+    """The phases of a run, in order."""
+    out = []
+    for epoch in range(1, config.epochs + 1):
+        out.append(Phase("train", epoch))
+        if config.eval_every_epoch or epoch == config.epochs:
+            out += [Phase("label", epoch), Phase("test", epoch)]
+    return out
+
+
+def chunk_seed(seed: int, phase_index: int, chunk_index: int) -> int:
+    """Seed of one chunk's random numbers, in [0, 2**32)."""
+    sequence = np.random.SeedSequence([seed, 1, phase_index, chunk_index])
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+class Trainer:
+    """Runs (or resumes) one experiment in a run directory.
+
+    Parameters
+    ----------
+    config : RunConfig
+    run_dir : path
+        Created if needed. A fresh run (``resume`` false) refuses a folder that
+        already holds a run (:func:`brian_stdp.training.rundir.refuse_existing_run`).
+    progress : bool
+        Show progress bars.
+    resume : bool
+        Continue the run in ``run_dir`` under its own ``config.json`` (given
+        as ``config``) and model copy, from its checkpoint if it has one. Only
+        then is a checkpoint ever read.
+    """
+
+    def __init__(self, config: RunConfig, run_dir, progress: bool = True, resume: bool = False):
+        config.check()
+        self.config, self.run_dir, self.progress = config, Path(run_dir), progress
+        self.resuming = resume
+        model_copy = self.run_dir / rundir.MODEL_COPY
+        self.session_class = session_class(config.device)
+        if resume:
+            self.spec = load_model(model_copy)
+        else:
+            refuse_used_run_dir(self.run_dir)
+            self.spec = self.session_class.adapt_spec(load_model(config.model))
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            for name, text in self.spec.copy_files(rundir.MODEL_COPY).items():
+                rundir.atomic_write(self.run_dir / name, lambda f, text=text: f.write(
+                    text.encode()))
+            rundir.save_json(self.run_dir / rundir.CONFIG, dataclasses.asdict(config))
+            rundir.save_json(self.run_dir / rundir.PROVENANCE,
+                             rundir.provenance(config.seed, config.device))
+        check_model(self.spec)
+        self.labelling = config.labelling or self.spec.protocol.labelling
+        self._load_data()
+        self.neurons_requested = config.neurons
+        if self.spec.protocol.cap_neurons and config.neurons > len(self.train_idx):
+            log.warning("%s caps the output layer at the number of training images: %d "
+                        "neurons instead of %d ([protocol] cap_neurons)", self.spec.name,
+                        len(self.train_idx), config.neurons)
+            self.config = dataclasses.replace(config, neurons=len(self.train_idx))
+        self.phases = phases(config)
+        self.session = None
+
+    # -- data -----------------------------------------------------------------------------
+    def _load_data(self):
+        c = self.config
+        self.train_set = load_dataset(c.dataset, "train", data_dir=c.data_dir)
+        if c.validation is None:
+            self.test_set = load_dataset(c.dataset, "test", data_dir=c.data_dir)
+        try:
+            self.train_idx = select_indices(self.train_set.labels, n=c.train,
+                                            per_class=c.per_class, seed=c.seed)
+        except DataError as err:
+            flag = f"--per-class {c.per_class}" if c.per_class else f"--train {c.train}"
+            raise ConfigError(f"{flag}: {err} in the {c.dataset} training split") from None
+        if c.validation is not None:
+            if c.validation >= len(self.train_idx):
+                raise ConfigError(f"--validation {c.validation}: only {len(self.train_idx)} "
+                                  f"training images are selected; hold out fewer")
+            self.train_idx, held_out = np.split(self.train_idx, [-c.validation])
+        n_label = len(self.train_idx) if c.label is None else c.label
+        if n_label > len(self.train_idx):
+            raise ConfigError(f"--label {n_label}: only {len(self.train_idx)} training images "
+                              f"are selected; label with at most that many")
+        self.label_idx = self.train_idx[:n_label]
+        if c.validation is not None:  # the test phase scores the held-out training images
+            self.test_set, self.test_idx = self.train_set, held_out
+        else:
+            n_test = len(self.test_set) if c.test is None else c.test
+            if n_test > len(self.test_set):
+                raise ConfigError(f"--test {n_test}: the {c.dataset} test split has only "
+                                  f"{len(self.test_set)} images")
+            self.test_idx = np.arange(n_test)
+        self.n_input = int(np.prod(self.train_set.shape))
+
+    @property
+    def scored_on(self) -> str:
+        """What the test phase scores: ``"test"`` (the test split) or ``"validation"``
+        (the last ``validation`` selected training images)."""
+        return "test" if self.config.validation is None else "validation"
+
+    def stream(self, phase: Phase) -> tuple:
+        """(dataset, indices) of the images a phase shows, in order."""
+        if phase.kind == "train":
+            rng = np.random.default_rng([self.config.seed, 2, phase.epoch])
+            return self.train_set, rng.permutation(self.train_idx)
+        if phase.kind == "label":
+            return self.train_set, self.label_idx
+        return self.test_set, self.test_idx
+
+    # -- running --------------------------------------------------------------------------
+    def run(self) -> dict:
+        """Run every remaining phase; return the final metrics (also saved)."""
+        c = self.config
+        checkpoint_path = self.run_dir / rundir.CHECKPOINT
+        slots = min(c.chunk, max(len(self.stream(p)[1]) for p in self.phases))
+        resuming = self.resuming and checkpoint_path.exists()
+        if resuming:
+            progress, state, records = self._load_checkpoint(checkpoint_path)
+            if progress["done"]:
+                return rundir.load_json(self.run_dir / rundir.METRICS)
+            fixed = {key: state[key] for key in fixed_keys(self.spec)}
+            log.info("resuming %s at phase %s, image %d", self.run_dir,
+                     self.phases[progress["phase_index"]].name, progress["position"])
+        else:
+            rng = initial_rng(c.seed)
+            fixed = draw_fixed(self.spec, c.neurons, self.n_input, rng)
+            progress = {"phase_index": 0, "position": 0, "chunk_index": 0,
+                        "ctrl": None, "history": [], "timing": {}, "done": False}
+            records = {}
+        self.session = self.session_class(self.spec, c.neurons, self.n_input, slots, fixed,
+                               device=c.device, directory=self.run_dir / "build",
+                               threads=c.threads)
+        if not resuming:
+            state = self.session.initial_state(rng)
+        try:
+            self.session.compile()
+            progress.setdefault("timing", {})["compile_seconds"] = self.session.compile_seconds
+            log.info("compiled %s for %d neurons, %d slots per chunk in %.1f s on %s",
+                     self.spec.name, c.neurons, slots, self.session.compile_seconds, c.device)
+            while progress["phase_index"] < len(self.phases):
+                state = self._run_phase(progress, state, records, checkpoint_path)
+            # a device that builds per chunk (genn) adds up its build time while running
+            progress["timing"]["compile_seconds"] = self.session.compile_seconds
+            metrics = self._finish(progress, state, records)
+        finally:
+            self.session.close()
+        if not c.keep_build:
+            self.session.delete_build()
+        return metrics
+
+    def _run_phase(self, progress, state, records, checkpoint_path):
+        c, proto = self.config, self.spec.protocol
+        phase = self.phases[progress["phase_index"]]
+        dataset, indices = self.stream(phase)
+        n = len(indices)
+        rec, offset = _phase_records(records, phase, n, c.neurons, c.epochs)
+        ctrl = (ControllerState(*progress["ctrl"]) if progress["ctrl"] is not None
+                else ControllerState.fresh(proto.min_spikes))
+        bar = _progress_bar(self.progress, n, progress["position"], phase, c.epochs)
+        slots = self.session.slots
+        started = time.perf_counter()
+        finished = False
+        while not finished:
+            g0 = progress["position"]
+            rows = indices[g0:g0 + slots]
+            stimulus = np.zeros((slots, self.n_input))
+            stimulus[:len(rows)] = encode(dataset.images[rows], proto)
+            seed = chunk_seed(c.seed, progress["phase_index"], progress["chunk_index"])
+            result = self.session.run_chunk(stimulus, len(rows), state, ctrl,
+                                            plastic=phase.kind == "train", seed=seed)
+            check_activity(result, len(rows), c.neurons,
+                           f"{phase.name}, images {g0 + 1}-{g0 + len(rows)}")
+            state = result.state
+            consumed, ctrl = _record_chunk(result, rec, offset, g0, len(rows), c.neurons,
+                                           proto.min_spikes)
+            progress["position"] = g0 + consumed
+            progress["chunk_index"] += 1
+            progress["ctrl"] = dataclasses.astuple(ctrl)
+            timing = progress["timing"].setdefault(phase.name, {"seconds": 0.0, "images": 0})
+            timing["seconds"] += result.seconds
+            timing["images"] += consumed
+            timing["input_spikes"] = timing.get("input_spikes", 0) + result.input_spikes
+            finished = progress["position"] >= n
+            if finished:  # evaluate, move on to the next phase
+                self._end_phase(phase, progress, records, state)
+                progress.update(phase_index=progress["phase_index"] + 1, position=0,
+                                ctrl=None)
+            self._save_checkpoint(checkpoint_path, progress, state, records)
+            self._report(bar, phase, rec, offset + g0, consumed, result, timing)
+        if bar is not None:
+            bar.close()
+        log.info("%s: %d images in %.1f s", phase.name, n, time.perf_counter() - started)
+        return state
+
+    def _report(self, bar, phase, rec, g0, consumed, result, timing):
+        done = slice(g0, g0 + consumed)
+        spikes = (rec["counts"][done].sum(axis=1) if "counts" in rec else rec["spikes"][done])
+        shown_again = float(np.mean(rec["presentations"][done] > 1)) if consumed else 0.0
+        rate = timing["images"] / max(timing["seconds"], 1e-9)
+        if bar is not None:
+            bar.set_postfix_str(f"{rate:.0f} img/s, {spikes.mean() if consumed else 0:.1f} "
+                                f"spikes/img, {100 * shown_again:.0f}% shown again",
+                                refresh=False)
+            bar.update(consumed)
+        log.debug("%s chunk: %d images in %.2f s, %.1f spikes/img, %.1f%% shown again",
+                  phase.name, consumed, result.seconds, spikes.mean() if consumed else 0,
+                  100 * shown_again)
+
+    def _end_phase(self, phase, progress, records, state):
+        c = self.config
+        rec = records[phase.kind]
+        if phase.kind == "label":
+            labels = self.train_set.labels[self.label_idx]
+            assignment = evaluation.assign_labels(rec["counts"], labels, self.train_set.n_classes)
+            n_labelled = int(np.sum(assignment.labels >= 0))
+            log.info("labelled %d of %d neurons on %d training images", n_labelled, c.neurons,
+                     len(labels))
+        elif phase.kind == "test":
+            assignment = self._assignment(records)
+            labels = self.test_set.labels[self.test_idx]
+            result = evaluation.evaluate(rec["counts"], labels, assignment,
+                                         self.test_set.n_classes)
+            result.update(epoch=phase.epoch, images_seen=phase.epoch * len(self.train_idx),
+                          gave_up=int(np.sum((rec["presentations"] >= self.spec.protocol
+                                              .max_presentations)
+                                             & (rec["counts"].sum(axis=1)
+                                                < self.spec.protocol.min_spikes))))
+            if self.labelling == "last-winner":
+                result.update(self._last_winner_evaluation(records, phase.epoch, rec["counts"],
+                                                           labels))
+            progress["history"].append(result)
+            log.info("epoch %d: %s accuracy %.2f%% (all activity), %.2f%% (proportion "
+                     "weighting) on %d images", phase.epoch, self.scored_on,
+                     100 * result["accuracy_all_activity"],
+                     100 * result["accuracy_proportion_weighting"], len(labels))
+            if "accuracy_last_winner" in result:
+                log.info("epoch %d: test accuracy %.2f%% (last-winner labels of %d neurons, "
+                         "most active neuron)", phase.epoch,
+                         100 * result["accuracy_last_winner"],
+                         result["labelled_neurons_last_winner"])
+
+    def last_winner_labels(self, records, epochs: int) -> np.ndarray:
+        """Each neuron's label from the training images it won last (paper's rule).
+
+        Parameters
+        ----------
+        records : dict
+            The run's records; ``records["train"]["winner"]`` holds the winner
+            of every training image, epoch after epoch (-1: none).
+        epochs : int
+            Use the training images of the first ``epochs`` epochs.
+
+        Returns
+        -------
+        ndarray, shape (n_neurons,), int64
+            Class of each neuron, -1 for a neuron that never won.
+        """
+        n = len(self.train_idx)
+        winners = records["train"]["winner"][:epochs * n].astype(np.int64)
+        labels = np.concatenate([self.train_set.labels[self.stream(Phase("train", e))[1]]
+                                 for e in range(1, epochs + 1)])
+        return evaluation.last_winner_labels(winners, labels, self.config.neurons)
+
+    def _last_winner_evaluation(self, records, epoch, counts, labels) -> dict:
+        """The paper's evaluation of test spike counts, as entries of a history row."""
+        neuron_labels = self.last_winner_labels(records, epoch)
+        predictions = evaluation.predict_by_top_neuron(counts, neuron_labels)
+        n_classes = self.test_set.n_classes
+        per_class = evaluation.per_class_accuracy(predictions, labels, n_classes)
+        return {
+            "accuracy_last_winner": evaluation.accuracy(predictions, labels),
+            "labelled_neurons_last_winner": int(np.sum(neuron_labels >= 0)),
+            "per_class_accuracy_last_winner": [None if np.isnan(v) else float(v)
+                                               for v in per_class],
+            "confusion_matrix_last_winner": evaluation.confusion_matrix(
+                predictions, labels, n_classes).tolist(),
+        }
+
+    def _assignment(self, records):
+        labels = self.train_set.labels[self.label_idx]
+        return evaluation.assign_labels(records["label"]["counts"], labels,
+                                        self.train_set.n_classes)
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def _save_checkpoint(self, path, progress, state, records):
+        arrays = {f"state/{key}": value for key, value in state.items()}
+        for kind, rec in records.items():
+            for key, value in rec.items():
+                arrays[f"records/{kind}/{key}"] = value
+        arrays["progress"] = np.array(json.dumps(progress))
+        rundir.save_arrays(path, arrays)
+
+    def _load_checkpoint(self, path):
+        arrays = rundir.load_arrays(path)
+        progress = json.loads(str(arrays.pop("progress")))
+        state, records = {}, {}
+        for key, value in arrays.items():
+            if key.startswith("state/"):
+                state[key[len("state/"):]] = value
+            else:
+                _, kind, name = key.split("/")
+                records.setdefault(kind, {})[name] = value
+        return progress, state, records
+
+    # -- results --------------------------------------------------------------------------
+    def _finish(self, progress, state, records):
+        c, proto = self.config, self.spec.protocol
+        assignment = self._assignment(records)
+        handles = self.session.handles
+        syn_name = learned_synapses(self.spec)
+        trained = {f"state/{key}": value for key, value in state.items()}
+        if syn_name:
+            pre, post = handles.synapse_indices[syn_name]
+            weights = np.zeros((handles.size(self.spec.synapses[syn_name].source),
+                                handles.size(self.spec.synapses[syn_name].target)))
+            weights[pre, post] = state[f"{syn_name}.w"]
+            trained["weights"] = weights
+        trained.update(assignment=assignment.labels, rates=assignment.rates,
+                       proportions=assignment.proportions,
+                       image_shape=np.array(self.train_set.shape))
+        if "exc.theta" in state:
+            trained["theta"] = state["exc.theta"]
+        if self.labelling == "last-winner":
+            trained["assignment_last_winner"] = self.last_winner_labels(records, c.epochs)
+        rundir.save_arrays(self.run_dir / rundir.STATE, trained)
+
+        final = progress["history"][-1]
+        train_rec = records["train"]
+        n_window = min(1000, len(train_rec["spikes"]))
+        spikes = train_rec["spikes"]
+        metrics = {
+            "model": self.spec.name, "neurons": c.neurons, "dataset": c.dataset,
+            "train_images": len(self.train_idx), "epochs": c.epochs,
+            "label_images": len(self.label_idx), "test_images": len(self.test_idx),
+            "scored_on": self.scored_on,
+            "accuracy_all_activity": final["accuracy_all_activity"],
+            "accuracy_proportion_weighting": final["accuracy_proportion_weighting"],
+            "per_class_accuracy": final["per_class_accuracy"],
+            "confusion_matrix": final["confusion_matrix"],
+            "silent_test_fraction": final["silent_fraction"],
+            "history": progress["history"],
+            "activity": {
+                "spikes_per_image_first": float(spikes[:n_window].mean()),
+                "spikes_per_image_last": float(spikes[-n_window:].mean()),
+                "window_images": n_window,
+                "shown_again_fraction": float(np.mean(train_rec["presentations"] > 1)),
+                "mean_presentations": float(train_rec["presentations"].mean()),
+                "max_presentations_reached": int(np.sum(
+                    train_rec["presentations"] >= proto.max_presentations)),
+            },
+            "labelled_neurons": int(np.sum(assignment.labels >= 0)),
+            "labelling": self.labelling,
+            **({"neurons_requested": self.neurons_requested}
+               if self.neurons_requested != c.neurons else {}),
+            "timing": progress["timing"],
+            "train_images_per_second": _rate(progress["timing"], "train"),
+        }
+        if self.labelling == "last-winner":
+            metrics["accuracy_last_winner"] = final["accuracy_last_winner"]
+            metrics["labelled_neurons_last_winner"] = final["labelled_neurons_last_winner"]
+        rundir.save_json(self.run_dir / rundir.METRICS, metrics)
+        progress["done"] = True
+        self._save_checkpoint(self.run_dir / rundir.CHECKPOINT, progress, state, records)
+        from brian_stdp.plots.run_figures import make_run_figures
+
+        make_run_figures(self.run_dir, trained, metrics)
+        return metrics
+
+
+def learned_synapses(spec) -> str | None:
+    """Name of the synapses whose weights a run learns (saved as ``weights``): the
+    normalised ones, else the STDP ones; None for a model with neither."""
+    return spec.protocol.normalise or (spec.stdp.synapses if spec.stdp else None)
+
+
+def initial_rng(seed: int) -> np.random.Generator:
+    """The generator that draws a run's build-time values (delays, first) and then its
+    initial state: the same draws for the same seed, model and sizes."""
+    return np.random.default_rng([seed, 0])
+
+
+#: More output spikes per presentation and neuron than this is runaway activity.
+RUNAWAY_SPIKES_PER_NEURON = 10
+
+
+def check_activity(result: ChunkResult, n_avail: int, n_neurons: int, where: str) -> None:
+    """Raise :class:`SimulationError` if a chunk's state or activity is nonsense.
+
+    Parameters
+    ----------
+    result : ChunkResult
+    n_avail : int
+        Images the chunk could show.
+    n_neurons : int
+        Output-layer size.
+    where : str
+        Phase and images, for the message.
+    """
+    bad = [key for key, value in result.state.items()
+           if value.dtype.kind == "f" and not np.all(np.isfinite(value))]
+    shown = max(int(np.sum(result.slot_img < n_avail)), 1)
+    # real spikes only: a model's extra_spikes events (counted losers) trigger nothing
+    spikes = result.spike_slot if result.winner_slot is None else result.winner_slot
+    per_neuron = len(spikes) / shown / n_neurons
+    if bad or per_neuron > RUNAWAY_SPIKES_PER_NEURON:
+        problem = (f"non-finite values in {', '.join(bad)}" if bad else
+                   f"{per_neuron:.1f} output spikes per neuron and presentation")
+        raise SimulationError(
+            f"{where}: {problem}: runaway activity, usually a numerical instability of the "
+            f"integration method. The checkpoint before this chunk is kept. Try "
+            f"method = \"exponential_euler\" or a smaller dt in the model file.")
+
+
+def _rate(timing, kind):
+    seconds = sum(v["seconds"] for k, v in timing.items() if k.startswith(kind + "-"))
+    images = sum(v["images"] for k, v in timing.items() if k.startswith(kind + "-"))
+    return images / seconds if seconds else None
+
+
+def _phase_records(records, phase, n, n_neurons, epochs):
+    """The arrays a phase fills, created at its start.
+
+    ``label`` and ``test`` keep every image's spike count per neuron,
+    shape (n, n_neurons); ``train`` keeps, for all epochs in a row, each
+    image's total output spikes and its winner (the neuron of its last
+    winning spike, -1: none), shape (epochs*n,). All keep each image's
+    number of presentations.
+    """
+    kind = phase.kind
+    if kind == "train":
+        if "train" not in records:
+            records["train"] = {"spikes": np.zeros(epochs * n, dtype=np.uint32),
+                                "presentations": np.zeros(epochs * n, dtype=np.uint8),
+                                "winner": np.full(epochs * n, -1, dtype=np.int32)}
+        return records["train"], (phase.epoch - 1) * n
+    if phase.epoch != _record_epoch(records, kind):
+        records[kind] = {"counts": np.zeros((n, n_neurons), dtype=np.uint16),
+                         "presentations": np.zeros(n, dtype=np.uint8),
+                         "epoch": np.array(phase.epoch)}
+    return records[kind], 0
+
+
+def _record_epoch(records, kind):
+    return int(records[kind]["epoch"]) if kind in records else None
+
+
+def _record_chunk(result: ChunkResult, rec, offset, g0, n_avail, n_neurons, min_spikes):
+    """Store each image's final presentation; return (images done, next controller)."""
+    slots = len(result.slot_img)
+    counts = np.zeros((slots, n_neurons), dtype=np.uint16)
+    np.add.at(counts, (result.spike_slot, result.spike_neuron), 1)
+    if "winner" in rec:  # the neuron of each slot's last winning spike (-1: none)
+        winner_slot, winner_neuron = result.spike_slot, result.spike_neuron
+        if result.winner_slot is not None:
+            winner_slot, winner_neuron = result.winner_slot, result.winner_neuron
+        last_winner = np.full(slots, -1, dtype=np.int64)
+        # spikes are in time order: a slot's first entry from the end is its last winner
+        won_slots, from_end = np.unique(winner_slot[::-1], return_index=True)
+        last_winner[won_slots] = winner_neuron[::-1][from_end]
+    for slot in np.flatnonzero(result.slot_img < n_avail):
+        row = offset + g0 + result.slot_img[slot]
+        if "counts" in rec:
+            rec["counts"][row] = counts[slot]  # later presentations overwrite earlier ones
+        else:
+            rec["spikes"][row] = counts[slot].sum()
+        rec["presentations"][row] = result.slot_attempts[slot]
+        if "winner" in rec:
+            rec["winner"][row] = last_winner[slot]
+    if result.ctrl_img >= n_avail:
+        return n_avail, ControllerState.fresh(min_spikes)
+    return result.ctrl_img, ControllerState(img=0, attempts=result.ctrl_attempts,
+                                            count=result.ctrl_count)
+
+
+def _progress_bar(enabled, total, initial, phase, epochs):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    desc = f"{phase.kind} {phase.epoch}/{epochs}" if phase.kind == "train" else phase.kind
+    return tqdm(total=total, initial=initial, desc=desc, unit="img", dynamic_ncols=True)
+
+
+def refuse_used_run_dir(run_dir) -> None:
+    """Raise :class:`ConfigError` if ``run_dir`` already holds a run; the message names
+    ``--resume`` and a new folder. Nothing in ``run_dir`` is touched."""
+    rundir.refuse_existing_run(run_dir, f"continue it with: python -m brian_stdp.run "
+                                        f"--resume {run_dir}, or give --out a new folder")
+
+
+def resume(run_dir, progress: bool = True) -> dict:
+    """Continue an interrupted run from its checkpoint; return its metrics."""
+    run_dir = Path(run_dir)
+    if not (run_dir / rundir.CONFIG).exists():
+        raise ConfigError(f"--resume {run_dir}: no {rundir.CONFIG} there; not a run directory")
+    config = RunConfig.from_dict(rundir.load_json(run_dir / rundir.CONFIG),
+                                 str(run_dir / rundir.CONFIG))
+    return Trainer(config, run_dir, progress=progress, resume=True).run()
+
+
+__all__ = ["RunConfig", "Trainer", "Phase", "phases", "chunk_seed", "check_activity", "resume",
+           "refuse_used_run_dir", "learned_synapses", "initial_rng"]

@@ -1,0 +1,57 @@
+"""Tests of brian_stdp.bench: one tiny network measured end to end."""
+
+import json
+
+import pytest
+
+from brian_stdp.bench import main
+from brian_stdp.experiments.bench import format_table
+
+pytestmark = pytest.mark.standalone_compatible
+
+
+def test_bench_tiny(tmp_path, capsys):
+    out = tmp_path / "b.json"
+    assert main(["--neurons", "10", "--images", "100", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "img/s" in printed and "peak MiB" in printed
+    result = json.loads(out.read_text())
+    assert len(result["rows"]) == 1
+    row = result["rows"][0]
+    assert row["neurons"] == 10 and row["images"] == 100
+    assert row["compile_seconds"] > 0
+    assert row["images_per_second"] > 0 and row["slots_per_second"] > 0
+    assert row["spikes_per_image"] >= 0 and 0 <= row["shown_again_percent"] <= 100
+    for key in ("peak_python_mib", "peak_children_mib"):
+        assert row[key] > 0
+    for when in ("after_first_chunk", "after_last_chunk"):
+        memory = row["memory"][when]
+        assert memory["peak_python_mib"] > 0 and memory["peak_children_mib"] > 0
+    assert sum(chunk["images"] for chunk in row["per_chunk"]) == 100
+    machine = result["machine"]
+    assert machine["cpu_count"] >= 1 and "brian2" in machine["versions"]
+
+
+@pytest.mark.parametrize("flags", [["--device", "nosuch"],
+                                   ["--devices", "cpp_standalone,nosuch"]])
+def test_unknown_device_exits_2(tmp_path, capsys, flags):
+    assert main([*flags, "--neurons", "10", "--images", "10",
+                 "--out", str(tmp_path / "b.json")]) == 2
+    assert "nosuch: unknown device" in capsys.readouterr().err
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_table_aligned():
+    rows = [{"device": "cpp_standalone", "neurons": 100, "compile_seconds": 12.3,
+             "images_per_second": 5.5, "slots_per_second": 7.25, "spikes_per_image": 9.0,
+             "shown_again_percent": 20.0, "peak_python_mib": 300.0,
+             "peak_children_mib": 310.0, "peak_sim_mib": None},
+            {"device": "cpp_standalone", "neurons": 1600, "compile_seconds": 40.0,
+             "images_per_second": 0.5, "slots_per_second": 0.75, "spikes_per_image": 12.0,
+             "shown_again_percent": 5.0, "peak_python_mib": 900.0,
+             "peak_children_mib": 950.0, "peak_sim_mib": 600.0}]
+    lines = format_table(rows).splitlines()
+    assert len(lines) == 4
+    assert len({len(line) for line in lines[:2]}) == 1  # heading and rule line up
+    assert lines[2].split()[1] == "100" and lines[3].split()[1] == "1600"
+    assert lines[2].split()[-1] == "-"

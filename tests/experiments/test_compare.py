@@ -1,0 +1,227 @@
+"""The SNN-vs-ANN comparison: reading runs of both kinds, the proxies, grouping, missing
+points, and the report on small result folders written here."""
+
+import csv
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from brian_stdp.ann import baseline as ann
+from brian_stdp.compare import main as compare_main
+from brian_stdp.errors import ConfigError
+from brian_stdp.experiments import compare
+from brian_stdp.experiments.compare import (find_run_dirs, group_points, load_point, make_report,
+                                            missing_points)
+from brian_stdp.training import rundir
+from brian_stdp.training.trainer import RunConfig
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_snn_run(run_dir, neurons, per_class=None, seed=0, accuracies=(0.5,),
+                  spikes=(10.0,), input_spikes=2_000_000, test_images=1000, train=None):
+    """A finished SNN run directory in the trainer's format, with chosen numbers."""
+    config = dataclasses.replace(RunConfig(), neurons=neurons, per_class=per_class, seed=seed,
+                                 train=train, epochs=len(accuracies), test=test_images,
+                                 eval_every_epoch=len(accuracies) > 1)
+    train_images = 10 * per_class if per_class else (train or 60000)
+    history = [{"epoch": epoch, "images_seen": epoch * train_images,
+                "accuracy_all_activity": accuracy, "accuracy_proportion_weighting": accuracy,
+                "mean_spikes_per_image": spike_count}
+               for epoch, (accuracy, spike_count) in enumerate(zip(accuracies, spikes), 1)]
+    timing = {"compile_seconds": 20.0}
+    for epoch in range(1, len(accuracies) + 1):
+        timing[f"train-{epoch}"] = {"seconds": 100.0 * epoch, "images": train_images,
+                                    "input_spikes": 1}
+        timing[f"test-{epoch}"] = {"seconds": 10.0, "images": test_images,
+                                   "input_spikes": input_spikes}
+    metrics = {"model": "diehl_cook_2015", "neurons": neurons, "dataset": "mnist",
+               "train_images": train_images, "epochs": len(accuracies),
+               "test_images": test_images, "accuracy_all_activity": accuracies[-1],
+               "history": history, "timing": timing}
+    rundir.save_json(Path(run_dir) / rundir.CONFIG, dataclasses.asdict(config))
+    rundir.save_json(Path(run_dir) / rundir.METRICS, metrics)
+    return Path(run_dir)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """Two real ANN runs (digits data, 2 seeds) and four SNN run folders."""
+    pytest.importorskip("tensorflow")
+    root = tmp_path_factory.mktemp("results")
+    for seed in (0, 1):
+        ann.train(ann.AnnConfig(dataset="digits", hidden=(8, 8), per_class=80, epochs=2,
+                                optimizer="adam", lr=0.01, seed=seed),
+                  root / "ann" / f"pc80_h8-8_seed{seed}", progress=False)
+    snn = root / "snn"
+    write_snn_run(snn / "n100_pc80_s0", 100, per_class=80, seed=0,
+                  accuracies=(0.60, 0.70, 0.65), spikes=(12.0, 11.0, 10.0))
+    write_snn_run(snn / "n100_pc80_s1", 100, per_class=80, seed=1,
+                  accuracies=(0.50, 0.55, 0.75), spikes=(12.0, 11.0, 10.0))
+    write_snn_run(snn / "n400_all", 400, accuracies=(0.9,), spikes=(20.0,),
+                  input_spikes=23_000_000, test_images=10000)
+    write_snn_run(snn / "n400_first1000", 400, train=1000)
+    return root
+
+
+def test_snn_point_numbers(results):
+    point = load_point(results / "snn" / "n100_pc80_s1")
+    assert (point.kind, point.neurons, point.data, point.seed) == ("snn", 100, "pc80", 1)
+    assert point.accuracy_epoch1 == 0.50
+    assert (point.best_epoch, point.best_accuracy) == (3, 0.75)
+    assert point.seconds_per_epoch == pytest.approx((100 + 200 + 300) / 3)
+    assert point.parameters == 784 * 100 + 100  # plastic weights + adaptive thresholds
+    # 2e6 input spikes / 1000 images x 100 synapses each + 10 exc. spikes x (1 + 99)
+    assert point.energy_per_image == pytest.approx(2000 * 100 + 10 * 100)
+    assert point.energy_unit == "synaptic events" and point.notes == []
+
+
+def test_ann_point_numbers(results):
+    run_dir = results / "ann" / "pc80_h8-8_seed1"
+    point = load_point(run_dir)
+    metrics = rundir.load_json(run_dir / rundir.METRICS)
+    assert (point.kind, point.architecture, point.neurons, point.layers) == ("ann", "8-8", 16,
+                                                                             2)
+    assert (point.data, point.train_images, point.test_images) == ("pc80", 800, 450)
+    assert point.parameters == 64 * 8 + 8 + 8 * 8 + 8 + 8 * 10 + 10
+    assert point.energy_per_image == 64 * 8 + 8 * 8 + 8 * 10 and point.energy_unit == "MAC"
+    assert point.accuracy_epoch1 == metrics["history"][0]["accuracy_test"]
+    assert point.best_accuracy == metrics["best_accuracy"]
+
+
+def test_snn_run_without_spike_records_gets_a_note_not_a_number(tmp_path):
+    run_dir = write_snn_run(tmp_path / "old", 50)
+    metrics = rundir.load_json(run_dir / rundir.METRICS)
+    del metrics["timing"]["test-1"]["input_spikes"]
+    rundir.save_json(run_dir / rundir.METRICS, metrics)
+    point = load_point(run_dir)
+    assert point.energy_per_image is None
+    assert point.notes == ["energy proxy: input spikes of the test phase not recorded"]
+
+
+def test_grouping_and_missing_points(results):
+    points = [load_point(d) for d in find_run_dirs([results])]
+    assert len(points) == 6
+    groups = group_points(points)
+    assert set(groups) == {("digits", "pc80"), ("mnist", "pc80"), ("mnist", "all"),
+                           ("mnist", "first1000")}
+    (ann_group,) = groups[("digits", "pc80")].values()
+    assert ann_group.seeds == [0, 1]
+    (snn_group,) = groups[("mnist", "pc80")].values()
+    assert snn_group.mean(lambda p: p.accuracy_epoch1) == pytest.approx(0.55)
+    assert snn_group.spread(lambda p: p.best_accuracy) == (0.70, 0.75)
+    assert missing_points(groups, "mnist", "all") == [
+        "no ANN run on the full training set among the inputs",
+        "no SNN of the study's sizes 10, 50, 100, 200, 800, 1000 neurons"]
+    assert missing_points(groups, "digits", "pc80") == ["no SNN run on 80 images per class "
+                                                        "among the inputs"]
+
+
+def test_report_files(results, tmp_path):
+    out = tmp_path / "compare"
+    assert compare_main([str(results / "snn"), str(results / "ann" / "pc80_h8-8_seed0"),
+                         "--out", str(out)]) == 0
+    for name in compare.FIGURES[1:] + ("report.md", "points.csv", "summary.csv"):
+        assert (out / name).stat().st_size > 0, name
+    assert not (out / compare.FIGURES[0]).exists(), "no full-set ANN runs: no Fig. 1"
+    report = (out / "report.md").read_text()
+    assert "Fig. 1 not drawn: no ANN runs on the full training set" in report
+    assert "### Training on 80 images per class" in report
+    assert "Missing: no ANN run on 80 images per class among the inputs" in report
+    assert "### Training on the first 1000 training images" in report
+    assert "Runs on digits are only in `points.csv`" in report
+    with open(out / "points.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 5
+    assert {row["kind"] for row in rows} == {"ann", "snn"}
+    with open(out / "summary.csv") as f:
+        summary = {(r["dataset"], r["data"], r["neurons"]): r for r in csv.DictReader(f)}
+    row = summary[("mnist", "pc80", "100")]
+    assert float(row["accuracy_epoch1_mean"]) == pytest.approx(0.55)
+    assert row["seeds"] == "0 1" and row["best_epochs"] == "2 3"
+
+
+def test_fig1_from_full_set_ann_runs(tmp_path):
+    pytest.importorskip("tensorflow")
+    config = ann.AnnConfig(dataset="digits", hidden=(4,), epochs=2, lr=0.1)
+    ann.train(config, tmp_path / "runs" / "a", progress=False)
+    make_report([load_point(tmp_path / "runs" / "a")], tmp_path / "out", [tmp_path / "runs"])
+    assert (tmp_path / "out" / compare.FIGURES[0]).stat().st_size > 0
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "## Fig. 1: dense ANNs on the full training set" in report
+    assert "| ANN | 4 (sgd, lr 0.1, batch 64) | 4 | 0 | 2 | 1,347 / 450 |" in report
+
+
+def test_committed_snn_runs_are_readable():
+    run_dirs = [d for d in find_run_dirs([REPO / "runs"])
+                if "hidden" not in rundir.load_json(d / rundir.CONFIG)]
+    assert run_dirs, "the repository holds SNN results"
+    for run_dir in run_dirs:
+        point = load_point(run_dir)
+        assert point.kind == "snn" and 0 <= point.best_accuracy <= 1
+        assert point.neurons > 0
+        assert point.parameters == (compare.INPUT_SIZE[point.dataset] + 1) * point.neurons
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda root: root / "absent", "no such run directory"),
+    (lambda root: root, "holds no finished run"),
+])
+def test_bad_inputs(tmp_path, make, message):
+    with pytest.raises(ConfigError, match=message):
+        find_run_dirs([make(tmp_path)])
+
+
+def test_folder_of_unknown_kind(tmp_path):
+    rundir.save_json(tmp_path / rundir.CONFIG, {"something": 1})
+    rundir.save_json(tmp_path / rundir.METRICS, {})
+    with pytest.raises(ConfigError, match="neither an ANN run"):
+        load_point(tmp_path)
+    rundir.save_json(tmp_path / rundir.CONFIG, {"model": "m", "neurons": 3})
+    with pytest.raises(ConfigError, match="lacks or garbles 'history'"):
+        load_point(tmp_path)
+
+
+def test_cli_error_exit_code(tmp_path, capsys):
+    assert compare_main([str(tmp_path / "nothing")]) == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_other_training_settings_are_kept_apart_from_the_paper_settings(tmp_path):
+    pytest.importorskip("tensorflow")
+    for name, optimizer, lr in (("sgd", "sgd", 0.001), ("adam", "adam", 0.01)):
+        ann.train(ann.AnnConfig(dataset="digits", hidden=(4,), epochs=1, optimizer=optimizer,
+                                lr=lr), tmp_path / name, progress=False)
+    points = [load_point(tmp_path / name) for name in ("sgd", "adam")]
+    assert [p.variant for p in points] == ["", "adam, lr 0.01, batch 64"]
+    groups = group_points(points)[("digits", "all")]
+    assert len(groups) == 2, "not averaged together as if they were seeds"
+
+
+def test_missing_sizes_and_seeds_are_named(tmp_path):
+    for neurons, seed in ((100, 0), (100, 1), (100, 2), (400, 1)):
+        write_snn_run(tmp_path / f"n{neurons}_s{seed}", neurons, per_class=80, seed=seed)
+    groups = group_points([load_point(d) for d in find_run_dirs([tmp_path])])
+    assert missing_points(groups, "mnist", "pc80") == [
+        "no ANN run on 80 images per class among the inputs",
+        "no SNN of the study's sizes 10, 50, 200, 800, 1000 neurons",
+        "SNN diehl_cook_2015 400: seeds 0, 2"]
+
+
+def test_snn_runs_with_the_studys_labelling_give_a_second_series(tmp_path):
+    run_dir = write_snn_run(tmp_path / "wolff", 100, per_class=80, accuracies=(0.5, 0.6),
+                            spikes=(10.0, 10.0))
+    assert [p.variant for p in compare.load_points(run_dir)] == [""], "nothing recorded"
+    metrics = rundir.load_json(run_dir / rundir.METRICS)
+    for entry, winner in zip(metrics["history"], (0.55, 0.52)):
+        entry["accuracy_last_winner"] = winner
+    rundir.save_json(run_dir / rundir.METRICS, metrics)
+    standard, paper = compare.load_points(run_dir)
+    assert standard.accuracy_by_epoch == {1: 0.5, 2: 0.6} and standard.variant == ""
+    assert paper.accuracy_by_epoch == {1: 0.55, 2: 0.52}
+    assert paper.variant == compare.LAST_WINNER
+    assert (paper.best_epoch, paper.energy_per_image) == (1, standard.energy_per_image)
+    assert paper.series != standard.series, "a line of its own in the figures"
+    groups = group_points([standard, paper])[("mnist", "pc80")]
+    assert len(groups) == 2

@@ -1,0 +1,164 @@
+"""Model files: loading, units, and clear errors for bad files."""
+
+import pytest
+from brian2 import Hz, ms, mV, second
+
+from brian_stdp.backends.network import check_model, synapse_pairs
+from brian_stdp.errors import ModelFileError
+from brian_stdp.model.files import MODELS_DIR, available_models
+from brian_stdp.model.spec import load_model
+
+pytestmark = pytest.mark.codegen_independent
+
+DC = MODELS_DIR / "diehl_cook_2015.toml"
+
+
+def test_shipped_models_are_listed():
+    assert "diehl_cook_2015" in available_models()
+
+
+def test_diehl_cook_values_have_units():
+    spec = load_model("diehl_cook_2015")
+    p = spec.parameters
+    assert p["tau_exc"] == 100 * ms
+    assert p["v_rest_exc"] == -65 * mV
+    assert p["v_init_exc"] == -105 * mV
+    assert p["theta_plus"] == 0.05 * mV
+    assert p["tau_post2"] == 40 * ms
+    assert float(p["eta_post"]) == pytest.approx(1e-2)
+    proto = spec.protocol
+    assert proto.dt == 0.5 * ms
+    assert proto.t_slot == 0.5 * second
+    assert proto.steps_per_slot == 1000 and proto.steps_present == 700
+    assert proto.rate_scale * 255 * proto.intensity_start == 63.75 * Hz
+    assert spec.weight_sum(784) == pytest.approx(78.0)
+    assert spec.deviations, "the model file must state its deviations"
+
+
+def test_template_is_specialised_per_group():
+    spec = load_model("diehl_cook_2015")
+    exc, inh = spec.group_equations("exc"), spec.group_equations("inh")
+    assert "tau_exc" in str(exc["v"].expr) and "tau_inh" in str(inh["v"].expr)
+    assert "theta" in exc.names and "theta" not in inh.names
+    assert exc["v"].dim == mV.dim
+
+
+def test_shipped_model_passes_brian2_checks():
+    check_model(load_model("diehl_cook_2015"))
+
+
+@pytest.mark.parametrize("old, new, where, problem", [
+    ('tau_exc      = "100*ms"', 'tau_exc      = "100*msec"', r"\[parameters\] tau_exc",
+     "undefined name"),
+    ('dt                = "0.5*ms"', 'dt                = "0.5*mV"', r"\[protocol\] dt",
+     "units"),
+    ("[protocol]", "[protocols]", "top level", "unknown key"),
+    ('refractory = "t_ref_inh"', 'refractory = "t_ref_inh"\nrefactory = "1*ms"',
+     r"\[groups.inh\]", "unknown key.*refactory"),
+    ('{ template = "post_traces" }', '{ template = "post_trace" }',
+     r"\[groups.exc\] equations\[2\]", "post_trace.*not defined"),
+    ('source = "exc"', 'source = "exz"', r"\[synapses.exc_inh\] source", "unknown group"),
+    ('max_presentations = "10"', 'max_presentations = "0"', r"\[protocol\] max_presentations",
+     "at least 1"),
+    ('size = "n_neurons"', 'size = "n_neuron"', r"\[groups.exc\] size", "undefined name"),
+])
+def test_bad_model_file_names_file_and_key(edited_model, old, new, where, problem):
+    path = edited_model(DC, old, new)
+    with pytest.raises(ModelFileError, match=f"edited.toml.*{where}.*{problem}"):
+        spec = load_model(path)
+        check_model(spec)
+
+
+@pytest.mark.parametrize("old, new, where, problem", [
+    ("gi*(E_inh - v)) / tau_mem : volt", "gi) / tau_mem : volt", r"\[groups.exc\]",
+     "inconsistent units"),
+    ('reset = "v = v_reset_inh"', 'reset = "v = v_reset_inx"', r"\[groups.inh\]",
+     "v_reset_inx"),
+    ('threshold = "v > v_thresh_inh"', 'threshold = "v > 3"', r"\[groups.inh\]",
+     "different units"),
+    ('on_pre = "gi_post += w"', 'on_pre = "gi_post += w*mV"', r"\[synapses.inh_exc\]",
+     "inconsistent units"),
+    ("plastic : 1 (shared)\n", "", r"\[groups.exc\] equations", "plastic"),
+])
+def test_equation_errors_are_found_before_compiling(edited_model, old, new, where, problem):
+    spec = load_model(edited_model(DC, old, new))
+    with pytest.raises(ModelFileError, match=f"edited.toml: {where}.*{problem}"):
+        check_model(spec)
+
+
+def test_not_toml_and_missing_file(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[model\nname = 1")
+    with pytest.raises(ModelFileError, match="broken.toml: not valid TOML"):
+        load_model(broken)
+    with pytest.raises(ModelFileError, match="nothere.toml: model file not found"):
+        load_model(tmp_path / "nothere.toml")
+    with pytest.raises(ModelFileError, match="unknown model 'nosuch'.*diehl_cook_2015"):
+        load_model("nosuch")
+
+
+@pytest.mark.parametrize("rule, n_src, n_tgt, pairs", [
+    ("all", 2, 3, [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]),
+    ("one_to_one", 3, 3, [(0, 0), (1, 1), (2, 2)]),
+    ("all_but_self", 3, 3, [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]),
+    ("abs(i - j) == 1", 3, 3, [(0, 1), (1, 0), (1, 2), (2, 1)]),
+])
+def test_synapse_pairs_are_source_major(rule, n_src, n_tgt, pairs):
+    pre, post = synapse_pairs(rule, n_src, n_tgt)
+    assert list(zip(pre.tolist(), post.tolist())) == pairs
+
+
+# -- variants: extends ------------------------------------------------------------------------
+@pytest.mark.codegen_independent
+def test_variants_hold_only_their_changes():
+    import tomllib
+
+    base = load_model("diehl_cook_2015")
+    for name, changed in [("diehl_cook_2015_exp_euler", {"exponential_euler"}),
+                          ("diehl_cook_2015_block50", {"euler"})]:
+        variant = load_model(name)
+        assert [p.name for p in variant.bases] == ["diehl_cook_2015.toml"]
+        assert "extends" in tomllib.loads(variant.text)
+        assert len(variant.text.splitlines()) < 40, "a variant does not repeat its base"
+        assert {g.method for g in variant.groups.values()} == changed
+        assert variant.equations == base.equations and variant.synapses == base.synapses
+        assert variant.protocol == base.protocol
+    block50 = load_model("diehl_cook_2015_block50")
+    assert float(block50.parameters["timer_rate"]) == 0.1
+    assert {k: v for k, v in block50.parameters.items() if k != "timer_rate"} == \
+        {k: v for k, v in base.parameters.items() if k != "timer_rate"}
+
+
+def _variant(tmp_path, text, name="variant.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.codegen_independent
+@pytest.mark.parametrize("text, message", [
+    ('extends = "no_such_model"\n[model]\nname = "x"\n',
+     r"variant.toml: extends: unknown model 'no_such_model'"),
+    ('extends = "diehl_cook_2015"\n[groups.exc]\nmethod = "euler"\n',
+     r"variant.toml: \[model\] name: a model that extends another needs a name"),
+    ('extends = "diehl_cook_2015"\n[model]\nname = "x"\n[groups.exc]\nmetod = "euler"\n',
+     r"variant.toml: \[groups.exc\]: unknown key.*metod"),
+    ('extends = "variant.toml"\n[model]\nname = "x"\n', r"circular"),
+])
+def test_bad_variants_name_the_file_and_key(tmp_path, text, message):
+    with pytest.raises(ModelFileError, match=message):
+        load_model(_variant(tmp_path, text))
+
+
+@pytest.mark.codegen_independent
+def test_run_directory_copies_keep_the_chain(tmp_path):
+    variant = load_model("diehl_cook_2015_block50")
+    files = variant.copy_files("model.toml")
+    assert list(files) == ["model.toml", "model.base.toml"]
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    for name, text in files.items():
+        (run_dir / name).write_text(text)
+    copy = load_model(run_dir / "model.toml")
+    assert copy.bases == (run_dir / "model.base.toml",), "the copy next to it, not models/"
+    assert copy.raw == variant.raw

@@ -1,0 +1,303 @@
+"""Runs: resume equals an uninterrupted run, same seed same result, clear flag errors."""
+
+import dataclasses
+import json
+import re
+import shutil
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from brian_stdp.backends.session import ChunkResult, Session
+from brian_stdp.errors import ConfigError, DeviceError, SimulationError
+from brian_stdp.run import main
+from brian_stdp.training import rundir
+from brian_stdp.training.trainer import (Phase, RunConfig, Trainer, check_activity, chunk_seed,
+                                         phases, resume)
+
+TINY = RunConfig(neurons=10, train=120, label=60, test=40, chunk=50, seed=5, epochs=2,
+                 eval_every_epoch=True)
+
+
+def _results(run_dir):
+    state = rundir.load_arrays(run_dir / rundir.STATE)
+    metrics = rundir.load_json(run_dir / rundir.METRICS)
+    metrics.pop("timing")
+    metrics.pop("train_images_per_second")
+    return state, metrics
+
+
+def _count_chunks(patcher, stop_at=None):
+    """Count :meth:`Session.run_chunk` calls; raise KeyboardInterrupt at call ``stop_at``."""
+    calls = {"n": 0}
+    original = Session.run_chunk
+
+    def counting(self, *args, **kwds):
+        calls["n"] += 1
+        if calls["n"] == stop_at:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwds)
+
+    patcher.setattr(Session, "run_chunk", counting)
+    return calls
+
+
+#: Chunks run before the interruption: the fourth is inside the second epoch's training.
+CHUNKS_BEFORE_INTERRUPT = 3
+
+
+@pytest.fixture(scope="module")
+def whole_run(tmp_path_factory):
+    """A finished TINY run: its folder (``path``) and the chunks it ran (``chunks``)."""
+    run_dir = tmp_path_factory.mktemp("whole")
+    with pytest.MonkeyPatch.context() as patcher:
+        calls = _count_chunks(patcher)
+        Trainer(TINY, run_dir, progress=False).run()
+    return SimpleNamespace(path=run_dir, chunks=calls["n"])
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(whole_run):
+    return whole_run.path
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory):
+    """A TINY run stopped by Ctrl-C after CHUNKS_BEFORE_INTERRUPT chunks (copy it to use it)."""
+    run_dir = tmp_path_factory.mktemp("interrupted")
+    with pytest.MonkeyPatch.context() as patcher:
+        _count_chunks(patcher, stop_at=CHUNKS_BEFORE_INTERRUPT + 1)
+        with pytest.raises(KeyboardInterrupt):
+            Trainer(TINY, run_dir, progress=False).run()
+    assert (run_dir / rundir.CHECKPOINT).exists() and not (run_dir / rundir.METRICS).exists()
+    return run_dir
+
+
+def _copy(run_dir, dest):
+    shutil.copytree(run_dir, dest)
+    return dest
+
+
+@pytest.mark.standalone_compatible
+def test_uninterrupted_run_writes_a_complete_run_dir(uninterrupted):
+    for name in (rundir.CONFIG, rundir.PROVENANCE, rundir.MODEL_COPY, rundir.STATE,
+                 rundir.METRICS, rundir.CHECKPOINT):
+        assert (uninterrupted / name).is_file(), name
+    assert not (uninterrupted / "build").exists(), "the build folder is removed"
+    state, metrics = _results(uninterrupted)
+    assert state["weights"].shape == (784, 10)
+    assert state["assignment"].shape == (10,) and state["theta"].shape == (10,)
+    assert len(metrics["history"]) == 2, "evaluated after each of the 2 epochs"
+    assert 0 <= metrics["accuracy_all_activity"] <= 1
+    assert np.array(metrics["confusion_matrix"]).sum() <= 40
+    assert (uninterrupted / "figures" / "receptive_fields.png").stat().st_size > 0
+    provenance = rundir.load_json(uninterrupted / rundir.PROVENANCE)
+    assert provenance["seed"] == 5 and provenance["device"] == "cpp_standalone"
+    assert "brian2" in provenance["versions"]
+
+
+@pytest.mark.standalone_compatible
+def test_resume_after_interrupt_equals_uninterrupted_run(whole_run, interrupted, tmp_path,
+                                                         monkeypatch):
+    uninterrupted = whole_run.path
+    run_dir = _copy(interrupted, tmp_path / "run")
+    calls = _count_chunks(monkeypatch)
+    resume(run_dir, progress=False)
+    # It resumed: only the chunks after the checkpoint ran, not the whole run again.
+    assert calls["n"] == whole_run.chunks - CHUNKS_BEFORE_INTERRUPT
+    state_a, metrics_a = _results(uninterrupted)
+    state_b, metrics_b = _results(run_dir)
+    assert metrics_a == metrics_b
+    assert state_a.keys() == state_b.keys()
+    for key in state_a:
+        np.testing.assert_array_equal(state_a[key], state_b[key], err_msg=key)
+
+
+@pytest.mark.standalone_compatible
+def test_resume_of_a_finished_run_runs_nothing_and_changes_nothing(uninterrupted, tmp_path,
+                                                                   monkeypatch, folder_digest):
+    run_dir = _copy(uninterrupted, tmp_path / "run")
+    before = folder_digest(run_dir)
+    calls = _count_chunks(monkeypatch)
+    metrics = resume(run_dir, progress=False)
+    assert calls["n"] == 0
+    assert metrics == rundir.load_json(uninterrupted / rundir.METRICS)
+    assert folder_digest(run_dir) == before
+
+
+@pytest.mark.parametrize("which", ["finished", "interrupted"])
+@pytest.mark.standalone_compatible
+def test_out_on_a_folder_holding_a_run_is_refused_and_left_alone(
+        which, uninterrupted, interrupted, tmp_path, capsys, monkeypatch, folder_digest):
+    run_dir = _copy(uninterrupted if which == "finished" else interrupted, tmp_path / "run")
+    before = folder_digest(run_dir)
+    calls = _count_chunks(monkeypatch)
+    # The issue's case: other settings into a used folder.
+    assert main(["--neurons", "10", "--train", "60", "--seed", "9", "--out", str(run_dir),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert f"--resume {run_dir}" in err and "new folder" in err
+    # The same settings as the run there: still refused; a checkpoint needs --resume.
+    with pytest.raises(ConfigError, match="already holds a run"):
+        Trainer(TINY, run_dir, progress=False)
+    assert calls["n"] == 0
+    assert folder_digest(run_dir) == before
+
+
+def test_resume_with_other_settings_is_refused(interrupted, tmp_path, capsys, folder_digest):
+    run_dir = _copy(interrupted, tmp_path / "run")
+    before = folder_digest(run_dir)
+    assert main(["--resume", str(run_dir), "--neurons", "20", "--seed", "9"]) == 2
+    err = capsys.readouterr().err
+    assert "--neurons" in err and "--seed" in err and "stored there" in err
+    assert folder_digest(run_dir) == before
+
+
+@pytest.mark.standalone_compatible
+def test_two_threads_same_seed_same_result(tmp_path):
+    config = RunConfig(neurons=10, train=60, label=30, test=20, chunk=40, seed=3, threads=2)
+    Trainer(config, tmp_path / "a", progress=False).run()
+    Trainer(config, tmp_path / "b", progress=False).run()
+    state_a, metrics_a = _results(tmp_path / "a")
+    state_b, metrics_b = _results(tmp_path / "b")
+    assert metrics_a["activity"]["spikes_per_image_last"] > 0, "the network spiked"
+    assert metrics_a == metrics_b
+    for key in state_a:
+        np.testing.assert_array_equal(state_a[key], state_b[key], err_msg=key)
+
+
+@pytest.mark.standalone_compatible
+def test_other_seed_gives_other_result(uninterrupted, tmp_path):
+    config = RunConfig(**{**TINY.__dict__, "seed": 6, "epochs": 1, "eval_every_epoch": False})
+    Trainer(config, tmp_path, progress=False).run()
+    a, _ = _results(uninterrupted)
+    b, _ = _results(tmp_path)
+    assert not np.array_equal(a["weights"], b["weights"])
+
+
+def test_phases_and_chunk_seeds():
+    assert [p.name for p in phases(TINY)] == ["train-1", "label-1", "test-1", "train-2",
+                                             "label-2", "test-2"]
+    no_eval = RunConfig(epochs=2)
+    assert [p.name for p in phases(no_eval)] == ["train-1", "train-2", "label-2", "test-2"]
+    seeds = {chunk_seed(1, p, c) for p in range(3) for c in range(50)}
+    assert len(seeds) == 150 and all(0 <= s < 2**32 for s in seeds)
+    assert chunk_seed(1, 0, 0) == chunk_seed(1, 0, 0) != chunk_seed(2, 0, 0)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"neurons": 0}, "--neurons must be a positive"),
+    ({"epochs": -1}, "--epochs must be a positive"),
+    ({"train": 0}, "--train must be a positive"),
+    ({"train": 10, "per_class": 5}, "--train and --per-class exclude each other"),
+    ({"dataset": "cifar"}, "--dataset cifar: unknown dataset"),
+    ({"seed": -1}, "--seed"),
+])
+def test_bad_config_values(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        RunConfig(**{**TINY.__dict__, **changes}).check()
+
+
+def test_unknown_and_missing_devices():
+    with pytest.raises(DeviceError, match="(?s)--device gpu: unknown device.*cpp_standalone"):
+        RunConfig(device="gpu").check()
+    with pytest.raises(DeviceError, match="genn"):
+        RunConfig(device="genn").check()
+
+
+def test_unknown_config_keys_are_rejected():
+    with pytest.raises(ConfigError, match="x.json: unknown key.*neuron\\b"):
+        RunConfig.from_dict({"neuron": 4}, "x.json")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--neurons", "0"], "--neurons must be a positive"),
+    (["--device", "nosuch"], "unknown device"),
+    (["--model", "missing.toml"], "missing.toml: model file not found"),
+    (["--dataset", "digits", "--train", "all", "--label", "all", "--test", "5000"],
+     "--test 5000: the digits test split has only"),
+    (["--dataset", "digits"], "--train 10000: "),
+])
+def test_cli_errors_exit_2_with_a_message(argv, message, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_resume_of_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert main(["--resume", str(tmp_path), "--quiet"]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir()), "nothing is written there"
+
+
+def test_config_file_round_trip(uninterrupted):
+    saved = json.loads((uninterrupted / rundir.CONFIG).read_text())
+    assert RunConfig.from_dict(saved, "config.json") == TINY
+
+
+def _chunk(n_spikes, slots=10, state=None):
+    return ChunkResult(state=state or {"exc.v": np.zeros(4)}, ctrl_img=slots, ctrl_attempts=1,
+                       ctrl_count=5, slot_img=np.arange(slots), slot_attempts=np.ones(slots),
+                       spike_slot=np.zeros(n_spikes, int), spike_neuron=np.zeros(n_spikes, int),
+                       input_spikes=0, seconds=0.0)
+
+
+def test_runaway_activity_is_an_error_not_a_result():
+    check_activity(_chunk(10 * 4 * 10), 10, 4, "train-1")  # 10 per neuron and image: allowed
+    with pytest.raises(SimulationError, match="train-1, images 1-10: 10.0.*exponential_euler"):
+        check_activity(_chunk(10 * 4 * 10 + 1), 10, 4, "train-1, images 1-10")
+    with pytest.raises(SimulationError, match="non-finite values in exc.v"):
+        check_activity(_chunk(0, state={"exc.v": np.array([0.0, np.nan])}), 10, 4, "x")
+
+
+@pytest.mark.parametrize("command", ["run", "ann", "predict"])
+def test_help_has_no_empty_defaults_and_explains_epochs_and_seed(command, capsys):
+    import importlib
+
+    module = importlib.import_module(f"brian_stdp.{command}")
+    with pytest.raises(SystemExit):
+        module.parser().parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: None)" not in text and "(default: False)" not in text
+    if command != "predict":
+        assert re.search(r"--epochs \w+ passes over the training images \(default: \d+\)",
+                         text), text
+        assert re.search(r"--seed \w+ seed of [^(]+\(default: 0\)", text), text
+
+
+def test_model_file_error_is_one_line_without_brian2_warnings(edited_model, tmp_path):
+    bad = edited_model("models/diehl_cook_2015.toml", 'tau_ge       = "1*ms"',
+                       'tau_ge       = "1*mV"')
+    result = subprocess.run(
+        [sys.executable, "-m", "brian_stdp.run", "--model", str(bad), "--neurons", "10",
+         "--train", "20", "--label", "20", "--test", "10", "--out", str(tmp_path / "run"),
+         "--quiet"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 2
+    err = result.stderr.strip()
+    assert err.startswith(f"error: {bad}: [groups.exc]") and "DimensionMismatchError" in err
+    assert len(err.splitlines()) == 1, err
+
+
+@pytest.mark.standalone_compatible
+def test_validation_split_holds_out_the_last_selected_training_images(tmp_path):
+    config = RunConfig(neurons=10, train=150, validation=50, label=None, chunk=100, seed=2)
+    trainer = Trainer(config, tmp_path, progress=False)
+    selected = np.arange(150)  # --train 150: the first 150 training images
+    trained = trainer.stream(Phase("train", 1))[1]
+    assert sorted(trained) == list(selected[:100]), "the held-out images are never trained on"
+    np.testing.assert_array_equal(trainer.stream(Phase("label", 1))[1], selected[:100])
+    scored_set, scored = trainer.stream(Phase("test", 1))
+    assert scored_set is trainer.train_set
+    np.testing.assert_array_equal(scored, selected[100:])
+    metrics = trainer.run()
+    assert metrics["scored_on"] == "validation"
+    assert (metrics["train_images"], metrics["label_images"], metrics["test_images"]) == \
+        (100, 100, 50)
+    confusion = np.array(metrics["confusion_matrix"])
+    np.testing.assert_array_equal(confusion.sum(axis=1),
+                                  np.bincount(trainer.train_set.labels[100:150], minlength=10))
+    with pytest.raises(ConfigError, match="--validation 150: only 150 training images"):
+        Trainer(dataclasses.replace(config, validation=150), tmp_path / "b", progress=False)
