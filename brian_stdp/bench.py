@@ -8,18 +8,17 @@ The work is done by :mod:`brian_stdp.experiments.bench`; this module parses the 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
-from brian_stdp.backends.devices import (DEVICES, device_problem, genn_problem_elsewhere,
-                                         genn_python)
+from brian_stdp.backends.devices import DEVICES, device_problem, genn_problem_elsewhere
+from brian_stdp.backends.registry import session_class
 from brian_stdp.cli import HelpFormatter, guarded
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.errors import BrianSTDPError, ConfigError
 from brian_stdp.experiments.bench import (DEFAULT_CHUNK, DEFAULT_IMAGES, DEFAULT_NEURONS,
-                                          _genn_row_elsewhere, bench_size, format_summary,
-                                          format_table, machine_info)
+                                          bench_size, format_summary, format_table, machine_info,
+                                          row_elsewhere)
 from brian_stdp.model.files import available_models
 from brian_stdp.model.spec import load_model
 from brian_stdp.training import rundir
@@ -66,15 +65,15 @@ def run_bench(args, log=None) -> dict:
     devices = [d.strip() for d in args.devices.split(",") if d.strip()]
     if not devices:
         raise ConfigError("--device: give at least one device")
-    unavailable, genn_elsewhere = {}, None
+    unavailable, elsewhere = {}, {}
     for device in devices:
         problem = device_problem(device)
         if problem and device not in DEVICES:
             raise ConfigError(problem)
-        if device == "genn" and problem and importlib.util.find_spec("brian2genn") is None \
-                and genn_python() is not None:
-            genn_elsewhere = genn_python()  # the separate GeNN environment runs it
-            problem = genn_problem_elsewhere(genn_elsewhere)
+        python = session_class(device).python_elsewhere() if problem else None
+        if python is not None:  # another environment (.venv-genn) runs it
+            elsewhere[device] = python
+            problem = genn_problem_elsewhere(python)
         if problem:
             unavailable[device] = problem
     for flag in ("images", "chunk", "threads"):
@@ -98,16 +97,16 @@ def run_bench(args, log=None) -> dict:
             if log is not None:
                 log(f"{device}, {neurons} neurons: compiling")
             try:
-                if device == "genn" and genn_elsewhere is not None:
-                    row = _genn_row_elsewhere(genn_elsewhere, args, neurons)
+                if device in elsewhere:
+                    row = row_elsewhere(elsewhere[device], device, args, neurons)
                 else:
                     row = bench_size(spec, dataset, neurons, args.images, chunk=args.chunk,
                                      device=device, threads=args.threads, seed=args.seed,
                                      log=log)
             except BrianSTDPError:
                 raise
-            except Exception as err:  # one failing device must not lose the others' figures
-                if device == "cpp_standalone":
+            except Exception as err:  # an optional device's failure keeps the others' figures
+                if not session_class(device).optional:
                     raise
                 row = {"device": device, "neurons": neurons,
                        "failed": f"{type(err).__name__}: {err}".strip()}

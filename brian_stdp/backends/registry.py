@@ -1,23 +1,34 @@
-"""Which session class drives a device: the one place that maps device names to runners.
+"""Which session class drives a device: the one place that maps device names to backends.
 
-The trainer (and anything else that runs chunks) asks :func:`session_class`
-for the class and uses only the interface that
-:class:`~brian_stdp.backends.session.Session` and
-:class:`~brian_stdp.backends.genn.session.GennSession` share: ``adapt_spec``,
-``initial_state``, ``compile``, ``run_chunk``, ``handles``, ``slots``,
-``fixed``, ``compile_seconds``, ``close`` and ``delete_build``.
+The trainer, classification and the benchmark ask :func:`session_class` for the class and
+use only the interface of :class:`~brian_stdp.backends.session.Session`. Another backend
+registers its class here, by name, as ``"module:Class"`` (imported when first asked for).
 """
 
 from __future__ import annotations
 
+import importlib
+
+from brian_stdp.errors import ConfigError
+
+#: Session class of each device: ``"module:Class"``.
+SESSIONS = {
+    "cpp_standalone": "brian_stdp.backends.session:StandaloneSession",
+    "cuda_standalone": "brian_stdp.backends.session:CudaStandaloneSession",
+    "genn": "brian_stdp.backends.genn.session:GennSession",
+    "runtime": "brian_stdp.backends.session:RuntimeSession",
+}
+
 
 def session_class(device: str) -> type:
-    """The session class for ``device``: GennSession for ``genn`` (one build per chunk),
-    Session (compiled once, re-run per chunk) for the others."""
-    if device == "genn":
-        from brian_stdp.backends.genn.session import GennSession
+    """The :class:`~brian_stdp.backends.session.Session` subclass that runs ``device``.
 
-        return GennSession
-    from brian_stdp.backends.session import Session
-
-    return Session
+    Raises
+    ------
+    ConfigError
+        For a name that is not in :data:`SESSIONS`.
+    """
+    if device not in SESSIONS:
+        raise ConfigError(f"--device {device}: unknown; use one of {', '.join(SESSIONS)}")
+    module, name = SESSIONS[device].split(":")
+    return getattr(importlib.import_module(module), name)

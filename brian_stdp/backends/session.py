@@ -4,8 +4,10 @@ A chunk is a fixed number of presentation slots. :meth:`Session.run_chunk`
 takes the stimulus of up to ``slots`` images, the network state left by the
 previous chunk, the protocol controller's state and a seed, and returns the
 spikes per slot and the new state. On ``cpp_standalone`` the program is
-compiled once and re-run with new values (Brian2's ``run_args``); on
-``runtime`` (for debugging) the network is rebuilt for every chunk.
+compiled once and re-run with new values (Brian2's ``run_args``,
+:class:`StandaloneSession`, :class:`CudaStandaloneSession`); on ``runtime`` (for
+debugging, :class:`RuntimeSession`) the network is rebuilt for every chunk. GeNN's
+session (:mod:`brian_stdp.backends.genn.session`) builds once per chunk.
 
 The random seed of a standalone program is compiled in, so every re-run
 would repeat the same random numbers. The program built here instead reads
@@ -26,7 +28,7 @@ import numpy as np
 from brian2 import Quantity, second
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
-from brian_stdp.backends.devices import CUDA_SEED_CODE, STANDALONE_DEVICES, configure_cuda
+from brian_stdp.backends.devices import CUDA_SEED_CODE, configure_cuda
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
                                          initial_state)
 from brian_stdp.model.spec import ModelSpec
@@ -128,7 +130,12 @@ def read_state(handles, state_in: dict, fixed: dict, duration: float) -> dict:
 
 
 class Session:
-    """A model compiled for one network size and chunk length.
+    """A model compiled for one network size and chunk length: the interface of every
+    backend.
+
+    The trainer, classification and the benchmark use only what this class defines;
+    :func:`brian_stdp.backends.registry.session_class` picks the subclass for a device
+    name, and nothing else asks which device it is on.
 
     Parameters
     ----------
@@ -140,63 +147,53 @@ class Session:
     fixed : dict of str to ndarray
         Build-time values (delays): :func:`~brian_stdp.backends.network.draw_fixed`
         for a new network, or taken from a saved state.
-    device : str
-        ``"cpp_standalone"``, ``"cuda_standalone"`` (compiled once and re-run,
-        see :func:`brian_stdp.backends.devices.configure_cuda`) or ``"runtime"``.
     directory : path, optional
-        Build folder for standalone devices (created).
+        Build folder (created) for devices that build a program.
     threads : int
-        OpenMP threads for ``cpp_standalone`` (1: no OpenMP).
+        OpenMP threads for ``cpp_standalone`` (1: no OpenMP); others ignore it.
     """
 
+    #: The Brian2 device this class runs on (its name in the registry).
+    device_name = ""
+    #: An optional device (a GPU toolkit, GeNN): the benchmark records its failures and goes
+    #: on with the other devices instead of stopping.
+    optional = False
+
     def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
-                 device: str = "cpp_standalone", directory=None, threads: int = 1):
+                 directory=None, threads: int = 1):
         self.spec, self.n_neurons, self.n_input, self.slots = spec, n_neurons, n_input, slots
-        self.device_name, self.threads = device, threads
+        self.threads = threads
         self.directory = Path(directory) if directory is not None else None
         self.compile_seconds = 0.0
         self.duration = slots * spec.protocol.t_slot
         self.fixed = fixed
-        if device in STANDALONE_DEVICES:
-            from brian2 import prefs, set_device
+        try:
+            self._select_device()
+            self._handles = self._make_network()
+        except BaseException:  # leave Brian2 as it was, for the next session
+            self.close()
+            raise
 
-            self.directory.mkdir(parents=True, exist_ok=True)
-            if device == "cuda_standalone":
-                import brian2cuda  # noqa: F401  (registers the device)
-            set_device(device, build_on_run=False, directory=str(self.directory))
-            if device == "cuda_standalone":
-                configure_cuda(self.directory)
-            prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
-            prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
-            if "core.stop_on_keyboard_interrupt" in prefs:  # brian2 >= 2.6 (not 2.5: genn)
-                prefs.core.stop_on_keyboard_interrupt = False  # Ctrl-C ends the chunk, not a half
-        self._handles = self._make_network()
+    def _select_device(self) -> None:
+        """Make this class's device Brian2's current one (runtime: nothing to do)."""
 
     @staticmethod
     def adapt_spec(spec: ModelSpec) -> ModelSpec:
         """The model this session class runs for ``spec``: ``spec`` itself."""
         return spec
 
+    @classmethod
+    def python_elsewhere(cls):
+        """The Python of another environment that runs this device when this one cannot
+        (path), else None."""
+        return None
+
     def initial_state(self, rng: np.random.Generator) -> dict:
         """A fresh network state drawn with ``rng`` (see :func:`~.network.initial_state`)."""
         return initial_state(self.spec, self._handles, rng)
 
     def compile(self) -> None:
-        """Compile the standalone program (once, before the first chunk); no-op on runtime."""
-        if self.device_name not in STANDALONE_DEVICES:
-            return
-        from brian2 import device
-
-        start = time.perf_counter()
-        handles = self._handles
-        device.apply_run_args()
-        seed_code = (CUDA_SEED_CODE.format(var=SEED_VARIABLE)
-                     if self.device_name == "cuda_standalone" else
-                     _SEED_CODE.format(var=SEED_VARIABLE, threads=max(self.threads, 1)))
-        device.insert_code("main", seed_code)
-        handles.net.run(self.duration, namespace=handles.namespace, report=None)
-        device.build(run=False, directory=str(self.directory), compile=True)
-        self.compile_seconds = time.perf_counter() - start
+        """Build the program once, before the first chunk (runtime: nothing to build)."""
 
     def _make_network(self) -> NetworkHandles:
         brian2.defaultclock.dt = self.spec.protocol.dt
@@ -231,9 +228,11 @@ class Session:
         if stimulus.shape != (self.slots, self.n_input):
             raise ValueError(f"stimulus has shape {stimulus.shape}, expected "
                              f"{(self.slots, self.n_input)}")
-        if self.device_name in STANDALONE_DEVICES:
-            return self._run_standalone(stimulus, n_avail, state, ctrl, plastic, seed)
-        return self._run_runtime(stimulus, n_avail, state, ctrl, plastic, seed)
+        return self._run(stimulus, n_avail, state, ctrl, plastic, seed)
+
+    def _run(self, stimulus, n_avail, state, ctrl, plastic, seed) -> ChunkResult:
+        """Simulate one chunk on this device (see :meth:`run_chunk`)."""
+        raise NotImplementedError
 
     @staticmethod
     def _views(handles, values):
@@ -259,36 +258,6 @@ class Session:
             if "plastic" in variables and variables["plastic"].owner.name == obj.name:
                 pairs.append((obj.plastic, float(plastic)))
         return pairs
-
-    def _run_standalone(self, stimulus, n_avail, state, ctrl, plastic, seed):
-        from brian2 import device, prefs
-
-        handles = self._handles
-        run_args = dict(self._values(handles, n_avail, state, ctrl, plastic))
-        run_args[handles.stim] = stimulus
-        env = dict(prefs.devices.cpp_standalone.run_environment_variables)
-        env[SEED_VARIABLE] = str(int(seed))
-        prefs.devices.cpp_standalone.run_environment_variables = env
-        start = time.perf_counter()
-        device.run(run_args=run_args, with_output=False)
-        seconds = time.perf_counter() - start
-        static = Path(device.project_dir) / "static_arrays"
-        for name in device.run_args_arrays:  # keep the build folder from growing
-            for path in (static / name, static / f"{name}.lock"):
-                path.unlink(missing_ok=True)
-        return self._collect(handles, state, seconds)
-
-    def _run_runtime(self, stimulus, n_avail, state, ctrl, plastic, seed):
-        if self._handles.net.t > 0 * second:  # run before: start from a fresh network
-            self._handles = self._make_network()
-        handles = self._handles
-        handles.stim.values[:] = stimulus
-        for view, value in self._values(handles, n_avail, state, ctrl, plastic):
-            view[:] = value
-        brian2.seed(seed)
-        start = time.perf_counter()
-        handles.net.run(self.duration, namespace=handles.namespace, report=None)
-        return self._collect(handles, state, time.perf_counter() - start)
 
     def _collect(self, handles, state_in, seconds) -> ChunkResult:
         proto = self.spec.protocol
@@ -324,16 +293,110 @@ class Session:
             winner_slot=winner_slot, winner_neuron=winner_neuron)
 
     def close(self):
-        """Forget the standalone device, so that another session can be built."""
-        if self.device_name in STANDALONE_DEVICES:
-            brian2.device.reinit()
-            brian2.device.activate()
-            brian2.set_device("runtime")
+        """Release the device, so that another session can be built (runtime: nothing)."""
 
     def delete_build(self):
         """Remove the build folder (after :meth:`close`)."""
         if self.directory is not None and self.directory.exists():
             shutil.rmtree(self.directory)
+
+
+class RuntimeSession(Session):
+    """The runtime device (for debugging): the network is rebuilt and run for every chunk."""
+
+    device_name = "runtime"
+
+    def _run(self, stimulus, n_avail, state, ctrl, plastic, seed) -> ChunkResult:
+        if self._handles.net.t > 0 * second:  # run before: start from a fresh network
+            self._handles = self._make_network()
+        handles = self._handles
+        handles.stim.values[:] = stimulus
+        for view, value in self._values(handles, n_avail, state, ctrl, plastic):
+            view[:] = value
+        brian2.seed(seed)
+        start = time.perf_counter()
+        handles.net.run(self.duration, namespace=handles.namespace, report=None)
+        return self._collect(handles, state, time.perf_counter() - start)
+
+
+class StandaloneSession(Session):
+    """``cpp_standalone``: compiled once, re-run per chunk with new values (``run_args``);
+    each run reads its seed from ``BRIAN_STDP_SEED``."""
+
+    device_name = "cpp_standalone"
+
+    def _select_device(self):
+        from brian2 import prefs, set_device
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        set_device(self.device_name, build_on_run=False, directory=str(self.directory))
+        self._configure_device()
+        prefs.devices.cpp_standalone.openmp_threads = self.threads if self.threads > 1 else 0
+        prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
+        if "core.stop_on_keyboard_interrupt" in prefs:  # brian2 >= 2.6 (not 2.5: genn)
+            prefs.core.stop_on_keyboard_interrupt = False  # Ctrl-C ends the chunk, not a half
+
+    def _configure_device(self):
+        """Device settings after ``set_device`` (cpp_standalone: none)."""
+
+    def _seed_code(self) -> str:
+        """C++ inserted into ``main``: reseed the generators from ``BRIAN_STDP_SEED``."""
+        return _SEED_CODE.format(var=SEED_VARIABLE, threads=max(self.threads, 1))
+
+    def compile(self) -> None:
+        """Generate and compile the standalone program (once, before the first chunk)."""
+        from brian2 import device
+
+        start = time.perf_counter()
+        handles = self._handles
+        device.apply_run_args()
+        device.insert_code("main", self._seed_code())
+        handles.net.run(self.duration, namespace=handles.namespace, report=None)
+        device.build(run=False, directory=str(self.directory), compile=True)
+        self.compile_seconds = time.perf_counter() - start
+
+    def _run(self, stimulus, n_avail, state, ctrl, plastic, seed):
+        from brian2 import device, prefs
+
+        handles = self._handles
+        run_args = dict(self._values(handles, n_avail, state, ctrl, plastic))
+        run_args[handles.stim] = stimulus
+        env = dict(prefs.devices.cpp_standalone.run_environment_variables)
+        env[SEED_VARIABLE] = str(int(seed))
+        prefs.devices.cpp_standalone.run_environment_variables = env
+        start = time.perf_counter()
+        device.run(run_args=run_args, with_output=False)
+        seconds = time.perf_counter() - start
+        static = Path(device.project_dir) / "static_arrays"
+        for name in device.run_args_arrays:  # keep the build folder from growing
+            for path in (static / name, static / f"{name}.lock"):
+                path.unlink(missing_ok=True)
+        return self._collect(handles, state, seconds)
+
+    def close(self):
+        """Forget the standalone device, so that another session can be built."""
+        brian2.device.reinit()
+        brian2.device.activate()
+        brian2.set_device("runtime")
+
+
+class CudaStandaloneSession(StandaloneSession):
+    """``cuda_standalone`` (brian2cuda): as cpp_standalone, on an NVIDIA GPU (see
+    :func:`brian_stdp.backends.devices.configure_cuda`); cuRAND reseeded per run."""
+
+    device_name = "cuda_standalone"
+    optional = True
+
+    def _select_device(self):
+        import brian2cuda  # noqa: F401  (registers the device)
+
+        super()._select_device()
+
+    def _configure_device(self):
+        configure_cuda(self.directory)
+
+    def _seed_code(self) -> str:
+        return CUDA_SEED_CODE.format(var=SEED_VARIABLE)
 
 
 def _is_absolute_time(var, name) -> bool:

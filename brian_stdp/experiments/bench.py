@@ -62,14 +62,11 @@ from pathlib import Path
 
 import numpy as np
 
-from brian_stdp.backends.devices import STANDALONE_DEVICES
 from brian_stdp.backends.network import draw_fixed
 from brian_stdp.backends.registry import session_class
-from brian_stdp.backends.session import ControllerState
-from brian_stdp.data.encoding import encode
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import rundir
-from brian_stdp.training.trainer import _record_chunk, chunk_seed
+from brian_stdp.training.chunks import chunk_seed, stream
 
 DEFAULT_NEURONS = (100, 400, 1600)
 DEFAULT_IMAGES = 2000
@@ -203,7 +200,6 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
                device: str = "cpp_standalone", threads: int = 1, seed: int = 0,
                log=None) -> dict:
     """Compile one network size and train it on ``images`` images; return its figures."""
-    proto = spec.protocol
     n_input = int(np.prod(dataset.shape))
     if images > len(dataset):
         raise ConfigError(f"--images {images}: the training split has only {len(dataset)}")
@@ -219,37 +215,32 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
         runner = session_class(device)
         spec = runner.adapt_spec(spec)
         session = runner(spec, neurons, n_input, slots, draw_fixed(spec, neurons, n_input, rng),
-                         device=device, directory=build, threads=threads)
+                         directory=build, threads=threads)
         state = session.initial_state(rng)
         start = time.perf_counter()
         session.compile()
         compile_wall = time.perf_counter() - start
         compile_seconds = session.compile_seconds or compile_wall
         after_compile = memory_snapshot()
-        ctrl = ControllerState.fresh(proto.min_spikes)
-        position = 0
-        while position < images:
-            rows = order[position:position + slots]
-            stimulus = np.zeros((slots, n_input))
-            stimulus[:len(rows)] = encode(dataset.images[rows], proto)
+        stream_of_chunks = stream(session, dataset.images, order, rec, state=state,
+                                  plastic=True, seed_of=lambda k: chunk_seed(seed, 0, k),
+                                  where=f"bench {neurons} neurons")
+        while True:
             with ChildPeakSampler() as sampler:
                 start = time.perf_counter()
-                result = session.run_chunk(stimulus, len(rows), state, ctrl, plastic=True,
-                                           seed=chunk_seed(seed, 0, len(chunks)))
+                chunk = next(stream_of_chunks, None)
                 wall = time.perf_counter() - start
-            state = result.state
-            consumed, ctrl = _record_chunk(result, rec, 0, position, len(rows), neurons,
-                                           proto.min_spikes)
-            shown = int(np.sum(result.slot_img < len(rows)))
-            chunks.append({"images": int(consumed), "presentations": shown,
+            if chunk is None:
+                break
+            shown = int(np.sum(chunk.result.slot_img < chunk.n_avail))
+            chunks.append({"images": int(chunk.consumed), "presentations": shown,
                            "idle_slots": int(slots - shown), "wall_seconds": wall,
-                           "simulation_seconds": result.seconds,
-                           "input_spikes": result.input_spikes,
+                           "simulation_seconds": chunk.result.seconds,
+                           "input_spikes": chunk.result.input_spikes,
                            "sim_peak_mib": sampler.peak_mib, **memory_snapshot()})
-            position += consumed
             if log is not None:
-                log(f"  {device} {neurons} neurons: {position}/{images} images, "
-                    f"{consumed / max(wall, 1e-9):.2f} img/s in the last chunk")
+                log(f"  {device} {neurons} neurons: {chunk.end}/{images} images, "
+                    f"{chunk.consumed / max(wall, 1e-9):.2f} img/s in the last chunk")
         # a device that builds per chunk (genn) adds every build's time to compile_seconds;
         # its chunk walls hold those builds too, taken out of the img/s figures below
         builds_in_chunks = (session.compile_seconds or compile_wall) - compile_seconds
@@ -257,12 +248,6 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
     finally:
         if session is not None:
             session.close()
-        elif device in STANDALONE_DEVICES:  # the Session failed half-way: forget its device
-            import brian2
-
-            brian2.device.reinit()
-            brian2.device.activate()
-            brian2.set_device("runtime")
         shutil.rmtree(build, ignore_errors=True)
 
     wall = sum(c["wall_seconds"] for c in chunks) - builds_in_chunks
@@ -314,15 +299,15 @@ def format_table(rows) -> str:
     return "\n".join(lines)
 
 
-def _genn_row_elsewhere(python, args, neurons) -> dict:
-    """Run the genn benchmark of one size in the separate GeNN environment (this same
-    command there, ``--devices genn``); return its row."""
+def row_elsewhere(python, device: str, args, neurons: int) -> dict:
+    """Run the benchmark of one device and size in another environment (``python``, e.g.
+    the GeNN environment's): this same command there; return its row."""
     import json
     import subprocess
 
-    with tempfile.TemporaryDirectory(prefix="brian_stdp_genn_") as folder:
+    with tempfile.TemporaryDirectory(prefix=f"brian_stdp_{device}_") as folder:
         out = Path(folder) / "bench.json"
-        command = [str(python), "-m", "brian_stdp.bench", "--devices", "genn", "--neurons",
+        command = [str(python), "-m", "brian_stdp.bench", "--devices", device, "--neurons",
                    str(neurons), "--images", str(args.images), "--chunk", str(args.chunk),
                    "--model", args.model, "--seed", str(args.seed), "--out", str(out),
                    "--quiet"]
@@ -331,7 +316,7 @@ def _genn_row_elsewhere(python, args, neurons) -> dict:
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0 or not out.exists():
             tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["?"]
-            raise RuntimeError(f"the GeNN environment ({python}) failed: {tail[0]}")
+            raise RuntimeError(f"the environment of {python} failed: {tail[0]}")
         return json.loads(out.read_text())["rows"][0]
 
 

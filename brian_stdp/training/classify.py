@@ -16,17 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from brian_stdp.backends.devices import STANDALONE_DEVICES, check_device
+from brian_stdp.backends.devices import check_device
 from brian_stdp.backends.network import fixed_keys
 from brian_stdp.backends.registry import session_class
-from brian_stdp.backends.session import ControllerState
-from brian_stdp.data.encoding import encode
 from brian_stdp.data.images import prepare_images
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec, load_model
 from brian_stdp.training import evaluation, rundir
+from brian_stdp.training.chunks import chunk_seed, stream
 from brian_stdp.training.pretrained import expand_state, is_compact
-from brian_stdp.training.trainer import RunConfig, _record_chunk, chunk_seed, phases
+from brian_stdp.training.trainer import RunConfig, phases
 
 #: Most presentation slots compiled into one chunk.
 MAX_SLOTS = 1000
@@ -132,17 +131,28 @@ def _fixed_values(run: TrainedRun) -> dict:
 
 
 def _session_and_state(run: TrainedRun, slots: int, device: str, build: Path) -> tuple:
-    """The compiled-to-be session of a trained run, and the state each chunk starts from."""
-    def make_session(fixed):
-        return session_class(device)(run.spec, run.config.neurons, run.n_input, slots, fixed,
-                                     device=device, directory=build,
-                                     threads=run.config.threads)
+    """The compiled-to-be session of a trained run, and the state each chunk starts from.
 
-    if run.compact is not None:
-        return expand_state(run.compact, run.spec, run.config.seed, run.config.neurons,
-                            run.n_input, make_session)
-    session = make_session(_fixed_values(run))
-    return session, _network_state(run, session)
+    A session built before the saved state turns out not to fit is closed again.
+    """
+    built = []
+
+    def make_session(fixed):
+        built.append(session_class(device)(run.spec, run.config.neurons, run.n_input, slots,
+                                           fixed, directory=build,
+                                           threads=run.config.threads))
+        return built[-1]
+
+    try:
+        if run.compact is not None:
+            return expand_state(run.compact, run.spec, run.config.seed, run.config.neurons,
+                                run.n_input, make_session)
+        session = make_session(_fixed_values(run))
+        return session, _network_state(run, session)
+    except BaseException:
+        for session in built:
+            session.close()
+        raise
 
 
 def _network_state(run: TrainedRun, session) -> dict:
@@ -175,7 +185,6 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standal
     """
     check_device(device)
     n, n_neurons = len(images), run.config.neurons
-    proto = run.spec.protocol
     rec = {"counts": np.zeros((n, n_neurons), dtype=np.uint16),
            "presentations": np.zeros(n, dtype=np.uint8)}
     if n == 0:
@@ -193,38 +202,18 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standal
             from tqdm import tqdm
 
             bar = tqdm(total=n, desc="predict", unit="img", dynamic_ncols=True)
-        ctrl = ControllerState.fresh(proto.min_spikes)
-        position, chunk_index = 0, 0
-        while position < n:
-            rows = images[position:position + slots]
-            stimulus = np.zeros((slots, run.n_input))
-            stimulus[:len(rows)] = encode(rows, proto)
-            result = session.run_chunk(stimulus, len(rows), state, ctrl, plastic=False,
-                                       seed=chunk_seed(base_seed, phase_index, chunk_index))
-            consumed, ctrl = _record_chunk(result, rec, 0, position, len(rows), n_neurons,
-                                           proto.min_spikes)
-            position += consumed
-            chunk_index += 1
+        for chunk in stream(session, images, np.arange(n), rec, state=state, plastic=False,
+                            seed_of=lambda k: chunk_seed(base_seed, phase_index, k),
+                            carry_state=False, where="predict"):
             if bar is not None:
-                bar.update(consumed)
+                bar.update(chunk.consumed)
     finally:
         if bar is not None:
             bar.close()
         if session is not None:
             session.close()
-        elif device in STANDALONE_DEVICES:
-            _reset_device()
         shutil.rmtree(build, ignore_errors=True)
     return rec["counts"], rec["presentations"]
-
-
-def _reset_device():
-    """Return Brian2 to the runtime device after a session failed to build."""
-    import brian2
-
-    brian2.device.reinit()
-    brian2.device.activate()
-    brian2.set_device("runtime")
 
 
 def predict_images(run_dir, images, device: str = "cpp_standalone", progress: bool = False,

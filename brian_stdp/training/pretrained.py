@@ -33,10 +33,6 @@ COMPACT_KEYS = ("weights", "theta", "assignment", "rates", "proportions", "image
 #: Files copied unchanged from the run directory.
 COPIED = (rundir.CONFIG, rundir.PROVENANCE, rundir.MODEL_COPY, rundir.METRICS)
 
-#: State keys of the learned values that :func:`expand_state` puts back.
-THETA_KEY = "exc.theta"
-
-
 def is_compact(arrays: dict) -> bool:
     """Whether the arrays of a ``state.npz`` are the compact form (no ``state/`` keys)."""
     return "weights" in arrays and not any(key.startswith("state/") for key in arrays)
@@ -109,7 +105,7 @@ def expand_state(arrays: dict, spec, seed: int, n_neurons: int, n_input: int,
         theta put in.
     """
     from brian_stdp.backends.network import draw_fixed
-    from brian_stdp.training.trainer import initial_rng, learned_synapses
+    from brian_stdp.training.trainer import THETA_KEY, initial_rng, learned_synapses
 
     rng = initial_rng(seed)
     fixed = draw_fixed(spec, n_neurons, n_input, rng)

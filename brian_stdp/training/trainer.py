@@ -17,19 +17,19 @@ import dataclasses
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from brian_stdp.backends.network import check_model, draw_fixed, fixed_keys
 from brian_stdp.backends.registry import session_class
-from brian_stdp.backends.session import ChunkResult, ControllerState
+from brian_stdp.backends.session import ControllerState
 from brian_stdp.data.datasets import load_dataset, select_indices
-from brian_stdp.data.encoding import encode
-from brian_stdp.errors import ConfigError, DataError, SimulationError
+from brian_stdp.errors import ConfigError, DataError
 from brian_stdp.model.spec import load_model
 from brian_stdp.training import evaluation, rundir
+from brian_stdp.training.chunks import chunk_seed, stream
 from brian_stdp.training.config import RunConfig
 
 log = logging.getLogger("brian_stdp")
@@ -57,10 +57,42 @@ def phases(config: RunConfig) -> list:
     return out
 
 
-def chunk_seed(seed: int, phase_index: int, chunk_index: int) -> int:
-    """Seed of one chunk's random numbers, in [0, 2**32)."""
-    sequence = np.random.SeedSequence([seed, 1, phase_index, chunk_index])
-    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+@dataclass
+class Progress:
+    """Where a run stands, saved with every checkpoint (as JSON).
+
+    Attributes
+    ----------
+    phase_index : int
+        Index in :func:`phases` of the phase running now.
+    position : int
+        Images of that phase done.
+    chunk_index : int
+        Chunks run so far, all phases together (each chunk's seed depends on it).
+    ctrl : list of int or None
+        Controller state (img, attempts, count) for the next chunk; None: fresh.
+    history : list of dict
+        One evaluation per test phase so far.
+    timing : dict
+        Seconds, images and input spikes per phase; ``compile_seconds``.
+    done : bool
+        The run finished (metrics written).
+    """
+
+    phase_index: int = 0
+    position: int = 0
+    chunk_index: int = 0
+    ctrl: list | None = None
+    history: list = field(default_factory=list)
+    timing: dict = field(default_factory=dict)
+    done: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Progress":
+        return cls(**json.loads(text))
 
 
 class Trainer:
@@ -166,31 +198,28 @@ class Trainer:
         resuming = self.resuming and checkpoint_path.exists()
         if resuming:
             progress, state, records = self._load_checkpoint(checkpoint_path)
-            if progress["done"]:
+            if progress.done:
                 return rundir.load_json(self.run_dir / rundir.METRICS)
             fixed = {key: state[key] for key in fixed_keys(self.spec)}
             log.info("resuming %s at phase %s, image %d", self.run_dir,
-                     self.phases[progress["phase_index"]].name, progress["position"])
+                     self.phases[progress.phase_index].name, progress.position)
         else:
             rng = initial_rng(c.seed)
             fixed = draw_fixed(self.spec, c.neurons, self.n_input, rng)
-            progress = {"phase_index": 0, "position": 0, "chunk_index": 0,
-                        "ctrl": None, "history": [], "timing": {}, "done": False}
-            records = {}
+            progress, records = Progress(), {}
         self.session = self.session_class(self.spec, c.neurons, self.n_input, slots, fixed,
-                               device=c.device, directory=self.run_dir / "build",
-                               threads=c.threads)
+                                          directory=self.run_dir / "build", threads=c.threads)
         if not resuming:
             state = self.session.initial_state(rng)
         try:
             self.session.compile()
-            progress.setdefault("timing", {})["compile_seconds"] = self.session.compile_seconds
+            progress.timing["compile_seconds"] = self.session.compile_seconds
             log.info("compiled %s for %d neurons, %d slots per chunk in %.1f s on %s",
                      self.spec.name, c.neurons, slots, self.session.compile_seconds, c.device)
-            while progress["phase_index"] < len(self.phases):
+            while progress.phase_index < len(self.phases):
                 state = self._run_phase(progress, state, records, checkpoint_path)
             # a device that builds per chunk (genn) adds up its build time while running
-            progress["timing"]["compile_seconds"] = self.session.compile_seconds
+            progress.timing["compile_seconds"] = self.session.compile_seconds
             metrics = self._finish(progress, state, records)
         finally:
             self.session.close()
@@ -199,50 +228,42 @@ class Trainer:
         return metrics
 
     def _run_phase(self, progress, state, records, checkpoint_path):
-        c, proto = self.config, self.spec.protocol
-        phase = self.phases[progress["phase_index"]]
+        c = self.config
+        phase = self.phases[progress.phase_index]
         dataset, indices = self.stream(phase)
         n = len(indices)
         rec, offset = _phase_records(records, phase, n, c.neurons, c.epochs)
-        ctrl = (ControllerState(*progress["ctrl"]) if progress["ctrl"] is not None
-                else ControllerState.fresh(proto.min_spikes))
-        bar = _progress_bar(self.progress, n, progress["position"], phase, c.epochs)
-        slots = self.session.slots
+        phase_index = progress.phase_index
+        ctrl = ControllerState(*progress.ctrl) if progress.ctrl is not None else None
+        bar = _progress_bar(self.progress, n, progress.position, phase, c.epochs)
         started = time.perf_counter()
-        finished = False
-        while not finished:
-            g0 = progress["position"]
-            rows = indices[g0:g0 + slots]
-            stimulus = np.zeros((slots, self.n_input))
-            stimulus[:len(rows)] = encode(dataset.images[rows], proto)
-            seed = chunk_seed(c.seed, progress["phase_index"], progress["chunk_index"])
-            result = self.session.run_chunk(stimulus, len(rows), state, ctrl,
-                                            plastic=phase.kind == "train", seed=seed)
-            check_activity(result, len(rows), c.neurons,
-                           f"{phase.name}, images {g0 + 1}-{g0 + len(rows)}")
-            state = result.state
-            consumed, ctrl = _record_chunk(result, rec, offset, g0, len(rows), c.neurons,
-                                           proto.min_spikes)
-            progress["position"] = g0 + consumed
-            progress["chunk_index"] += 1
-            progress["ctrl"] = dataclasses.astuple(ctrl)
-            timing = progress["timing"].setdefault(phase.name, {"seconds": 0.0, "images": 0})
-            timing["seconds"] += result.seconds
-            timing["images"] += consumed
-            timing["input_spikes"] = timing.get("input_spikes", 0) + result.input_spikes
-            finished = progress["position"] >= n
-            if finished:  # evaluate, move on to the next phase
+        chunks = stream(self.session, dataset.images, indices, rec, state=state,
+                        plastic=phase.kind == "train", ctrl=ctrl, offset=offset,
+                        seed_of=lambda k: chunk_seed(c.seed, phase_index, k),
+                        start=progress.position, first_chunk=progress.chunk_index,
+                        where=phase.name)
+        for chunk in chunks:
+            state = chunk.state
+            progress.position = chunk.end
+            progress.chunk_index = chunk.index + 1
+            progress.ctrl = list(dataclasses.astuple(chunk.ctrl))
+            timing = progress.timing.setdefault(phase.name, {"seconds": 0.0, "images": 0})
+            timing["seconds"] += chunk.result.seconds
+            timing["images"] += chunk.consumed
+            timing["input_spikes"] = timing.get("input_spikes", 0) + chunk.result.input_spikes
+            if chunk.end >= n:  # evaluate, move on to the next phase
                 self._end_phase(phase, progress, records, state)
-                progress.update(phase_index=progress["phase_index"] + 1, position=0,
-                                ctrl=None)
+                progress.phase_index += 1
+                progress.position, progress.ctrl = 0, None
             self._save_checkpoint(checkpoint_path, progress, state, records)
-            self._report(bar, phase, rec, offset + g0, consumed, result, timing)
+            self._report(bar, phase, rec, offset + chunk.start, chunk, timing)
         if bar is not None:
             bar.close()
         log.info("%s: %d images in %.1f s", phase.name, n, time.perf_counter() - started)
         return state
 
-    def _report(self, bar, phase, rec, g0, consumed, result, timing):
+    def _report(self, bar, phase, rec, g0, chunk, timing):
+        consumed = chunk.consumed
         done = slice(g0, g0 + consumed)
         spikes = (rec["counts"][done].sum(axis=1) if "counts" in rec else rec["spikes"][done])
         shown_again = float(np.mean(rec["presentations"][done] > 1)) if consumed else 0.0
@@ -253,8 +274,8 @@ class Trainer:
                                 refresh=False)
             bar.update(consumed)
         log.debug("%s chunk: %d images in %.2f s, %.1f spikes/img, %.1f%% shown again",
-                  phase.name, consumed, result.seconds, spikes.mean() if consumed else 0,
-                  100 * shown_again)
+                  phase.name, consumed, chunk.result.seconds,
+                  spikes.mean() if consumed else 0, 100 * shown_again)
 
     def _end_phase(self, phase, progress, records, state):
         c = self.config
@@ -278,7 +299,7 @@ class Trainer:
             if self.labelling == "last-winner":
                 result.update(self._last_winner_evaluation(records, phase.epoch, rec["counts"],
                                                            labels))
-            progress["history"].append(result)
+            progress.history.append(result)
             log.info("epoch %d: %s accuracy %.2f%% (all activity), %.2f%% (proportion "
                      "weighting) on %d images", phase.epoch, self.scored_on,
                      100 * result["accuracy_all_activity"],
@@ -337,12 +358,12 @@ class Trainer:
         for kind, rec in records.items():
             for key, value in rec.items():
                 arrays[f"records/{kind}/{key}"] = value
-        arrays["progress"] = np.array(json.dumps(progress))
+        arrays["progress"] = np.array(progress.to_json())
         rundir.save_arrays(path, arrays)
 
     def _load_checkpoint(self, path):
         arrays = rundir.load_arrays(path)
-        progress = json.loads(str(arrays.pop("progress")))
+        progress = Progress.from_json(str(arrays.pop("progress")))
         state, records = {}, {}
         for key, value in arrays.items():
             if key.startswith("state/"):
@@ -354,7 +375,21 @@ class Trainer:
 
     # -- results --------------------------------------------------------------------------
     def _finish(self, progress, state, records):
-        c, proto = self.config, self.spec.protocol
+        """Save the trained state and the metrics, mark the run done, draw its figures."""
+        trained = self._trained_arrays(state, records)
+        rundir.save_arrays(self.run_dir / rundir.STATE, trained)
+        metrics = self._metrics(progress, records)
+        rundir.save_json(self.run_dir / rundir.METRICS, metrics)
+        progress.done = True
+        self._save_checkpoint(self.run_dir / rundir.CHECKPOINT, progress, state, records)
+        from brian_stdp.plots.run_figures import make_run_figures
+
+        make_run_figures(self.run_dir, trained, metrics)
+        return metrics
+
+    def _trained_arrays(self, state, records) -> dict:
+        """What ``state.npz`` holds: the final state, the weight matrix (n_source,
+        n_target), theta (volt), and the labels of the neurons."""
         assignment = self._assignment(records)
         handles = self.session.handles
         syn_name = learned_synapses(self.spec)
@@ -368,13 +403,18 @@ class Trainer:
         trained.update(assignment=assignment.labels, rates=assignment.rates,
                        proportions=assignment.proportions,
                        image_shape=np.array(self.train_set.shape))
-        if "exc.theta" in state:
-            trained["theta"] = state["exc.theta"]
+        if THETA_KEY in state:
+            trained["theta"] = state[THETA_KEY]
         if self.labelling == "last-winner":
-            trained["assignment_last_winner"] = self.last_winner_labels(records, c.epochs)
-        rundir.save_arrays(self.run_dir / rundir.STATE, trained)
+            trained["assignment_last_winner"] = self.last_winner_labels(records,
+                                                                        self.config.epochs)
+        return trained
 
-        final = progress["history"][-1]
+    def _metrics(self, progress, records) -> dict:
+        """``metrics.json``: the final evaluation, its history, activity and timing."""
+        c, proto = self.config, self.spec.protocol
+        assignment = self._assignment(records)
+        final = progress.history[-1]
         train_rec = records["train"]
         n_window = min(1000, len(train_rec["spikes"]))
         spikes = train_rec["spikes"]
@@ -388,7 +428,7 @@ class Trainer:
             "per_class_accuracy": final["per_class_accuracy"],
             "confusion_matrix": final["confusion_matrix"],
             "silent_test_fraction": final["silent_fraction"],
-            "history": progress["history"],
+            "history": progress.history,
             "activity": {
                 "spikes_per_image_first": float(spikes[:n_window].mean()),
                 "spikes_per_image_last": float(spikes[-n_window:].mean()),
@@ -402,19 +442,17 @@ class Trainer:
             "labelling": self.labelling,
             **({"neurons_requested": self.neurons_requested}
                if self.neurons_requested != c.neurons else {}),
-            "timing": progress["timing"],
-            "train_images_per_second": _rate(progress["timing"], "train"),
+            "timing": progress.timing,
+            "train_images_per_second": _rate(progress.timing, "train"),
         }
         if self.labelling == "last-winner":
             metrics["accuracy_last_winner"] = final["accuracy_last_winner"]
             metrics["labelled_neurons_last_winner"] = final["labelled_neurons_last_winner"]
-        rundir.save_json(self.run_dir / rundir.METRICS, metrics)
-        progress["done"] = True
-        self._save_checkpoint(self.run_dir / rundir.CHECKPOINT, progress, state, records)
-        from brian_stdp.plots.run_figures import make_run_figures
-
-        make_run_figures(self.run_dir, trained, metrics)
         return metrics
+
+
+#: State key of the adaptive thresholds (volt), saved as ``theta`` too.
+THETA_KEY = "exc.theta"
 
 
 def learned_synapses(spec) -> str | None:
@@ -427,38 +465,6 @@ def initial_rng(seed: int) -> np.random.Generator:
     """The generator that draws a run's build-time values (delays, first) and then its
     initial state: the same draws for the same seed, model and sizes."""
     return np.random.default_rng([seed, 0])
-
-
-#: More output spikes per presentation and neuron than this is runaway activity.
-RUNAWAY_SPIKES_PER_NEURON = 10
-
-
-def check_activity(result: ChunkResult, n_avail: int, n_neurons: int, where: str) -> None:
-    """Raise :class:`SimulationError` if a chunk's state or activity is nonsense.
-
-    Parameters
-    ----------
-    result : ChunkResult
-    n_avail : int
-        Images the chunk could show.
-    n_neurons : int
-        Output-layer size.
-    where : str
-        Phase and images, for the message.
-    """
-    bad = [key for key, value in result.state.items()
-           if value.dtype.kind == "f" and not np.all(np.isfinite(value))]
-    shown = max(int(np.sum(result.slot_img < n_avail)), 1)
-    # real spikes only: a model's extra_spikes events (counted losers) trigger nothing
-    spikes = result.spike_slot if result.winner_slot is None else result.winner_slot
-    per_neuron = len(spikes) / shown / n_neurons
-    if bad or per_neuron > RUNAWAY_SPIKES_PER_NEURON:
-        problem = (f"non-finite values in {', '.join(bad)}" if bad else
-                   f"{per_neuron:.1f} output spikes per neuron and presentation")
-        raise SimulationError(
-            f"{where}: {problem}: runaway activity, usually a numerical instability of the "
-            f"integration method. The checkpoint before this chunk is kept. Try "
-            f"method = \"exponential_euler\" or a smaller dt in the model file.")
 
 
 def _rate(timing, kind):
@@ -494,34 +500,6 @@ def _record_epoch(records, kind):
     return int(records[kind]["epoch"]) if kind in records else None
 
 
-def _record_chunk(result: ChunkResult, rec, offset, g0, n_avail, n_neurons, min_spikes):
-    """Store each image's final presentation; return (images done, next controller)."""
-    slots = len(result.slot_img)
-    counts = np.zeros((slots, n_neurons), dtype=np.uint16)
-    np.add.at(counts, (result.spike_slot, result.spike_neuron), 1)
-    if "winner" in rec:  # the neuron of each slot's last winning spike (-1: none)
-        winner_slot, winner_neuron = result.spike_slot, result.spike_neuron
-        if result.winner_slot is not None:
-            winner_slot, winner_neuron = result.winner_slot, result.winner_neuron
-        last_winner = np.full(slots, -1, dtype=np.int64)
-        # spikes are in time order: a slot's first entry from the end is its last winner
-        won_slots, from_end = np.unique(winner_slot[::-1], return_index=True)
-        last_winner[won_slots] = winner_neuron[::-1][from_end]
-    for slot in np.flatnonzero(result.slot_img < n_avail):
-        row = offset + g0 + result.slot_img[slot]
-        if "counts" in rec:
-            rec["counts"][row] = counts[slot]  # later presentations overwrite earlier ones
-        else:
-            rec["spikes"][row] = counts[slot].sum()
-        rec["presentations"][row] = result.slot_attempts[slot]
-        if "winner" in rec:
-            rec["winner"][row] = last_winner[slot]
-    if result.ctrl_img >= n_avail:
-        return n_avail, ControllerState.fresh(min_spikes)
-    return result.ctrl_img, ControllerState(img=0, attempts=result.ctrl_attempts,
-                                            count=result.ctrl_count)
-
-
 def _progress_bar(enabled, total, initial, phase, epochs):
     if not enabled:
         return None
@@ -548,5 +526,5 @@ def resume(run_dir, progress: bool = True) -> dict:
     return Trainer(config, run_dir, progress=progress, resume=True).run()
 
 
-__all__ = ["RunConfig", "Trainer", "Phase", "phases", "chunk_seed", "check_activity", "resume",
-           "refuse_used_run_dir", "learned_synapses", "initial_rng"]
+__all__ = ["RunConfig", "Trainer", "Phase", "Progress", "phases", "resume",
+           "refuse_used_run_dir", "learned_synapses", "initial_rng", "THETA_KEY"]

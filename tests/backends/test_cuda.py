@@ -16,7 +16,7 @@ import pytest
 
 from brian_stdp.backends import devices
 from brian_stdp.backends.network import draw_fixed
-from brian_stdp.backends.session import SEED_VARIABLE, Session
+from brian_stdp.backends.session import SEED_VARIABLE, CudaStandaloneSession
 from brian_stdp.model.spec import load_model
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("brian2cuda") is None,
@@ -40,8 +40,9 @@ def cuda_session(tmp_path, monkeypatch):
     saved = {name: brian2.prefs[name] for name in _PREFS}
     saved = {name: list(v) if isinstance(v, list) else v for name, v in saved.items()}
     spec = load_model("diehl_cook_2015")
-    session = Session(spec, 4, 16, 2, draw_fixed(spec, 4, 16, np.random.default_rng(0)),
-                      device="cuda_standalone", directory=tmp_path / "build")
+    session = CudaStandaloneSession(spec, 4, 16, 2,
+                                    draw_fixed(spec, 4, 16, np.random.default_rng(0)),
+                                    directory=tmp_path / "build")
     yield session
     session.close()
     for name, value in saved.items():

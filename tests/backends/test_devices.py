@@ -128,12 +128,12 @@ def test_chunked_standalone_devices_need_brian2_2_6(monkeypatch):
 
 def test_runner_takes_genn_and_drives_it_with_the_genn_session(monkeypatch):
     from brian_stdp.backends.registry import session_class
-    from brian_stdp.backends.session import Session
+    from brian_stdp.backends.session import StandaloneSession
 
     monkeypatch.setattr(devices, "device_problem", lambda name: None)
     check_device("genn")  # no error: the trainer runs genn, one build per chunk
     assert session_class("genn").__name__ == "GennSession"
-    assert session_class("cpp_standalone") is Session
+    assert session_class("cpp_standalone") is StandaloneSession
 
 
 def test_genn_is_found_inside_the_environment_before_genn_path(tmp_path):
@@ -165,7 +165,7 @@ def test_summary_table_puts_figures_and_notes_in_cells():
 def test_bench_prints_install_steps_for_an_unavailable_device(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("brian_stdp.bench.device_problem",
                         lambda name: f"--device {name}: pip install something")
-    monkeypatch.setattr("brian_stdp.bench.genn_python", lambda: None)  # no GeNN environment
+    monkeypatch.setattr("brian_stdp.backends.devices.genn_python", lambda: None)  # no GeNN environment
     out = tmp_path / "b.json"
     assert bench_main(["--devices", "genn,cuda_standalone", "--neurons", "10,20", "--images",
                        "10", "--out", str(out), "--quiet"]) == 0

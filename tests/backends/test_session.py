@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from brian_stdp.backends.network import draw_fixed
-from brian_stdp.backends.session import ControllerState, Session
+from brian_stdp.backends.session import ControllerState, StandaloneSession
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.encoding import encode
 from brian_stdp.model.spec import load_model
@@ -25,7 +25,7 @@ def session(tmp_path_factory):
     spec = load_model("diehl_cook_2015")
     rng = np.random.default_rng(1)
     fixed = draw_fixed(spec, N_NEURONS, 784, rng)
-    s = Session(spec, N_NEURONS, 784, SLOTS, fixed, directory=tmp_path_factory.mktemp("build"))
+    s = StandaloneSession(spec, N_NEURONS, 784, SLOTS, fixed, directory=tmp_path_factory.mktemp("build"))
     s.initial = s.initial_state(rng)
     s.compile()
     yield s

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from brian_stdp.backends.network import draw_fixed
-from brian_stdp.backends.session import ControllerState, Session
+from brian_stdp.backends.session import ControllerState, RuntimeSession
 from brian_stdp.data.encoding import (RECEPTIVE_FIELD_KERNEL, encode, receptive_field,
                                       regular_periods, regular_spike_steps)
 from brian_stdp.errors import ConfigError
@@ -127,9 +127,8 @@ def test_brian2_input_layer_spikes_at_the_hand_computed_steps():
     target = brian2.prefs.codegen.target
     brian2.prefs.codegen.target = "numpy"
     try:
-        session = Session(spec, 2, n_input, slots,
-                          draw_fixed(spec, 2, n_input, np.random.default_rng(0)),
-                          device="runtime")
+        session = RuntimeSession(spec, 2, n_input, slots,
+                                 draw_fixed(spec, 2, n_input, np.random.default_rng(0)))
         monitor = brian2.SpikeMonitor(session.handles["inp"], name="test_inp_spikes")
         session.handles.net.add(monitor)
         session.run_chunk(periods, 2, session.initial_state(np.random.default_rng(0)),

@@ -16,12 +16,13 @@ import pytest
 from brian2 import ms, mV
 
 from brian_stdp.backends.network import check_model, draw_fixed
-from brian_stdp.backends.session import ChunkResult, ControllerState, Session
+from brian_stdp.backends.session import ChunkResult, ControllerState, RuntimeSession
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.errors import ModelFileError
 from brian_stdp.model.files import MODELS_DIR
 from brian_stdp.model.spec import load_model
-from brian_stdp.training.trainer import Phase, _phase_records, _record_chunk
+from brian_stdp.training.chunks import record_chunk
+from brian_stdp.training.trainer import Phase, _phase_records
 
 WOLFF = MODELS_DIR / "wolff_2022.toml"
 STEPS = 350
@@ -139,9 +140,8 @@ def simulate(spec, weights, images, plastic):
     target = brian2.prefs.codegen.target
     brian2.prefs.codegen.target = "numpy"
     try:
-        session = Session(spec, n_neurons, 784, slots,
-                          draw_fixed(spec, n_neurons, 784, np.random.default_rng(0)),
-                          device="runtime")
+        session = RuntimeSession(spec, n_neurons, 784, slots,
+                                 draw_fixed(spec, n_neurons, 784, np.random.default_rng(0)))
         state = session.initial_state(np.random.default_rng(0))
         state["inp_exc.w"] = weights.reshape(-1).copy()
         result = session.run_chunk(encode(images, spec.protocol), slots, state,
@@ -280,7 +280,7 @@ def test_trainer_records_the_last_winner_of_each_image():
         winner_slot=np.array([0, 0]), winner_neuron=np.array([1, 2]))
     records = {}
     rec, offset = _phase_records(records, Phase("train", 1), 3, 4, 1)
-    _record_chunk(result, rec, offset, 0, 3, 4, 0)
+    record_chunk(result, rec, offset, 3, 4, 0)
     np.testing.assert_array_equal(rec["winner"], [2, -1, -1])
     np.testing.assert_array_equal(rec["spikes"], [3, 0, 1])
     # without extra events every spike is a winner: the last one of the slot
@@ -290,7 +290,7 @@ def test_trainer_records_the_last_winner_of_each_image():
                         input_spikes=0, seconds=0.0)
     records = {}
     rec, offset = _phase_records(records, Phase("train", 1), 1, 4, 1)
-    _record_chunk(plain, rec, offset, 0, 1, 4, 0)
+    record_chunk(plain, rec, offset, 1, 4, 0)
     np.testing.assert_array_equal(rec["winner"], [1])
 
 

@@ -15,8 +15,8 @@ from brian_stdp.backends.session import ChunkResult, Session
 from brian_stdp.errors import ConfigError, DeviceError, SimulationError
 from brian_stdp.run import main
 from brian_stdp.training import rundir
-from brian_stdp.training.trainer import (Phase, RunConfig, Trainer, check_activity, chunk_seed,
-                                         phases, resume)
+from brian_stdp.training.chunks import check_activity, chunk_seed
+from brian_stdp.training.trainer import Phase, RunConfig, Trainer, phases, resume
 
 TINY = RunConfig(neurons=10, train=120, label=60, test=40, chunk=50, seed=5, epochs=2,
                  eval_every_epoch=True)

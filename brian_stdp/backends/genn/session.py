@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -40,7 +39,8 @@ import numpy as np
 from brian2 import second
 
 from brian_stdp.backends.network import NetworkHandles
-from brian_stdp.backends.session import SEED_VARIABLE, ChunkResult, ControllerState, read_state
+from brian_stdp.backends.session import (SEED_VARIABLE, ChunkResult, ControllerState, Session,
+                                         read_state)
 from brian_stdp.errors import DeviceError, SimulationError
 from brian_stdp.model.spec import ModelSpec
 
@@ -73,15 +73,18 @@ def use_gpu(environ=os.environ, gpus: int | None = None) -> bool:
                       f"auto")
 
 
-class GennSession:
+class GennSession(Session):
     """One model and chunk length on GeNN; one build per chunk.
 
     Parameters are those of :class:`brian_stdp.backends.session.Session`; ``threads``
     is ignored (GeNN's CPU backend runs on one thread).
     """
 
+    device_name = "genn"
+    optional = True
+
     def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
-                 device: str = "genn", directory=None, threads: int = 1):
+                 directory=None, threads: int = 1):
         from brian_stdp.backends.devices import genn_path, genn_problem
 
         problem = genn_problem()
@@ -100,6 +103,16 @@ class GennSession:
         log.info("GeNN %s backend (GeNN in %s)", "GPU" if self.use_gpu else "CPU",
                  self.genn_path)
         self._handles = self._build(np.zeros((slots, n_input)), slots, None, True)
+
+    @classmethod
+    def python_elsewhere(cls):
+        """The GeNN environment's Python (``.venv-genn``) when brian2genn is not importable
+        here, else None."""
+        import importlib.util
+
+        from brian_stdp.backends.devices import genn_python
+
+        return genn_python() if importlib.util.find_spec("brian2genn") is None else None
 
     @staticmethod
     def adapt_spec(spec: ModelSpec) -> ModelSpec:
@@ -192,11 +205,6 @@ class GennSession:
 
     def close(self):
         """Nothing to release: every chunk's build is forgotten after it ran."""
-
-    def delete_build(self):
-        """Remove the build folder."""
-        if self.directory.exists():
-            shutil.rmtree(self.directory)
 
 
 def _forget_device():
