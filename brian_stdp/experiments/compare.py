@@ -387,7 +387,7 @@ def plot_fig1(groups: dict, dataset: str = "mnist"):
     """
     from matplotlib.figure import Figure
 
-    from brian_stdp.plots import axes as plots
+    from brian_stdp import plots
 
     selection = groups.get((dataset, "all"), {})
     anns = [group for key, group in selection.items() if key[0] == "ann"]
@@ -434,7 +434,7 @@ def plot_fig4(groups: dict, selections, dataset: str = "mnist"):
     """
     from matplotlib.figure import Figure
 
-    from brian_stdp.plots import axes as plots
+    from brian_stdp import plots
 
     with plots.style():
         figure = Figure(figsize=(5.0 * len(selections), 4.5))
@@ -489,7 +489,7 @@ def plot_costs(groups: dict, dataset: str = "mnist", data: str = "all"):
     """Training time per epoch, trainable parameters and energy proxy against neurons."""
     from matplotlib.figure import Figure
 
-    from brian_stdp.plots import axes as plots
+    from brian_stdp import plots
 
     selection = groups.get((dataset, data), {})
     panels = (("training time per epoch (s)", lambda p: p.seconds_per_epoch),
@@ -526,7 +526,7 @@ def series_colours(groups: dict) -> dict:
     ANN lines with one and with two hidden layers but the same training
     settings share a colour (they differ in marker, see :func:`series_marker`).
     """
-    from brian_stdp.plots import axes as plots
+    from brian_stdp import plots
 
     every = sorted({group.first.series for selection in groups.values()
                     for group in selection.values()})
@@ -719,7 +719,7 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
     """
     if not points:
         raise ConfigError("nothing to compare: no finished runs in the inputs")
-    from brian_stdp.plots import axes as plots
+    from brian_stdp import plots
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -733,7 +733,7 @@ def make_figures(grid: Grid, results: dict) -> list:
     """
     from matplotlib.figure import Figure
 
-    from brian_stdp.plots import axes as plots
+    from brian_stdp import plots
 
     summary = results["summary"]
     if not summary:
@@ -849,7 +849,7 @@ def _decorate(axes, x, ticks, title, numbers=()):
 
 
 def _save(fig, path):
-    from brian_stdp.plots import axes as plots
+    from brian_stdp import plots
 
     plots.save_figure(fig, path)
     return path
