@@ -12,6 +12,7 @@ Axes-level functions, ``f(data, axes=None, **kwds) -> axes`` (a new figure when
 The figure files of the package's outputs, each drawn with the above:
 
 - :mod:`~brian_stdp.plots.run_figures`: a run directory's ``figures/`` (SNN and ANN runs).
+- :mod:`~brian_stdp.plots.grid_figures`: a grid's accuracy against its x-axis (``sweep``).
 
 The other subpackages import this one only when they draw, so that reading
 results, tables and reports needs no matplotlib import.
