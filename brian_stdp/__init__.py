@@ -8,7 +8,7 @@ The layers, bottom up:
 - :mod:`brian_stdp.training`: train, label, test, classify; run directories.
 - :mod:`brian_stdp.experiments`: grids, SNN-ANN comparison, benchmarks.
 - :mod:`brian_stdp.ann`: the Keras baseline.
-- :mod:`brian_stdp.plots`: every figure, in one style.
+- :mod:`brian_stdp.plots`: every figure, in one style (runs, grids, the comparison).
 
 The command lines are the top-level modules ``run``, ``predict``, ``sweep``, ``compare``,
 ``bench``, ``pretrained``, ``genn`` and the package ``ann`` (``python -m brian_stdp.<name>``);

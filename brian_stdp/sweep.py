@@ -8,7 +8,8 @@
     python -m brian_stdp.sweep runs/grid_fig3.toml --report        # tables and figures only
     python -m brian_stdp.sweep runs/ann_fig1.toml                  # a grid of Keras ANNs
 
-The work is done by :mod:`brian_stdp.experiments.sweep`; this module parses the flags.
+The work is done by :mod:`brian_stdp.experiments.sweep`, the figures by
+:mod:`brian_stdp.plots.grid_figures`; this module parses the flags.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from pathlib import Path
 
 from brian_stdp.cli import guarded
 from brian_stdp.experiments.sweep import (RESULTS_CSV, SUMMARY_CSV, load_grid, make_client,
-                                          make_figures, point_state, run_grid, select_points,
-                                          write_results)
+                                          point_state, run_grid, select_points, write_results)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -51,8 +51,10 @@ def main(argv=None) -> int:
                     print(f"{point_state(grid, point):12s} {grid.run_dir(point)}")
             return 0
         if args.report:
+            from brian_stdp.plots.grid_figures import make_grid_figures
+
             results = write_results(grid)
-            make_figures(grid, results)
+            make_grid_figures(grid, results)
             print(f"{grid.out}: {results['status_counts']}")
             return 0
         client = make_client(args.workers, args.scheduler)

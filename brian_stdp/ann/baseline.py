@@ -517,35 +517,10 @@ def train(config: AnnConfig, run_dir, progress: bool = True) -> dict:
     rundir.save_arrays(run_dir / rundir.STATE,
                        {**weights, "image_shape": np.array(data.image_shape)})
     rundir.save_json(run_dir / rundir.METRICS, metrics)
+    from brian_stdp.plots.run_figures import make_ann_figures
+
     make_ann_figures(run_dir, metrics)
     return metrics
-
-
-def make_ann_figures(run_dir, metrics: dict) -> list:
-    """Draw ``accuracy.png``, ``confusion.png`` and ``per_class_accuracy.png`` of a run.
-
-    Returns
-    -------
-    list of Path
-        The files written into ``RUN_DIR/figures``.
-    """
-    from brian_stdp.plots import axes as plots
-
-    folder = Path(run_dir) / rundir.FIGURES
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    history = [{key: value for key, value in entry.items()
-                if key in ("images_seen", "accuracy_train", "accuracy_test")}
-               for entry in metrics["history"]]
-    for name, axes in (
-            ("accuracy.png", plots.plot_accuracy(history)),
-            ("confusion.png", plots.plot_confusion(np.array(metrics["confusion_matrix"]),
-                                                   n_images=metrics["test_images"])),
-            ("per_class_accuracy.png",
-             plots.plot_per_class(np.array(metrics["per_class_accuracy"], dtype=float)))):
-        plots.save_figure(axes.figure, folder / name)
-        written.append(folder / name)
-    return written
 
 
 # -- names -----------------------------------------------------------------------------------

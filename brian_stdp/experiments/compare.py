@@ -34,7 +34,7 @@ What is compared, for each architecture:
 Outputs in ``--out``: ``report.md``, ``points.csv`` (one row per run),
 ``summary.csv`` (one row per architecture and selection), and the figures
 ``fig1_ann_accuracy.png``, ``fig4_accuracy_vs_neurons.png`` and
-``cost_vs_neurons.png``.
+``cost_vs_neurons.png`` (drawn by :mod:`brian_stdp.plots.comparison`).
 """
 
 from __future__ import annotations
@@ -377,203 +377,6 @@ def group_points(points) -> dict:
             for key, value in sorted(groups.items())}
 
 
-# -- figures ---------------------------------------------------------------------------------
-def plot_fig1(groups: dict, dataset: str = "mnist"):
-    """Fig. 1: ANN accuracy on the training and the test images against the epoch.
-
-    One line per configuration on the full training set (mean over seeds, band
-    from the lowest to the highest seed). Returns the Figure, or None when no
-    such ANN runs exist.
-    """
-    from matplotlib.figure import Figure
-
-    from brian_stdp.plots import axes as plots
-
-    selection = groups.get((dataset, "all"), {})
-    anns = [group for key, group in selection.items() if key[0] == "ann"]
-    if not anns:
-        return None
-    anns.sort(key=lambda group: (group.first.neurons, group.first.layers))
-    with plots.style():
-        figure = Figure(figsize=(10.0, 4.2))
-        axes_train, axes_test = figure.subplots(1, 2, sharey=True)
-        for group in anns:
-            for axes, attribute in ((axes_train, "train_accuracy_by_epoch"),
-                                    (axes_test, "accuracy_by_epoch")):
-                epochs = sorted(getattr(group.first, attribute))
-                table = np.array([[100 * getattr(point, attribute)[epoch] for epoch in epochs]
-                                  for point in group.points])
-                label = (f"{group.first.architecture}"
-                         f"{' (1 layer)' if group.first.layers == 1 else ''}"
-                         f"{', ' + group.first.variant if group.first.variant else ''}")
-                line, = axes.plot(epochs, table.mean(axis=0), marker="o", markersize=3,
-                                  label=label,
-                                  linestyle="--" if group.first.layers == 1 else "-")
-                if len(group.points) > 1:
-                    axes.fill_between(epochs, table.min(axis=0), table.max(axis=0),
-                                      color=line.get_color(), alpha=0.2, linewidth=0)
-        first = anns[0].first
-        for axes, title in ((axes_train, f"training images ({first.train_images:,})"),
-                            (axes_test, f"test images ({first.test_images:,})")):
-            axes.set_xlabel("epoch")
-            axes.set_title(f"Accuracy on the {title}")
-        axes_train.set_ylabel("accuracy (%)")
-        axes_test.legend(title="hidden units", loc="lower right")
-        seeds = sorted({len(group.points) for group in anns})
-        figure.suptitle(f"Fig. 1: dense ANNs, {dataset}, full training set; mean and range "
-                        f"over {'/'.join(map(str, seeds))} seeds")
-    return figure
-
-
-def plot_fig4(groups: dict, selections, dataset: str = "mnist"):
-    """Fig. 4: test accuracy against neurons, one panel per data selection.
-
-    ANN (hidden units) and SNN (excitatory neurons), after the first epoch
-    (open markers, dotted) and at the best epoch (filled, solid); error bars
-    from the lowest to the highest seed.
-    """
-    from matplotlib.figure import Figure
-
-    from brian_stdp.plots import axes as plots
-
-    with plots.style():
-        figure = Figure(figsize=(5.0 * len(selections), 4.5))
-        panels = np.atleast_1d(figure.subplots(1, len(selections), sharex=True,
-                                               sharey=True))
-        colours = series_colours(groups)
-        for axes, data in zip(panels, selections):
-            selection = groups.get((dataset, data), {})
-            drawn = False
-            for series, members in _series(selection).items():
-                colour = colours[series]
-                name = _series_label(series)
-                for getter, style, suffix in (
-                        (lambda p: p.accuracy_epoch1, dict(linestyle=":", mfc="white"),
-                         "epoch 1"),
-                        (lambda p: p.best_accuracy, dict(linestyle="-"), "best epoch")):
-                    xs, ys, low, high = [], [], [], []
-                    for group in members:
-                        mean = group.mean(getter)
-                        if mean is None:
-                            continue
-                        lo, hi = group.spread(getter)
-                        xs.append(group.first.neurons)
-                        ys.append(100 * mean)
-                        low.append(100 * (mean - lo))
-                        high.append(100 * (hi - mean))
-                    if xs:
-                        axes.errorbar(xs, ys, yerr=[low, high], color=colour,
-                                      marker=series_marker(series), capsize=2,
-                                      label=f"{name}, {suffix}", **style)
-                        drawn = True
-            _neuron_axis(axes)
-            axes.set_title(f"{describe_selection(data)}")
-            if not drawn:
-                axes.text(0.5, 0.5, "no runs", transform=axes.transAxes, ha="center")
-        figure.supxlabel("neurons (ANN: hidden units, SNN: excitatory neurons)")
-        panels[0].set_ylabel("test accuracy (%)")
-        panels[0].set_ylim(0, 100)
-        handles = {}
-        for axes in panels:
-            for handle, label in zip(*axes.get_legend_handles_labels()):
-                handles.setdefault(label, handle)
-        if handles:
-            labels = sorted(handles, key=lambda label: (not label.startswith("ANN"), label))
-            figure.legend([handles[label] for label in labels], labels,
-                          loc="outside right center")
-        figure.suptitle(f"Fig. 4: SNN and ANN on equal data ({dataset})")
-    return figure
-
-
-def plot_costs(groups: dict, dataset: str = "mnist", data: str = "all"):
-    """Training time per epoch, trainable parameters and energy proxy against neurons."""
-    from matplotlib.figure import Figure
-
-    from brian_stdp.plots import axes as plots
-
-    selection = groups.get((dataset, data), {})
-    panels = (("training time per epoch (s)", lambda p: p.seconds_per_epoch),
-              ("trainable parameters", lambda p: p.parameters),
-              ("per test image: MAC (ANN),\nsynaptic events (SNN)",
-               lambda p: p.energy_per_image))
-    with plots.style():
-        figure = Figure(figsize=(13.0, 4.0))
-        axes_row = figure.subplots(1, 3, sharex=True)
-        colours = series_colours(groups)
-        for series, members in _series(selection).items():
-            colour = colours[series]
-            for axes, (_, getter) in zip(axes_row, panels):
-                pairs = [(group.first.neurons, group.mean(getter)) for group in members
-                         if group.mean(getter) is not None]
-                if pairs:
-                    xs, ys = zip(*pairs)
-                    axes.plot(xs, ys, marker=series_marker(series), color=colour,
-                              label=_series_label(series))
-        for axes, (label, _) in zip(axes_row, panels):
-            _neuron_axis(axes)
-            axes.set_yscale("log")
-            axes.set_xlabel("neurons")
-            axes.set_ylabel(label)
-        if axes_row[0].get_legend_handles_labels()[0]:
-            axes_row[0].legend()
-        figure.suptitle(f"Cost on {describe_selection(data)} ({dataset}); mean over seeds")
-    return figure
-
-
-def series_colours(groups: dict) -> dict:
-    """A colour of the shared palette per figure line, the same in every figure.
-
-    ANN lines with one and with two hidden layers but the same training
-    settings share a colour (they differ in marker, see :func:`series_marker`).
-    """
-    from brian_stdp.plots import axes as plots
-
-    every = sorted({group.first.series for selection in groups.values()
-                    for group in selection.values()})
-    families = list(dict.fromkeys((kind, name) for kind, _, name in every))
-    return {series: plots.OKABE_ITO[families.index((series[0], series[2]))
-                                    % len(plots.OKABE_ITO)] for series in every}
-
-
-def series_marker(series: tuple) -> str:
-    """Marker of a figure line: SNN square, ANN with one hidden layer diamond, else circle."""
-    kind, layers, _ = series
-    return "s" if kind == "snn" else "D" if layers == 1 else "o"
-
-
-def _neuron_axis(axes) -> None:
-    """Log-2 neuron axis with plain numbers (16, 32, ...) as tick labels."""
-    from matplotlib.ticker import ScalarFormatter
-
-    axes.set_xscale("log", base=2)
-    axes.xaxis.set_major_formatter(ScalarFormatter())
-
-
-def _series(selection: dict) -> dict:
-    """Groups of a selection per figure line, each line's groups sorted by neurons.
-
-    For one (series, neurons) only the group with the most epochs (then most
-    test images) is kept, so a line joins comparable runs.
-    """
-    lines = {}
-    for group in selection.values():
-        best = lines.setdefault(group.first.series, {})
-        current = best.get(group.first.neurons)
-        if current is None or (group.first.epochs, group.first.test_images) > (
-                current.first.epochs, current.first.test_images):
-            best[group.first.neurons] = group
-    return {series: [members[n] for n in sorted(members)]
-            for series, members in sorted(lines.items())}
-
-
-def _series_label(series: tuple) -> str:
-    kind, layers, architecture = series
-    if kind == "ann":
-        return (f"ANN, {layers} hidden layer{'s' if layers > 1 else ''}"
-                + (f" ({architecture})" if architecture else ""))
-    return f"SNN {architecture}"
-
-
 # -- tables and report -----------------------------------------------------------------------
 POINT_COLUMNS = ("kind", "architecture", "variant", "neurons", "layers", "dataset", "data", "seed",
                  "epochs", "train_images", "test_images", "accuracy_epoch1", "best_accuracy",
@@ -719,7 +522,8 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
     """
     if not points:
         raise ConfigError("nothing to compare: no finished runs in the inputs")
-    from brian_stdp.plots import axes as plots
+    from brian_stdp.plots.comparison import plot_costs, plot_fig1, plot_fig4
+    from brian_stdp.plots.theme import save_figure
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -737,9 +541,9 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
         figure_notes.append("Fig. 1 not drawn: no ANN runs on the full training set.")
         (out / FIGURES[0]).unlink(missing_ok=True)
     else:
-        plots.save_figure(fig1, out / FIGURES[0])
-    plots.save_figure(plot_fig4(groups, list(REQUIRED_SELECTIONS), dataset), out / FIGURES[1])
-    plots.save_figure(plot_costs(groups, dataset, "all"), out / FIGURES[2])
+        save_figure(fig1, out / FIGURES[0])
+    save_figure(plot_fig4(groups, list(REQUIRED_SELECTIONS), dataset), out / FIGURES[1])
+    save_figure(plot_costs(groups, dataset, "all"), out / FIGURES[2])
 
     lines = [f"# SNN and ANN on equal data ({dataset})", "",
              f"Made by `{command or 'python -m brian_stdp.compare'}` from "

@@ -35,7 +35,8 @@ of its output) and does not stop the others. After every point the tables
 ``OUT/results.csv`` (one row per point), ``OUT/summary.csv`` (mean, standard
 deviation, minimum and maximum over the seeds, per evaluated epoch) and
 ``OUT/results.json`` (both, plus the wall time of every invocation) are
-rewritten; the figures ``OUT/figures/*.png`` are drawn at the end.
+rewritten; the figures ``OUT/figures/*.png`` are drawn at the end
+(:mod:`brian_stdp.plots.grid_figures`).
 """
 
 from __future__ import annotations
@@ -75,10 +76,6 @@ SWEEP_CTRL_C = "BRIAN_STDP_SWEEP_CTRL_C"
 
 #: Lines of a failed point's output kept in the tables.
 LOG_TAIL_LINES = 15
-
-#: Most epochs drawn as lines of one panel (the first, the last and evenly spaced ones).
-MAX_EPOCH_LINES = 5
-
 
 @dataclass(frozen=True)
 class Point:
@@ -514,7 +511,9 @@ def run_grid(grid: Grid, client, selections=(), point_function=run_point, cwd=No
         session["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         session["wall_seconds"] = round(time.perf_counter() - start, 1)
         results = write_results(grid, session=session)
-        make_figures(grid, results)
+        from brian_stdp.plots.grid_figures import make_grid_figures
+
+        make_grid_figures(grid, results)
     return results
 
 
@@ -710,146 +709,3 @@ def _write_csv(path: Path, rows: list) -> None:
         f.write(text.getvalue().encode())
 
     rundir.atomic_write(path, write)
-
-
-# -- figures ------------------------------------------------------------------------------
-def make_figures(grid: Grid, results: dict) -> list:
-    """Accuracy against the grid's x-axis, mean and standard deviation over seeds.
-
-    For every accuracy key: ``accuracy_vs_<x>_<key>.png`` with one panel per
-    value of the kind's panel axis (the model of a spiking network, the
-    optimizer of an ANN) and one line per evaluated epoch (at most
-    :data:`MAX_EPOCH_LINES`: the first, the last and evenly spaced ones), and,
-    when there are several panels, ``accuracy_vs_<x>_<key>_last_epoch.png``
-    with their last epochs side by side. Error bars are one sample standard
-    deviation over the seeds; the legend gives the number of seeds. An x-axis
-    of numbers is drawn to scale (logarithmic over a decade or more), any
-    other (e.g. ANN hidden layers) as categories in the grid file's order.
-
-    Returns
-    -------
-    list of Path
-        The files written (none while no point has finished).
-    """
-    from matplotlib.figure import Figure
-
-    from brian_stdp.plots import axes as plots
-
-    summary = results["summary"]
-    if not summary:
-        return []
-    folder = grid.out / "figures"
-    folder.mkdir(parents=True, exist_ok=True)
-    x, panel = grid.x_axis, grid.kind.panel_axis
-    others = [key for key in grid.kind.axes if key not in (x, "seed", panel)
-              and len({row[key] for row in summary}) > 1]
-    ticks = _x_ticks(grid)
-    numbers = [v for v in grid.axes.get(x, []) if isinstance(v, (int, float))]
-    written = []
-    for metric in dict.fromkeys(row["metric"] for row in summary):
-        rows = [row for row in summary if row["metric"] == metric]
-        panels = _in_grid_order(grid, panel, dict.fromkeys(row.get(panel) for row in rows))
-        shown = _shown_epochs(sorted({row["epoch"] for row in rows}))
-        ylabel = grid.kind.metric_label(metric)
-        with plots.style():
-            fig = Figure(figsize=(4.5 * len(panels), 4.0))
-            axes_list = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
-            for axes, value in zip(axes_list, panels):
-                lines = {}
-                for row in rows:
-                    if row.get(panel) == value and row["epoch"] in shown:
-                        label = ", ".join([f"{k} {row[k]}" for k in others]
-                                          + [f"epoch {row['epoch']}"])
-                        lines.setdefault(label, []).append(row)
-                for label, line in lines.items():
-                    _errorbar(axes, x, ticks, line, label)
-                _decorate(axes, x, ticks, f"{value}" if value is not None else "", numbers)
-            axes_list[0].set_ylabel(ylabel)
-            fig.suptitle(f"{grid.path.name}: mean ± s.d. over seeds")
-            written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}.png"))
-            if len(panels) > 1:
-                fig = Figure()
-                axes = fig.add_subplot()
-                for value in panels:
-                    mine = [r for r in rows if r.get(panel) == value]
-                    last = max(r["epoch"] for r in mine)
-                    mine = [r for r in mine if r["epoch"] == last]
-                    groups = {}
-                    for row in mine:
-                        label = ", ".join([str(value)] + [f"{k} {row[k]}" for k in others])
-                        groups.setdefault(label, []).append(row)
-                    for label, line in groups.items():
-                        _errorbar(axes, x, ticks, line, f"{label}, epoch {last}")
-                _decorate(axes, x, ticks, "last epoch", numbers)
-                axes.set_ylabel(ylabel)
-                written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}_last_epoch.png"))
-    return written
-
-
-def _shown_values(grid: Grid, key) -> list:
-    """An axis's values as the tables show them (model files by name), in the file's order."""
-    shown = [grid.kind.display(key, v) for v in grid.axes.get(key, [])]
-    return [model_label(v) if key == "model" else v for v in shown]
-
-
-def _in_grid_order(grid: Grid, key, values) -> list:
-    """``values`` of an axis in the grid file's order (values it does not list last)."""
-    listed = _shown_values(grid, key)
-    return sorted(values, key=lambda v: listed.index(v) if v in listed else len(listed))
-
-
-def _shown_epochs(epochs: list) -> set:
-    """The epochs drawn as lines: all, or the first, the last and evenly spaced ones."""
-    if len(epochs) <= MAX_EPOCH_LINES:
-        return set(epochs)
-    step = (len(epochs) - 1) / (MAX_EPOCH_LINES - 1)
-    return {epochs[round(i * step)] for i in range(MAX_EPOCH_LINES)}
-
-
-def _x_ticks(grid: Grid) -> dict | None:
-    """Positions of the x-axis values when they are categories (not numbers), else None."""
-    values = _shown_values(grid, grid.x_axis)
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        return None
-    return {value: position for position, value in enumerate(values)}
-
-
-def _errorbar(axes, x, ticks, rows, label):
-    position = (lambda r: r[x]) if ticks is None else (lambda r: ticks[r[x]])
-    rows = sorted(rows, key=position)
-    xs = [position(r) for r in rows]
-    means = [100 * r["mean"] for r in rows]
-    spread = [100 * (r["std"] or 0.0) for r in rows]
-    seeds = sorted({r["n_seeds"] for r in rows})
-    axes.errorbar(xs, means, yerr=spread, marker="o", capsize=3,
-                  label=f"{label} (n = {'-'.join(str(s) for s in (seeds[0], seeds[-1]))} seeds)"
-                  if len(seeds) > 1 else f"{label} (n = {seeds[0]})")
-
-
-def _decorate(axes, x, ticks, title, numbers=()):
-    """Axis labels, limits and ticks: categories at their positions, or ``numbers`` to scale."""
-    if ticks is not None:
-        axes.set_xticks(list(ticks.values()), list(ticks))
-        axes.set_xlim(-0.5, len(ticks) - 0.5)
-    elif numbers and min(numbers) > 0 and max(numbers) / min(numbers) >= 10:
-        axes.set_xscale("log")
-        labelled, last = [], None
-        for value in sorted(numbers, reverse=True):  # the largest always labelled
-            show = last is None or math.log10(last / value) >= 0.15  # no overlap (800, 1000)
-            labelled.append(str(value) if show else "")
-            last = value if show else last
-        axes.set_xticks(sorted(numbers, reverse=True), labelled)
-        axes.minorticks_off()
-    axes.set_xlabel({"neurons": "excitatory neurons", "per_class": "training images per class",
-                     "train": "training images", "epochs": "epochs",
-                     "hidden": "hidden layers (units)"}.get(x, x))
-    axes.set_ylim(0, 100)
-    axes.set_title(title)
-    axes.legend()
-
-
-def _save(fig, path):
-    from brian_stdp.plots import axes as plots
-
-    plots.save_figure(fig, path)
-    return path

@@ -1,4 +1,8 @@
-"""The figures of a run directory, drawn from its saved state and metrics."""
+"""The figures of a run directory (``RUN_DIR/figures``), drawn from its saved state and metrics.
+
+:func:`make_run_figures` draws a spiking-network run (:mod:`brian_stdp.run`),
+:func:`make_ann_figures` a Keras baseline run (:mod:`brian_stdp.ann`).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,18 @@ from pathlib import Path
 
 import numpy as np
 
-from brian_stdp.plots import axes as plots
+from brian_stdp.plots.network import plot_receptive_fields, plot_theta
+from brian_stdp.plots.results import plot_accuracy, plot_confusion, plot_per_class
+from brian_stdp.plots.theme import save_figure
 from brian_stdp.training.rundir import FIGURES
 
 
 def make_run_figures(run_dir, trained: dict, metrics: dict) -> list:
-    """Draw every figure of a finished run into ``RUN_DIR/figures``.
+    """Draw every figure of a finished spiking-network run into ``RUN_DIR/figures``.
+
+    ``receptive_fields.png`` and ``theta.png`` (when ``trained`` holds them),
+    ``confusion.png``, ``per_class_accuracy.png`` and, for more than one
+    evaluation, ``accuracy.png``.
 
     Parameters
     ----------
@@ -33,19 +43,52 @@ def make_run_figures(run_dir, trained: dict, metrics: dict) -> list:
 
     def save(axes, name):
         path = folder / name
-        plots.save_figure(axes.figure, path)
+        save_figure(axes.figure, path)
         written.append(path)
 
     if "weights" in trained:
-        save(plots.plot_receptive_fields(trained["weights"], tuple(trained["image_shape"])),
+        save(plot_receptive_fields(trained["weights"], tuple(trained["image_shape"])),
              "receptive_fields.png")
     n_test = metrics["test_images"]
-    save(plots.plot_confusion(np.array(metrics["confusion_matrix"]), n_images=n_test),
+    save(plot_confusion(np.array(metrics["confusion_matrix"]), n_images=n_test),
          "confusion.png")
-    save(plots.plot_per_class(np.array(metrics["per_class_accuracy"], dtype=float)),
+    save(plot_per_class(np.array(metrics["per_class_accuracy"], dtype=float)),
          "per_class_accuracy.png")
     if len(metrics["history"]) > 1:
-        save(plots.plot_accuracy(metrics["history"]), "accuracy.png")
+        save(plot_accuracy(metrics["history"]), "accuracy.png")
     if "theta" in trained:
-        save(plots.plot_theta(trained["theta"]), "theta.png")
+        save(plot_theta(trained["theta"]), "theta.png")
+    return written
+
+
+def make_ann_figures(run_dir, metrics: dict) -> list:
+    """Draw ``accuracy.png``, ``confusion.png`` and ``per_class_accuracy.png`` of an ANN run.
+
+    Parameters
+    ----------
+    run_dir : path
+    metrics : dict
+        The contents of the run's ``metrics.json``
+        (see :func:`brian_stdp.ann.baseline.train`); ``accuracy.png`` shows its
+        ``accuracy_train`` and ``accuracy_test`` after every epoch.
+
+    Returns
+    -------
+    list of Path
+        The files written into ``RUN_DIR/figures``.
+    """
+    folder = Path(run_dir) / FIGURES
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    history = [{key: value for key, value in entry.items()
+                if key in ("images_seen", "accuracy_train", "accuracy_test")}
+               for entry in metrics["history"]]
+    for name, axes in (
+            ("accuracy.png", plot_accuracy(history)),
+            ("confusion.png", plot_confusion(np.array(metrics["confusion_matrix"]),
+                                             n_images=metrics["test_images"])),
+            ("per_class_accuracy.png",
+             plot_per_class(np.array(metrics["per_class_accuracy"], dtype=float)))):
+        save_figure(axes.figure, folder / name)
+        written.append(folder / name)
     return written

@@ -535,11 +535,6 @@ def test_ann_figures_put_hidden_layers_on_a_category_axis(tmp_path, client):
                      "accuracy_vs_hidden_accuracy_train_last_epoch.png"]
 
 
-def test_figures_draw_at_most_five_epochs():
-    assert sweep._shown_epochs([1, 2, 3]) == {1, 2, 3}
-    assert sweep._shown_epochs(list(range(1, 16))) == {1, 5, 8, 11, 15}
-
-
 @pytest.mark.standalone_compatible
 def test_ann_points_run_as_processes_and_rerun_skips_them(tmp_path, client):
     """Two real ``python -m brian_stdp.ann`` points on digits; an unfinished one starts over."""

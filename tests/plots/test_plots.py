@@ -1,4 +1,4 @@
-"""Tests of brian_stdp.plots.axes: every figure renders to a valid PNG file."""
+"""Tests of brian_stdp.plots (theme, network, results): every figure renders to a PNG file."""
 
 import os
 import subprocess
@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from brian_stdp.plots.axes import (STYLE, plot_accuracy, plot_confusion, plot_per_class,
-                                   plot_raster, plot_receptive_fields, plot_theta, save_figure,
-                                   style)
+from brian_stdp.plots import (STYLE, plot_accuracy, plot_confusion, plot_per_class, plot_raster,
+                              plot_receptive_fields, plot_theta, save_figure, style)
 
 pytestmark = pytest.mark.codegen_independent
 
@@ -189,7 +188,7 @@ def test_plots_need_no_pyplot(tmp_path):
     output = run_python(
         f"""
         import sys
-        from brian_stdp.plots.axes import plot_theta, save_figure
+        from brian_stdp.plots import plot_theta, save_figure
         save_figure(plot_theta([0.01, 0.02]).figure, {str(tmp_path / "theta.png")!r})
         print("matplotlib.pyplot" in sys.modules)
         """
@@ -202,7 +201,7 @@ def test_save_figure_closes_pyplot_figure(tmp_path):
     output = run_python(
         f"""
         import matplotlib.pyplot as plt
-        from brian_stdp.plots.axes import plot_per_class, save_figure
+        from brian_stdp.plots import plot_per_class, save_figure
         fig, axes = plt.subplots()
         plot_per_class([0.5, 0.7], axes=axes)
         save_figure(fig, {str(tmp_path / "bars.png")!r})

@@ -1,0 +1,158 @@
+"""The state and activity of a spiking network: receptive fields, thresholds, spikes.
+
+The functions draw on a given :class:`matplotlib.axes.Axes`, or on a new figure
+(see :func:`brian_stdp.plots.theme.axes_or_new`) when ``axes`` is None, and
+return the Axes they drew on. Spike times and thresholds arrive in SI units
+(seconds, volts) and are shown in ms and mV.
+"""
+
+import math
+
+import matplotlib
+import numpy as np
+
+from brian_stdp.plots.theme import axes_or_new, style
+
+__all__ = ["plot_receptive_fields", "plot_raster", "plot_theta"]
+
+TILE_GAP = 1
+"""Width of the gap between receptive-field tiles (pixels)."""
+
+GAP_COLOUR = "0.6"
+"""Colour of the gaps and empty tiles in :func:`plot_receptive_fields` (grey)."""
+
+
+def plot_receptive_fields(weights, image_shape, axes=None, n_max=None, cmap="hot_r", **kwds):
+    """Show each neuron's input weights as an image, tiled into one picture.
+
+    Neuron ``k`` goes to row ``k // n_columns``, column ``k % n_columns`` of a
+    near-square grid, with ``n_columns = ceil(sqrt(n_shown))``. Tiles are
+    separated by a gap of :data:`TILE_GAP` pixels; gaps and empty tiles are grey.
+    All tiles share one colour scale, shown by a colorbar.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_input, n_neurons), float
+        Synaptic weights from the input pixels to the neurons; column ``k`` is
+        neuron ``k``'s weights over the pixels in row-major (C) order.
+    image_shape : tuple of int
+        ``(height, width)`` of the input image; ``height * width == n_input``.
+    axes : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when None.
+    n_max : int, optional
+        Show only the first ``n_max`` neurons.
+    cmap : str or matplotlib.colors.Colormap
+        Colour map of the weights.
+    **kwds
+        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``vmin``, ``vmax``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on; ``axes.images[0]`` holds the tiled image, of shape
+        ``(n_rows * height + (n_rows - 1) * gap, n_columns * width + (n_columns - 1) * gap)``.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    height, width = image_shape
+    if weights.ndim != 2 or weights.shape[0] != height * width:
+        raise ValueError(
+            f"weights must have shape (n_input, n_neurons) with n_input = "
+            f"{height}*{width} = {height * width}, got {weights.shape}"
+        )
+    n_neurons = weights.shape[1]
+    n_shown = n_neurons if n_max is None else min(n_max, n_neurons)
+    if n_shown < 1:
+        raise ValueError(f"no neurons to show (n_neurons={n_neurons}, n_max={n_max})")
+
+    n_columns = math.ceil(math.sqrt(n_shown))
+    n_rows = math.ceil(n_shown / n_columns)
+    tiled = np.full(
+        (n_rows * (height + TILE_GAP) - TILE_GAP, n_columns * (width + TILE_GAP) - TILE_GAP),
+        np.nan,
+    )
+    for neuron in range(n_shown):
+        top = (neuron // n_columns) * (height + TILE_GAP)
+        left = (neuron % n_columns) * (width + TILE_GAP)
+        tiled[top : top + height, left : left + width] = weights[:, neuron].reshape(height, width)
+
+    colormap = matplotlib.colormaps.get_cmap(cmap).with_extremes(bad=GAP_COLOUR)
+    with style():
+        axes = axes_or_new(axes, figsize=(6.0, 5.5))
+        image = axes.imshow(tiled, cmap=colormap, interpolation="nearest", **kwds)
+        axes.set_xticks([])
+        axes.set_yticks([])
+        axes.spines[:].set_visible(False)
+        axes.set_title(f"Receptive fields ({n_shown} of {n_neurons} neurons)")
+        axes.figure.colorbar(image, ax=axes, label="weight", shrink=0.8)
+    return axes
+
+
+def plot_raster(spike_indices, spike_times, axes=None, **kwds):
+    """Spike raster: one dot per spike, neuron index against time.
+
+    Parameters
+    ----------
+    spike_indices : array_like, shape (n_spikes,), int
+        Index of the neuron of each spike.
+    spike_times : array_like, shape (n_spikes,), float
+        Time of each spike (s); shown in ms.
+    axes : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when None.
+    **kwds
+        Passed to :meth:`matplotlib.axes.Axes.plot` (defaults ``marker="."``,
+        ``linestyle="none"``, ``markersize=2``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+    """
+    spike_indices = np.asarray(spike_indices)
+    spike_times = np.asarray(spike_times, dtype=np.float64)
+    if spike_indices.ndim != 1 or spike_indices.shape != spike_times.shape:
+        raise ValueError(
+            f"spike_indices and spike_times must be 1-D of equal length, got shapes "
+            f"{spike_indices.shape} and {spike_times.shape}"
+        )
+    kwds.setdefault("marker", ".")
+    kwds.setdefault("linestyle", "none")
+    kwds.setdefault("markersize", 2)
+    with style():
+        axes = axes_or_new(axes)
+        axes.plot(1e3 * spike_times, spike_indices, **kwds)
+        axes.set_xlabel("time (ms)")
+        axes.set_ylabel("neuron index")
+        axes.set_title(f"Spikes ({spike_times.size})")
+    return axes
+
+
+def plot_theta(theta, axes=None, **kwds):
+    """Histogram of the neurons' adaptive threshold increments.
+
+    Parameters
+    ----------
+    theta : array_like, shape (n_neurons,), float
+        Adaptive threshold of each neuron (V); shown in mV.
+    axes : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when None.
+    **kwds
+        Passed to :meth:`matplotlib.axes.Axes.hist` (defaults ``bins=30``,
+        ``edgecolor="white"``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+    """
+    theta_mv = 1e3 * np.asarray(theta, dtype=np.float64).ravel()
+    if theta_mv.size == 0:
+        raise ValueError("theta is empty: nothing to plot")
+    kwds.setdefault("bins", 30)
+    kwds.setdefault("edgecolor", "white")
+    with style():
+        axes = axes_or_new(axes)
+        axes.hist(theta_mv, **kwds)
+        axes.set_xlabel("theta (mV)")
+        axes.set_ylabel("neurons")
+        axes.set_title(f"Adaptive thresholds (mean {theta_mv.mean():.2f} mV)")
+    return axes

@@ -1,0 +1,40 @@
+"""Tests of brian_stdp.plots.grid_figures: the figures of a grid, from its summary."""
+
+import pytest
+
+from brian_stdp.experiments import sweep
+from brian_stdp.model.files import model_label
+from brian_stdp.plots import grid_figures
+
+pytestmark = pytest.mark.codegen_independent
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_figures_draw_at_most_five_epochs():
+    assert grid_figures._shown_epochs([1, 2, 3]) == {1, 2, 3}
+    assert grid_figures._shown_epochs(list(range(1, 16))) == {1, 5, 8, 11, 15}
+
+
+def summarised(grid):
+    """Summary rows of a grid whose every point finished with made-up accuracies."""
+    rows = []
+    for point in grid.points:
+        values = dict(point.values, model=model_label(point.values["model"]))
+        accuracy = point.values["neurons"] / 1000 + point.values["seed"] / 100
+        rows.append({**values, "status": "finished",
+                     "accuracy_all_activity_epoch1": accuracy,
+                     "accuracy_all_activity_epoch2": accuracy + 0.1})
+    return sweep.summarise(rows, grid.kind.axes)
+
+
+def test_one_figure_per_accuracy_key_with_numbers_to_scale(tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text("[base]\ndataset = \"digits\"\n[grid]\nneurons = [10, 100, 400]\n"
+                    "epochs = [2]\nseed = [0, 1]\n")
+    grid = sweep.load_grid(path)
+    assert grid_figures.make_grid_figures(grid, {"summary": []}) == []
+    written = grid_figures.make_grid_figures(grid, {"summary": summarised(grid)})
+    assert [p.name for p in written] == ["accuracy_vs_neurons_accuracy_all_activity.png"]
+    assert written[0].read_bytes().startswith(PNG_SIGNATURE)
+    assert grid_figures._x_ticks(grid) is None, "neurons are numbers, drawn to scale"
