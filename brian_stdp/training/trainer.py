@@ -1,23 +1,22 @@
 """Training, labelling and testing an STDP network, chunk by chunk, resumably.
 
-A run is a list of phases: ``train`` (plastic) for every epoch, then
-``label`` (plasticity off, threshold frozen, spike counts per neuron and class
-on training images) and ``test``. Every phase streams its images through the
-compiled network in chunks of ``chunk`` presentation slots. After every chunk
-the network state, the controller state and everything recorded so far are
-written atomically to ``checkpoint.npz``; :func:`resume` continues from there
-and ends with the same result as an uninterrupted run (every chunk draws its
-random numbers from its own seed, derived from the run's seed and the chunk's
-place in the run).
+A run is a list of phases (:mod:`brian_stdp.training.selection`): ``train``
+(plastic) for every epoch, then ``label`` (plasticity off, threshold frozen, spike
+counts per neuron and class on training images) and ``test``. Every phase streams its
+images through the compiled network (:func:`brian_stdp.training.chunks.stream`) in
+chunks of ``chunk`` presentation slots. After every chunk the network state, the
+controller state and everything recorded so far are written atomically to
+``checkpoint.npz`` (:mod:`brian_stdp.training.checkpoint`); :func:`resume` continues
+from there and ends with the same result as an uninterrupted run (every chunk draws its
+random numbers from its own seed, derived from the run's seed and the chunk's place in
+the run).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,74 +24,15 @@ import numpy as np
 from brian_stdp.backends.network import check_model, draw_fixed, fixed_keys
 from brian_stdp.backends.registry import session_class
 from brian_stdp.backends.session import ControllerState
-from brian_stdp.data.datasets import load_dataset, select_indices
-from brian_stdp.errors import ConfigError, DataError
+from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import load_model
 from brian_stdp.training import evaluation, rundir
+from brian_stdp.training.checkpoint import Progress, load_checkpoint, save_checkpoint
 from brian_stdp.training.chunks import chunk_seed, stream
 from brian_stdp.training.config import RunConfig
+from brian_stdp.training.selection import Phase, phases, select_images
 
 log = logging.getLogger("brian_stdp")
-
-
-@dataclass(frozen=True)
-class Phase:
-    """One pass of images through the network."""
-
-    kind: str  # "train", "label" or "test"
-    epoch: int
-
-    @property
-    def name(self) -> str:
-        return f"{self.kind}-{self.epoch}"
-
-
-def phases(config: RunConfig) -> list:
-    """The phases of a run, in order."""
-    out = []
-    for epoch in range(1, config.epochs + 1):
-        out.append(Phase("train", epoch))
-        if config.eval_every_epoch or epoch == config.epochs:
-            out += [Phase("label", epoch), Phase("test", epoch)]
-    return out
-
-
-@dataclass
-class Progress:
-    """Where a run stands, saved with every checkpoint (as JSON).
-
-    Attributes
-    ----------
-    phase_index : int
-        Index in :func:`phases` of the phase running now.
-    position : int
-        Images of that phase done.
-    chunk_index : int
-        Chunks run so far, all phases together (each chunk's seed depends on it).
-    ctrl : list of int or None
-        Controller state (img, attempts, count) for the next chunk; None: fresh.
-    history : list of dict
-        One evaluation per test phase so far.
-    timing : dict
-        Seconds, images and input spikes per phase; ``compile_seconds``.
-    done : bool
-        The run finished (metrics written).
-    """
-
-    phase_index: int = 0
-    position: int = 0
-    chunk_index: int = 0
-    ctrl: list | None = None
-    history: list = field(default_factory=list)
-    timing: dict = field(default_factory=dict)
-    done: bool = False
-
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> "Progress":
-        return cls(**json.loads(text))
 
 
 class Trainer:
@@ -132,72 +72,27 @@ class Trainer:
                              rundir.provenance(config.seed, config.device))
         check_model(self.spec)
         self.labelling = config.labelling or self.spec.protocol.labelling
-        self._load_data()
+        self.images = select_images(config)
+        self.n_input = self.images.n_input
         self.neurons_requested = config.neurons
-        if self.spec.protocol.cap_neurons and config.neurons > len(self.train_idx):
+        n_train = len(self.images.train_idx)
+        if self.spec.protocol.cap_neurons and config.neurons > n_train:
             log.warning("%s caps the output layer at the number of training images: %d "
                         "neurons instead of %d ([protocol] cap_neurons)", self.spec.name,
-                        len(self.train_idx), config.neurons)
-            self.config = dataclasses.replace(config, neurons=len(self.train_idx))
+                        n_train, config.neurons)
+            self.config = dataclasses.replace(config, neurons=n_train)
         self.phases = phases(config)
         self.session = None
-
-    # -- data -----------------------------------------------------------------------------
-    def _load_data(self):
-        c = self.config
-        self.train_set = load_dataset(c.dataset, "train", data_dir=c.data_dir)
-        if c.validation is None:
-            self.test_set = load_dataset(c.dataset, "test", data_dir=c.data_dir)
-        try:
-            self.train_idx = select_indices(self.train_set.labels, n=c.train,
-                                            per_class=c.per_class, seed=c.seed)
-        except DataError as err:
-            flag = f"--per-class {c.per_class}" if c.per_class else f"--train {c.train}"
-            raise ConfigError(f"{flag}: {err} in the {c.dataset} training split") from None
-        if c.validation is not None:
-            if c.validation >= len(self.train_idx):
-                raise ConfigError(f"--validation {c.validation}: only {len(self.train_idx)} "
-                                  f"training images are selected; hold out fewer")
-            self.train_idx, held_out = np.split(self.train_idx, [-c.validation])
-        n_label = len(self.train_idx) if c.label is None else c.label
-        if n_label > len(self.train_idx):
-            raise ConfigError(f"--label {n_label}: only {len(self.train_idx)} training images "
-                              f"are selected; label with at most that many")
-        self.label_idx = self.train_idx[:n_label]
-        if c.validation is not None:  # the test phase scores the held-out training images
-            self.test_set, self.test_idx = self.train_set, held_out
-        else:
-            n_test = len(self.test_set) if c.test is None else c.test
-            if n_test > len(self.test_set):
-                raise ConfigError(f"--test {n_test}: the {c.dataset} test split has only "
-                                  f"{len(self.test_set)} images")
-            self.test_idx = np.arange(n_test)
-        self.n_input = int(np.prod(self.train_set.shape))
-
-    @property
-    def scored_on(self) -> str:
-        """What the test phase scores: ``"test"`` (the test split) or ``"validation"``
-        (the last ``validation`` selected training images)."""
-        return "test" if self.config.validation is None else "validation"
-
-    def stream(self, phase: Phase) -> tuple:
-        """(dataset, indices) of the images a phase shows, in order."""
-        if phase.kind == "train":
-            rng = np.random.default_rng([self.config.seed, 2, phase.epoch])
-            return self.train_set, rng.permutation(self.train_idx)
-        if phase.kind == "label":
-            return self.train_set, self.label_idx
-        return self.test_set, self.test_idx
 
     # -- running --------------------------------------------------------------------------
     def run(self) -> dict:
         """Run every remaining phase; return the final metrics (also saved)."""
         c = self.config
         checkpoint_path = self.run_dir / rundir.CHECKPOINT
-        slots = min(c.chunk, max(len(self.stream(p)[1]) for p in self.phases))
+        slots = min(c.chunk, max(len(self.images.stream(p)[1]) for p in self.phases))
         resuming = self.resuming and checkpoint_path.exists()
         if resuming:
-            progress, state, records = self._load_checkpoint(checkpoint_path)
+            progress, state, records = load_checkpoint(checkpoint_path)
             if progress.done:
                 return rundir.load_json(self.run_dir / rundir.METRICS)
             fixed = {key: state[key] for key in fixed_keys(self.spec)}
@@ -230,7 +125,7 @@ class Trainer:
     def _run_phase(self, progress, state, records, checkpoint_path):
         c = self.config
         phase = self.phases[progress.phase_index]
-        dataset, indices = self.stream(phase)
+        dataset, indices = self.images.stream(phase)
         n = len(indices)
         rec, offset = _phase_records(records, phase, n, c.neurons, c.epochs)
         phase_index = progress.phase_index
@@ -255,7 +150,7 @@ class Trainer:
                 self._end_phase(phase, progress, records, state)
                 progress.phase_index += 1
                 progress.position, progress.ctrl = 0, None
-            self._save_checkpoint(checkpoint_path, progress, state, records)
+            save_checkpoint(checkpoint_path, progress, state, records)
             self._report(bar, phase, rec, offset + chunk.start, chunk, timing)
         if bar is not None:
             bar.close()
@@ -281,17 +176,17 @@ class Trainer:
         c = self.config
         rec = records[phase.kind]
         if phase.kind == "label":
-            labels = self.train_set.labels[self.label_idx]
-            assignment = evaluation.assign_labels(rec["counts"], labels, self.train_set.n_classes)
+            labels = self.images.train_set.labels[self.images.label_idx]
+            assignment = evaluation.assign_labels(rec["counts"], labels, self.images.train_set.n_classes)
             n_labelled = int(np.sum(assignment.labels >= 0))
             log.info("labelled %d of %d neurons on %d training images", n_labelled, c.neurons,
                      len(labels))
         elif phase.kind == "test":
             assignment = self._assignment(records)
-            labels = self.test_set.labels[self.test_idx]
+            labels = self.images.test_set.labels[self.images.test_idx]
             result = evaluation.evaluate(rec["counts"], labels, assignment,
-                                         self.test_set.n_classes)
-            result.update(epoch=phase.epoch, images_seen=phase.epoch * len(self.train_idx),
+                                         self.images.test_set.n_classes)
+            result.update(epoch=phase.epoch, images_seen=phase.epoch * len(self.images.train_idx),
                           gave_up=int(np.sum((rec["presentations"] >= self.spec.protocol
                                               .max_presentations)
                                              & (rec["counts"].sum(axis=1)
@@ -301,7 +196,7 @@ class Trainer:
                                                            labels))
             progress.history.append(result)
             log.info("epoch %d: %s accuracy %.2f%% (all activity), %.2f%% (proportion "
-                     "weighting) on %d images", phase.epoch, self.scored_on,
+                     "weighting) on %d images", phase.epoch, self.images.scored_on,
                      100 * result["accuracy_all_activity"],
                      100 * result["accuracy_proportion_weighting"], len(labels))
             if "accuracy_last_winner" in result:
@@ -326,9 +221,10 @@ class Trainer:
         ndarray, shape (n_neurons,), int64
             Class of each neuron, -1 for a neuron that never won.
         """
-        n = len(self.train_idx)
+        n = len(self.images.train_idx)
         winners = records["train"]["winner"][:epochs * n].astype(np.int64)
-        labels = np.concatenate([self.train_set.labels[self.stream(Phase("train", e))[1]]
+        images = self.images
+        labels = np.concatenate([images.train_set.labels[images.stream(Phase("train", e))[1]]
                                  for e in range(1, epochs + 1)])
         return evaluation.last_winner_labels(winners, labels, self.config.neurons)
 
@@ -336,7 +232,7 @@ class Trainer:
         """The paper's evaluation of test spike counts, as entries of a history row."""
         neuron_labels = self.last_winner_labels(records, epoch)
         predictions = evaluation.predict_by_top_neuron(counts, neuron_labels)
-        n_classes = self.test_set.n_classes
+        n_classes = self.images.test_set.n_classes
         per_class = evaluation.per_class_accuracy(predictions, labels, n_classes)
         return {
             "accuracy_last_winner": evaluation.accuracy(predictions, labels),
@@ -348,30 +244,9 @@ class Trainer:
         }
 
     def _assignment(self, records):
-        labels = self.train_set.labels[self.label_idx]
+        labels = self.images.train_set.labels[self.images.label_idx]
         return evaluation.assign_labels(records["label"]["counts"], labels,
-                                        self.train_set.n_classes)
-
-    # -- checkpoints ----------------------------------------------------------------------
-    def _save_checkpoint(self, path, progress, state, records):
-        arrays = {f"state/{key}": value for key, value in state.items()}
-        for kind, rec in records.items():
-            for key, value in rec.items():
-                arrays[f"records/{kind}/{key}"] = value
-        arrays["progress"] = np.array(progress.to_json())
-        rundir.save_arrays(path, arrays)
-
-    def _load_checkpoint(self, path):
-        arrays = rundir.load_arrays(path)
-        progress = Progress.from_json(str(arrays.pop("progress")))
-        state, records = {}, {}
-        for key, value in arrays.items():
-            if key.startswith("state/"):
-                state[key[len("state/"):]] = value
-            else:
-                _, kind, name = key.split("/")
-                records.setdefault(kind, {})[name] = value
-        return progress, state, records
+                                        self.images.train_set.n_classes)
 
     # -- results --------------------------------------------------------------------------
     def _finish(self, progress, state, records):
@@ -381,7 +256,7 @@ class Trainer:
         metrics = self._metrics(progress, records)
         rundir.save_json(self.run_dir / rundir.METRICS, metrics)
         progress.done = True
-        self._save_checkpoint(self.run_dir / rundir.CHECKPOINT, progress, state, records)
+        save_checkpoint(self.run_dir / rundir.CHECKPOINT, progress, state, records)
         from brian_stdp.plots.run_figures import make_run_figures
 
         make_run_figures(self.run_dir, trained, metrics)
@@ -402,7 +277,7 @@ class Trainer:
             trained["weights"] = weights
         trained.update(assignment=assignment.labels, rates=assignment.rates,
                        proportions=assignment.proportions,
-                       image_shape=np.array(self.train_set.shape))
+                       image_shape=np.array(self.images.train_set.shape))
         if THETA_KEY in state:
             trained["theta"] = state[THETA_KEY]
         if self.labelling == "last-winner":
@@ -420,9 +295,9 @@ class Trainer:
         spikes = train_rec["spikes"]
         metrics = {
             "model": self.spec.name, "neurons": c.neurons, "dataset": c.dataset,
-            "train_images": len(self.train_idx), "epochs": c.epochs,
-            "label_images": len(self.label_idx), "test_images": len(self.test_idx),
-            "scored_on": self.scored_on,
+            "train_images": len(self.images.train_idx), "epochs": c.epochs,
+            "label_images": len(self.images.label_idx), "test_images": len(self.images.test_idx),
+            "scored_on": self.images.scored_on,
             "accuracy_all_activity": final["accuracy_all_activity"],
             "accuracy_proportion_weighting": final["accuracy_proportion_weighting"],
             "per_class_accuracy": final["per_class_accuracy"],

@@ -110,7 +110,7 @@ def test_same_training_images_and_order_as_the_snn_trainer():
                            seed=7, epochs=2)
     snn._load_data()
     data = load_data(AnnConfig(dataset="digits", per_class=20, seed=7))
-    np.testing.assert_array_equal(data.train_indices, snn.train_idx)
+    np.testing.assert_array_equal(data.train_indices, snn.images.train_idx)
     assert len(data.train_indices) == 200
     for epoch in (1, 2):
         np.testing.assert_array_equal(epoch_order(data.train_indices, 7, epoch),

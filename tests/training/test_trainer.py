@@ -286,11 +286,11 @@ def test_validation_split_holds_out_the_last_selected_training_images(tmp_path):
     config = RunConfig(neurons=10, train=150, validation=50, label=None, chunk=100, seed=2)
     trainer = Trainer(config, tmp_path, progress=False)
     selected = np.arange(150)  # --train 150: the first 150 training images
-    trained = trainer.stream(Phase("train", 1))[1]
+    trained = trainer.images.stream(Phase("train", 1))[1]
     assert sorted(trained) == list(selected[:100]), "the held-out images are never trained on"
-    np.testing.assert_array_equal(trainer.stream(Phase("label", 1))[1], selected[:100])
-    scored_set, scored = trainer.stream(Phase("test", 1))
-    assert scored_set is trainer.train_set
+    np.testing.assert_array_equal(trainer.images.stream(Phase("label", 1))[1], selected[:100])
+    scored_set, scored = trainer.images.stream(Phase("test", 1))
+    assert scored_set is trainer.images.train_set
     np.testing.assert_array_equal(scored, selected[100:])
     metrics = trainer.run()
     assert metrics["scored_on"] == "validation"
@@ -298,6 +298,6 @@ def test_validation_split_holds_out_the_last_selected_training_images(tmp_path):
         (100, 100, 50)
     confusion = np.array(metrics["confusion_matrix"])
     np.testing.assert_array_equal(confusion.sum(axis=1),
-                                  np.bincount(trainer.train_set.labels[100:150], minlength=10))
+                                  np.bincount(trainer.images.train_set.labels[100:150], minlength=10))
     with pytest.raises(ConfigError, match="--validation 150: only 150 training images"):
         Trainer(dataclasses.replace(config, validation=150), tmp_path / "b", progress=False)
