@@ -230,14 +230,7 @@ def load_model(model: str | os.PathLike) -> ModelSpec:
     path = resolve_model_path(model)
     text = path.read_text(encoding="utf-8")
     chain = model_chain(path)
-    raw = {}
-    for file in reversed(chain):  # the base first, each variant's changes on top
-        table = read_model_table(file)
-        if file != chain[-1] and "name" not in table.get("model", {}):
-            raise ModelFileError(f"{file}: [model] name: a model that extends another needs "
-                                 f"a name of its own")
-        raw = merge_tables(raw, {key: value for key, value in table.items()
-                                 if key != "extends"})
+    raw = _merged_tables(chain)
 
     def fail(where, problem):
         return ModelFileError(f"{path}: {where}: {problem}")
@@ -251,93 +244,115 @@ def load_model(model: str | os.PathLike) -> ModelSpec:
     for name, value in equations.items():
         if not isinstance(value, str):
             raise fail(f"[equations] {name}", "must be a string of Brian2 equations")
-
-    groups = {}
-    for name, section in raw["groups"].items():
-        where = f"[groups.{name}]"
-        _check_keys(section, _GROUP_KEYS, {"size", "equations", "threshold"}, where, fail)
-        parts = section["equations"]
-        if isinstance(parts, str):
-            parts = [{"template": parts}]
-        for k, part in enumerate(parts):
-            if not isinstance(part, dict) or "template" not in part:
-                raise fail(f"{where} equations[{k}]", "needs a 'template' key")
-            if part["template"] not in equations:
-                raise fail(f"{where} equations[{k}]",
-                           f"template {part['template']!r} is not defined in [equations] "
-                           f"(defined: {', '.join(equations)})")
-        for key in ("after_input", "extra_spikes", "slot_start", "threshold", "reset"):
-            if not isinstance(section.get(key, ""), str):
-                raise fail(f"{where} {key}", "must be a string of Brian2 code")
-        if not isinstance(section.get("threshold_after_input", False), bool):
-            raise fail(f"{where} threshold_after_input", "must be true or false")
-        if section.get("extra_spikes") and name != "exc":
-            raise fail(f"{where} extra_spikes", "only the output layer 'exc' can have extra "
-                       "spikes (they count in its spike counts)")
-        for key in ("after_input", "events"):
-            if section.get(key) and not section.get("threshold_after_input", False):
-                raise fail(f"{where} {key}", "needs threshold_after_input = true (it runs "
-                           "between the synaptic input and the threshold)")
-        events = section.get("events", {})
-        if not isinstance(events, dict) or not all(isinstance(c, str) for c in events.values()):
-            raise fail(f"{where} events", "must be a table of name = \"condition\"")
-        for event in events:
-            if event in ("spike", "extra_spike") or not event.isidentifier():
-                raise fail(f"{where} events", f"{event!r} cannot name an event (use an "
-                           f"identifier other than 'spike' and 'extra_spike')")
-        groups[name] = GroupSpec(
-            name=name, size=str(section["size"]), equations=tuple(parts),
-            threshold=section["threshold"], reset=section.get("reset", ""),
-            refractory=section.get("refractory", ""), method=section.get("method", "euler"),
-            initial=dict(section.get("initial", {})),
-            threshold_after_input=section.get("threshold_after_input", False),
-            after_input=section.get("after_input", ""),
-            extra_spikes=section.get("extra_spikes", ""),
-            slot_start=section.get("slot_start", ""), events=dict(events))
+    groups = {name: _parse_group(name, section, equations, fail)
+              for name, section in raw["groups"].items()}
     for required in ("exc",):
         if required not in groups:
             raise fail("[groups]", f"a group named '{required}' (the output layer) is required")
-
-    synapses = {}
-    for name, section in raw.get("synapses", {}).items():
-        where = f"[synapses.{name}]"
-        _check_keys(section, _SYNAPSE_KEYS, {"source", "target", "connect", "model", "on_pre"},
-                    where, fail)
-        for end in ("source", "target"):
-            if section[end] != "inp" and section[end] not in groups:
-                raise fail(f"{where} {end}", f"unknown group {section[end]!r} (groups: inp, "
-                           f"{', '.join(groups)})")
-        on_event = section.get("on_event", "")
-        if on_event and (section["source"] == "inp"
-                         or on_event not in groups[section["source"]].events):
-            known = ", ".join(groups[section["source"]].events) if section["source"] != "inp" \
-                else ""
-            raise fail(f"{where} on_event", f"{on_event!r} is not an event of the source group "
-                       f"{section['source']!r} (its events: {known or 'none'})")
-        synapses[name] = SynapseSpec(
-            name=name, source=section["source"], target=section["target"],
-            connect=section["connect"], model=section["model"], on_pre=section["on_pre"],
-            on_post=section.get("on_post", ""), initial=dict(section.get("initial", {})),
-            delay=section.get("delay", ""), on_event=on_event)
-
-    stdp = None
-    if "stdp" in raw:
-        section = raw["stdp"]
-        _check_keys(section, _STDP_KEYS, {"synapses"}, "[stdp]", fail)
-        if section["synapses"] not in synapses:
-            raise fail("[stdp] synapses", f"unknown synapses {section['synapses']!r}")
-        stdp = STDPSpec(synapses=section["synapses"], on_pre=section.get("on_pre", ""),
-                        on_post=section.get("on_post", ""),
-                        after_pre=section.get("after_pre", ""),
-                        after_post=section.get("after_post", ""),
-                        ltp=section.get("ltp", "1"), ltd=section.get("ltd", "1"))
-
+    synapses = {name: _parse_synapses(name, section, groups, fail)
+                for name, section in raw.get("synapses", {}).items()}
+    stdp = _parse_stdp(raw["stdp"], synapses, fail) if "stdp" in raw else None
     protocol = _parse_protocol(raw["protocol"], parameters, synapses, path, fail)
     return ModelSpec(path=path, text=text, bases=tuple(chain[1:]), name=meta["name"],
                      title=meta.get("title", ""),
                      deviations=tuple(meta.get("deviations", ())), parameters=parameters,
                      equations=dict(equations), groups=groups, synapses=synapses, stdp=stdp,
                      protocol=protocol, raw=raw)
+
+
+def _merged_tables(chain: list) -> dict:
+    """The tables of a model file with those of the files it extends underneath
+    (``chain``: the file first, its base last)."""
+    raw = {}
+    for file in reversed(chain):  # the base first, each variant's changes on top
+        table = read_model_table(file)
+        if file != chain[-1] and "name" not in table.get("model", {}):
+            raise ModelFileError(f"{file}: [model] name: a model that extends another needs "
+                                 f"a name of its own")
+        raw = merge_tables(raw, {key: value for key, value in table.items()
+                                 if key != "extends"})
+    return raw
+
+
+def _parse_group(name: str, section: dict, equations: dict, fail) -> GroupSpec:
+    """One ``[groups.NAME]`` table, checked."""
+    where = f"[groups.{name}]"
+    _check_keys(section, _GROUP_KEYS, {"size", "equations", "threshold"}, where, fail)
+    parts = section["equations"]
+    if isinstance(parts, str):
+        parts = [{"template": parts}]
+    for k, part in enumerate(parts):
+        if not isinstance(part, dict) or "template" not in part:
+            raise fail(f"{where} equations[{k}]", "needs a 'template' key")
+        if part["template"] not in equations:
+            raise fail(f"{where} equations[{k}]",
+                       f"template {part['template']!r} is not defined in [equations] "
+                       f"(defined: {', '.join(equations)})")
+    for key in ("after_input", "extra_spikes", "slot_start", "threshold", "reset"):
+        if not isinstance(section.get(key, ""), str):
+            raise fail(f"{where} {key}", "must be a string of Brian2 code")
+    if not isinstance(section.get("threshold_after_input", False), bool):
+        raise fail(f"{where} threshold_after_input", "must be true or false")
+    if section.get("extra_spikes") and name != "exc":
+        raise fail(f"{where} extra_spikes", "only the output layer 'exc' can have extra "
+                   "spikes (they count in its spike counts)")
+    for key in ("after_input", "events"):
+        if section.get(key) and not section.get("threshold_after_input", False):
+            raise fail(f"{where} {key}", "needs threshold_after_input = true (it runs "
+                       "between the synaptic input and the threshold)")
+    events = section.get("events", {})
+    if not isinstance(events, dict) or not all(isinstance(c, str) for c in events.values()):
+        raise fail(f"{where} events", "must be a table of name = \"condition\"")
+    for event in events:
+        if event in ("spike", "extra_spike") or not event.isidentifier():
+            raise fail(f"{where} events", f"{event!r} cannot name an event (use an "
+                       f"identifier other than 'spike' and 'extra_spike')")
+    return GroupSpec(
+        name=name, size=str(section["size"]), equations=tuple(parts),
+        threshold=section["threshold"], reset=section.get("reset", ""),
+        refractory=section.get("refractory", ""), method=section.get("method", "euler"),
+        initial=dict(section.get("initial", {})),
+        threshold_after_input=section.get("threshold_after_input", False),
+        after_input=section.get("after_input", ""),
+        extra_spikes=section.get("extra_spikes", ""),
+        slot_start=section.get("slot_start", ""), events=dict(events))
+
+
+def _parse_synapses(name: str, section: dict, groups: dict, fail) -> SynapseSpec:
+    """One ``[synapses.NAME]`` table, checked against the groups."""
+    where = f"[synapses.{name}]"
+    _check_keys(section, _SYNAPSE_KEYS, {"source", "target", "connect", "model", "on_pre"},
+                where, fail)
+    for end in ("source", "target"):
+        if section[end] != "inp" and section[end] not in groups:
+            raise fail(f"{where} {end}", f"unknown group {section[end]!r} (groups: inp, "
+                       f"{', '.join(groups)})")
+    on_event = section.get("on_event", "")
+    if on_event and (section["source"] == "inp"
+                     or on_event not in groups[section["source"]].events):
+        known = ", ".join(groups[section["source"]].events) if section["source"] != "inp" \
+            else ""
+        raise fail(f"{where} on_event", f"{on_event!r} is not an event of the source group "
+                   f"{section['source']!r} (its events: {known or 'none'})")
+    return SynapseSpec(
+        name=name, source=section["source"], target=section["target"],
+        connect=section["connect"], model=section["model"], on_pre=section["on_pre"],
+        on_post=section.get("on_post", ""), initial=dict(section.get("initial", {})),
+        delay=section.get("delay", ""), on_event=on_event)
+
+
+def _parse_stdp(section: dict, synapses: dict, fail) -> STDPSpec:
+    """The ``[stdp]`` table: which synapses learn, the timing part and the weight
+    dependence."""
+    _check_keys(section, _STDP_KEYS, {"synapses"}, "[stdp]", fail)
+    if section["synapses"] not in synapses:
+        raise fail("[stdp] synapses", f"unknown synapses {section['synapses']!r}")
+    return STDPSpec(synapses=section["synapses"], on_pre=section.get("on_pre", ""),
+                    on_post=section.get("on_post", ""),
+                    after_pre=section.get("after_pre", ""),
+                    after_post=section.get("after_post", ""),
+                    ltp=section.get("ltp", "1"), ltd=section.get("ltd", "1"))
+
 
 
 def _check_keys(section, allowed, required, where, fail):
