@@ -51,7 +51,7 @@ def test_wheel_ships_the_model_files(installed):
     assert result.returncode == 0, result.stderr
     module, models_dir, names = result.stdout.strip().splitlines()
     assert not Path(module).is_relative_to(REPO), "imported from the wheel, not the checkout"
-    assert Path(models_dir) == Path(module).parent / "models"
+    assert Path(models_dir) == Path(module).parent.parent / "models"  # brian_stdp/models
     assert names.split() == sorted(p.stem for p in (REPO / "models").glob("*.toml"))
     unknown = _python(installed, "-m", "brian_stdp.run", "--model", "no_such_model",
                       "--out", "x", "--quiet")
