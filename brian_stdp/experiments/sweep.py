@@ -1,12 +1,5 @@
-"""Grids of runs (model x neurons x training size x epochs x seed x device) on Dask.
-
-    python -m brian_stdp.sweep runs/grid_fig3.toml                 # one worker per core
-    python -m brian_stdp.sweep runs/grid_fig3.toml --workers 2
-    python -m brian_stdp.sweep runs/grid_fig3.toml --scheduler tcp://HOST:8786
-    python -m brian_stdp.sweep runs/grid_fig3.toml --select model=diehl_cook_2015
-    python -m brian_stdp.sweep runs/grid_fig3.toml --list          # every point and its state
-    python -m brian_stdp.sweep runs/grid_fig3.toml --report        # tables and figures only
-    python -m brian_stdp.sweep runs/ann_fig1.toml                  # a grid of Keras ANNs
+"""Grids of runs (model x neurons x training size x epochs x seed x device) on Dask
+(``python -m brian_stdp.sweep``).
 
 A grid file (TOML) has fixed overrides of the run defaults in ``[base]`` and
 lists of values in ``[grid]``; every combination of the lists is one *point*.
