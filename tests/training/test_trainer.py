@@ -253,7 +253,7 @@ def test_runaway_activity_is_an_error_not_a_result():
         check_activity(_chunk(0, state={"exc.v": np.array([0.0, np.nan])}), 10, 4, "x")
 
 
-@pytest.mark.parametrize("command", ["run", "ann", "predict"])
+@pytest.mark.parametrize("command", ["run", "ann.cli", "predict"])
 def test_help_has_no_empty_defaults_and_explains_epochs_and_seed(command, capsys):
     import importlib
 
