@@ -81,12 +81,20 @@ intensity : 1          # input intensity of the current presentation
 k_off : integer        # time step at which the presentation window ends
 """
 
-CTRL_SLOT_CODE = """
+#: The re-presentation rule, run at the start of every slot by whatever holds the
+#: controller state (``img``, ``attempts``, ``count``; ``n_avail`` images): fewer than
+#: ``min_spikes`` output spikes in the last presentation and fewer than
+#: ``max_presentations`` presentations so far show the same image again, with
+#: ``intensity_step`` more intensity; else the next image (``intensity = 0`` once the
+#: images are used up). ``intensity`` may be a variable or a temporary of the code.
+PROTOCOL_RULE = """
 advance = int(count >= min_spikes or attempts >= max_presentations) * int(img < n_avail)
 img += advance
 attempts = attempts*(1 - advance) + 1
 intensity = (intensity_start + (attempts - 1)*intensity_step) * int(img < n_avail)
-count = 0
+"""
+
+CTRL_SLOT_CODE = PROTOCOL_RULE + """count = 0
 k_off = int(t/step + 0.5) + steps_present
 """
 

@@ -51,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
+from brian_stdp.backends.network import PROTOCOL_RULE
 from brian_stdp.errors import ConfigError, ModelFileError
 from brian_stdp.model.spec import ModelSpec, load_model
 
@@ -69,12 +70,7 @@ t_off : second         # end of the current presentation window
 slot_start : second    # start of the next slot (brian2genn's per-slot code reads t as 0)
 """
 
-INPUT_SLOT_CODE = """
-advance = int(count >= min_spikes or attempts >= max_presentations) * int(img < n_avail)
-img += advance
-attempts = attempts*(1 - advance) + 1
-intensity = (intensity_start + (attempts - 1)*intensity_step)*int(img < n_avail)
-rate = stim(img*second, i)*rate_scale*intensity
+INPUT_SLOT_CODE = PROTOCOL_RULE + """rate = stim(img*second, i)*rate_scale*intensity
 count = 0
 t_off = slot_start + t_present - 0.5*step
 slot_start += t_slot
