@@ -101,14 +101,16 @@ class NetworkHandles:
     ----------
     net : brian2.Network
     stim : brian2.TimedArray
-        Stimulus values, shape (slots, n_input): one row per slot of a chunk.
+        Stimulus values, shape (slots, n_input): one row per slot of a chunk (the
+        single run: shape (n_images, n_input), one row per image).
     namespace : dict
         Everything the equations refer to by name.
     state_vars : list of (name, variable name)
         The variables carried from chunk to chunk (the network's state), by
         group or synapse name as in the model file.
     fixed : dict of str to ndarray
-        Build-time values (``"synapses.delay"``), compiled into the program.
+        Build-time values (``"synapses.delay"``), compiled into the program (empty
+        for the single run).
     synapse_indices : dict of str to (ndarray, ndarray)
         Pre- and postsynaptic indices of every synapse object of the model
         file, in its order.

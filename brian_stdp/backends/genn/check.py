@@ -112,7 +112,8 @@ def genn_problems(spec: ModelSpec) -> list:
         if getattr(gspec, "slot_start", ""):
             problems.append(f"{where} slot_start: the single-run GeNN formulation "
                             f"(brian_stdp.genn) does not run per-slot group code yet. "
-                            f"Remove it or extend build_single_run.")
+                            f"Remove it or extend the single-run formulation of "
+                            f"backends.network.build_network.")
 
     for name, sspec in spec.synapses.items():
         where = f"[synapses.{name}]"
