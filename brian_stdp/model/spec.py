@@ -22,7 +22,7 @@ from brian2 import Equations, Quantity
 from brian_stdp.data.encoding import ENCODERS
 from brian_stdp.errors import ModelFileError
 from brian_stdp.model.files import (base_copy_name, merge_tables, model_chain, read_model_table,
-                                    resolve_model_path)
+                                    remove_keys, resolve_model_path)
 from brian_stdp.training.evaluation import LABELLINGS
 
 #: Names the runner defines for every model; a model parameter may not reuse them.
@@ -269,8 +269,12 @@ def _merged_tables(chain: list) -> dict:
         if file != chain[-1] and "name" not in table.get("model", {}):
             raise ModelFileError(f"{file}: [model] name: a model that extends another needs "
                                  f"a name of its own")
-        raw = merge_tables(raw, {key: value for key, value in table.items()
-                                 if key != "extends"})
+        if "remove" in table and "extends" not in table:
+            raise ModelFileError(f"{file}: remove: only a model that extends another can "
+                                 f"remove keys")
+        raw = merge_tables(remove_keys(raw, table.get("remove", []), file),
+                           {key: value for key, value in table.items()
+                            if key not in ("extends", "remove")})
     return raw
 
 

@@ -35,13 +35,16 @@ VARIANT = MODELS_DIR / f"{GENN_MODEL}.toml"
 
 
 def _variant_with(tmp_path, *replacements):
-    text = VARIANT.read_text()
+    """The GeNN variant with text replacements in its own file or, for what it takes
+    from its base, in a copy of the base next to it (which ``extends`` finds first)."""
+    texts = {"changed.toml": VARIANT.read_text(), "changed.base.toml": REFERENCE.read_text()}
     for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / "changed.toml"
-    path.write_text(text)
-    return load_model(path)
+        name = next((name for name, text in texts.items() if old in text), None)
+        assert name is not None, old
+        texts[name] = texts[name].replace(old, new)
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+    return load_model(tmp_path / "changed.toml")
 
 
 #: Shorter presentations, to keep the runtime-device tests quick (same code paths).
