@@ -421,11 +421,14 @@ def train_single_run(spec: ModelSpec, images: np.ndarray, n_neurons: int, seed: 
     import brian2
 
     from brian_stdp.backends.network import initial_state
+    from brian_stdp.backends.registry import SESSIONS, session_class
     from brian_stdp.data.encoding import encode
 
-    if device not in ("genn", "cpp_standalone", "runtime"):
-        raise ConfigError(f"--device {device}: the single-run formulation runs on genn, "
-                          f"cpp_standalone or runtime")
+    runners = [name for name in SESSIONS if session_class(name).single_run]
+    backend = session_class(device) if device in SESSIONS else None
+    if backend is None or not backend.single_run:
+        raise ConfigError(f"--device {device}: the single-run formulation runs on "
+                          f"{', '.join(runners)}")
     check_genn_compatible(spec)
     if spec.protocol.encoder != "poisson":
         raise ConfigError(f"{spec.path}: [protocol] encoder = {spec.protocol.encoder!r}: the "
@@ -433,14 +436,7 @@ def train_single_run(spec: ModelSpec, images: np.ndarray, n_neurons: int, seed: 
     n_images = len(images)
     slots = int(np.ceil(DEFAULT_SLOTS_PER_IMAGE * n_images)) if slots is None else int(slots)
     stimulus = encode(np.asarray(images), spec.protocol.encoder)
-    if device != "runtime":
-        if directory is None:
-            raise ConfigError(f"--device {device} needs a build folder")
-        if device == "genn":  # brian2genn builds inside run(): later code objects fail
-            import brian2genn  # noqa: F401  (registers the device)
-            brian2.set_device("genn", directory=str(directory), compile=compile, run=run)
-        else:
-            brian2.set_device(device, build_on_run=False, directory=str(directory))
+    backend.open_single_run(directory, compile=compile, run=run)
     try:
         handles = build_single_run(spec, n_neurons, stimulus, slots)
         state = initial_state(spec, handles, np.random.default_rng(seed))
@@ -448,21 +444,15 @@ def train_single_run(spec: ModelSpec, images: np.ndarray, n_neurons: int, seed: 
         start = time.perf_counter()
         handles.net.run(slots * spec.protocol.t_slot, namespace=handles.namespace,
                         report=None)
-        if device == "cpp_standalone":
-            brian2.device.build(directory=str(directory), compile=compile, run=run)
+        backend.finish_single_run(directory, compile=compile, run=run)
         seconds = time.perf_counter() - start
         if not run:
             return None
         simulation = getattr(brian2.get_device(), "_last_run_time", None)
-        if device == "runtime" or simulation is None:
-            simulation = seconds
-        return collect(spec, handles, n_images, slots, seconds, float(simulation),
-                       list(state))
+        return collect(spec, handles, n_images, slots, seconds,
+                       float(seconds if simulation is None else simulation), list(state))
     finally:
-        if device != "runtime":
-            brian2.device.reinit()
-            brian2.device.activate()
-            brian2.set_device("runtime")
+        backend.close_single_run()
 
 
 def run_regularly_names(spec: ModelSpec) -> list:
