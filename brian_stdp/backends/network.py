@@ -79,7 +79,7 @@ from brian_stdp.backends.protocol import (K_NEVER, PROTOCOL_RULE, SingleRun, con
                                           per_input_layer)
 from brian_stdp.errors import BrianSTDPError, ModelFileError
 from brian_stdp.model import integration  # noqa: F401  (makes method = "semi_implicit" available
-from brian_stdp.model.spec import ModelSpec, _evaluate
+from brian_stdp.model.spec import ModelSpec, evaluate_expression
 
 NORMALISE_EQUATIONS = """
 w_in_sum : 1           # summed incoming plastic weight (runner bookkeeping)
@@ -138,7 +138,8 @@ def group_sizes(spec: ModelSpec, n_neurons: int, n_input: int) -> dict:
     namespace = spec.namespace(n_neurons, n_input)
     sizes = {"inp": n_input}
     for name, gspec in spec.groups.items():
-        sizes[name] = int(_evaluate(gspec.size, namespace, spec.path, f"[groups.{name}] size"))
+        sizes[name] = int(evaluate_expression(gspec.size, namespace, spec.path,
+                                              f"[groups.{name}] size"))
         if sizes[name] <= 0:
             raise spec.error(f"[groups.{name}] size", f"must be positive, not {sizes[name]}")
     return sizes
@@ -230,7 +231,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     for name, sspec in spec.synapses.items():
         on_pre, on_post = sspec.on_pre, sspec.on_post
         if spec.stdp is not None and spec.stdp.synapses == name:
-            on_pre, on_post = _with_stdp(spec, on_pre, on_post)
+            on_pre, on_post = with_stdp(spec, on_pre, on_post)
         delay = None
         if single_run is not None:
             # brian2genn would give the synapses their own, never-set copy of the target's
@@ -238,7 +239,8 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
             on_pre, on_post = (_PLASTIC.sub("plastic_run", code) if code else code
                                for code in (on_pre, on_post))
             if sspec.delay and sspec.source != "inp":  # one value; inp's is in its threshold
-                delay = _evaluate(sspec.delay, namespace, spec.path, f"[synapses.{name}] delay")
+                delay = evaluate_expression(sspec.delay, namespace, spec.path,
+                                            f"[synapses.{name}] delay")
         pre, post = synapse_pairs(sspec.connect, sizes[sspec.source], sizes[sspec.target],
                                   f"{spec.path}: [synapses.{name}] connect")
         synapse_indices[name] = (pre, post)
@@ -527,13 +529,13 @@ def synapse_pairs(rule: str, n_source: int, n_target: int, where: str = "connect
             keep = slice(None)
         else:
             path, _, section = where.rpartition(": ")
-            keep = np.broadcast_to(_evaluate(rule, {"i": pre, "j": post, "abs": np.abs},
-                                             path or "model", section), pre.shape)
+            keep = np.broadcast_to(evaluate_expression(rule, {"i": pre, "j": post, "abs": np.abs},
+                                                       path or "model", section), pre.shape)
         pre, post = pre[keep], post[keep]
     return pre.astype(np.int32), post.astype(np.int32)
 
 
-def _with_stdp(spec, on_pre, on_post):
+def with_stdp(spec, on_pre, on_post):
     """Append the STDP rule (timing part x weight dependence) to the event code."""
     rule = spec.stdp
 
@@ -646,7 +648,7 @@ def _evaluate_array(expr, spec, namespace, indices, size, rng, where):
     else:
         names["i"] = np.arange(size)
     names.update(exp=np.exp, log=np.log, sqrt=np.sqrt, clip=np.clip)
-    return _evaluate(expr, names, spec.path, where)
+    return evaluate_expression(expr, names, spec.path, where)
 
 
 __all__ = ["NetworkHandles", "build_network", "initial_state", "constant_initializers",

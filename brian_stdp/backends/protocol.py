@@ -41,7 +41,7 @@ import numpy as np
 from brian2 import NeuronGroup, TimedArray, linked_var, second
 
 from brian_stdp.errors import ModelFileError
-from brian_stdp.model.spec import ModelSpec, _evaluate
+from brian_stdp.model.spec import ModelSpec, evaluate_expression
 
 #: Step offset that means "no spike in this slot" (fits an int32 with room).
 K_NEVER = 1_000_000_000
@@ -270,7 +270,7 @@ def input_delay(spec: ModelSpec, namespace) -> float:
     ModelFileError
         If synapses from the input layer have different delays.
     """
-    delays = {float(_evaluate(s.delay, namespace, spec.path, f"[synapses.{name}] delay")
+    delays = {float(evaluate_expression(s.delay, namespace, spec.path, f"[synapses.{name}] delay")
                     / second) if s.delay else 0.0
               for name, s in spec.synapses.items() if s.source == "inp"}
     if len(delays) > 1:

@@ -238,12 +238,12 @@ def check_genn_compatible(spec: ModelSpec) -> None:
 
 def _event_code(spec, name):
     """The full on_pre and on_post code of synapses ``name``, STDP rule included."""
-    from brian_stdp.backends.network import _with_stdp
+    from brian_stdp.backends.network import with_stdp
 
     sspec = spec.synapses[name]
     on_pre, on_post = sspec.on_pre, sspec.on_post
     if spec.stdp is not None and spec.stdp.synapses == name:
-        on_pre, on_post = _with_stdp(spec, on_pre, on_post)
+        on_pre, on_post = with_stdp(spec, on_pre, on_post)
     return on_pre, on_post
 
 
