@@ -305,19 +305,10 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
         A GeNN-compatible model (:func:`check_genn_compatible` is called).
     n_neurons : int
         Size of groups whose size is ``n_neurons``.
-    stimulus : ndarray, shape (n_images, n_input)
-        Encoded images in presentation order (pixel values, as for the runner).
     slots : int
         Presentation slots; the run lasts ``slots * t_slot``.
-    plastic : bool
-        Learning on (training) or off. It is compiled in: the synapses and the
-        normalisation read it as the constant ``plastic_run``, and without it
-        the normalisation is left out (it would scale by 1).
-    n_avail : int, optional
-        Rows of ``stimulus`` to show (default: all).
-    ctrl : ControllerState, optional
-        Controller state to start from, ``img`` a row of ``stimulus`` (default:
-        before the first image).
+    stimulus, plastic, n_avail, ctrl
+        As the attributes of :class:`brian_stdp.backends.protocol.SingleRun`.
 
     Returns
     -------
