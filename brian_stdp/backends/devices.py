@@ -53,7 +53,8 @@ DEVICES = {
     "cuda_standalone": "brian2cuda's GPU device: compiled once, re-run per chunk like "
                        "cpp_standalone",
     "genn": "brian2genn's GPU device (GeNN's CPU backend without a GPU): one build per "
-            "chunk, own environment (Python 3.11, brian2 2.5); see brian_stdp.backends.genn.session",
+            "chunk, own environment (Python 3.11, brian2 2.5); see "
+            "brian_stdp.backends.genn.session",
 }
 
 #: Devices that compile one program and re-run it per chunk.
@@ -195,7 +196,8 @@ def genn_python() -> Path | None:
 
 def genn_problem_elsewhere(python) -> str | None:
     """:func:`genn_problem` as the Python ``python`` (another environment) sees it."""
-    code = "from brian_stdp.backends.devices import genn_problem; print(genn_problem() or '', end='')"
+    code = ("from brian_stdp.backends.devices import genn_problem; "
+            "print(genn_problem() or '', end='')")
     try:
         out = subprocess.run([str(python), "-c", code], capture_output=True, text=True,
                              timeout=300)

@@ -1,23 +1,38 @@
 """Build the Brian2 objects of a model, with the runner's input and control groups.
 
-The model file defines the neuron groups and synapses. This module adds what
-every model shares, all named so they can be looked up:
+The model file defines the neuron groups and synapses. :func:`build_network`
+adds what every model shares, all named so they can be looked up. It builds
+two formulations of the same protocol (:mod:`brian_stdp.backends.protocol`),
+which differ only in the input layer and in what brian2genn needs:
+
+chunked (default; :mod:`brian_stdp.backends.session`)
+    Compiled once and re-run per chunk. A controller neuron ``ctrl`` runs the
+    protocol for the input layer ``inp`` linked to it; ``stim`` has one row
+    per slot; synaptic delays are the drawn build-time values (``fixed``);
+    ``plastic`` and the controller state are set per chunk.
+single run (``single_run=SingleRun(...)``; GeNN, :mod:`brian_stdp.backends.genn`)
+    One program per run. Every input neuron holds a copy of the controller
+    state; ``stim`` holds all images; the delay of the synapses from the
+    input layer is moved into the input layer's threshold, other synapses
+    get their one constant delay; ``plastic`` is compiled in (the synapses
+    read the constant ``plastic_run``; without learning the normalisation is
+    left out); the per-slot operations are named ``*_run_regularly_*`` (the
+    only ones brian2genn keeps).
+
+The named parts:
 
 ``ctrl``
-    One neuron that runs the presentation protocol. At the start of every
-    slot (``t_present`` of input, then ``t_rest`` without) it decides whether
-    the last image drew enough excitatory spikes; if not, the same image is
-    shown again with more intensity, else the next one (up to
+    (chunked only) One neuron that runs the presentation protocol. At the
+    start of every slot (``t_present`` of input, then ``t_rest`` without) it
+    decides whether the last image drew enough excitatory spikes; if not, the
+    same image is shown again with more intensity, else the next one (up to
     ``max_presentations`` presentations per image).
 ``inp``
-    The input layer (one neuron per pixel). It reads the current image and
-    intensity from ``ctrl`` through linked variables and the stimulus
-    TimedArray ``stim`` (one row per slot of the chunk, called as
-    ``stim(img*second, i)``). Its spikes follow the model's encoder: Poisson
-    (below) or ``regular`` (a stimulus value is a spike period in time steps,
-    see :mod:`brian_stdp.data.encoding`).
+    The input layer (one neuron per pixel), reading the stimulus TimedArray
+    ``stim`` (called as ``stim(img*second, i)``).
 ``exc_count``
-    Counts the output layer's spikes in the presentation window for ``ctrl``.
+    Counts the output layer's spikes in the presentation window for the
+    group with the controller state (``ctrl``, or every ``inp`` neuron).
 ``exc_spikes``, ``inp_spikes``, ``slots``
     Monitors: output spikes, input spike counts, and the image and
     presentation number of every slot.
@@ -44,12 +59,7 @@ that does not use them):
 Code run once per slot (``run_regularly``) has its own clock, so its ``dt``
 and ``t_in_timesteps`` count slots; it uses ``step``, the simulation time step.
 
-Poisson input is drawn exactly but cheaply: instead of one random number per
-input per time step, each input draws the number of silent steps before its
-next spike from the geometric distribution of a Bernoulli process with
-``p = rate*dt`` (the process of Brian2's PoissonGroup). ``hazard + 1e-300``
-only keeps a silent input (hazard 0) from dividing by zero on code-generation
-targets that raise for it; for any spiking input it changes nothing.
+How input spikes are drawn: :mod:`brian_stdp.backends.protocol`.
 """
 
 from __future__ import annotations
@@ -62,80 +72,25 @@ from dataclasses import dataclass
 import brian2
 import numpy as np
 from brian2 import (EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
-                    TimedArray, linked_var, second)
+                    TimedArray, second)
 from brian2.devices.device import RuntimeDevice
 
+from brian_stdp.backends.protocol import (K_NEVER, PROTOCOL_RULE, SingleRun, controller_layer,
+                                          per_input_layer)
 from brian_stdp.errors import BrianSTDPError, ModelFileError
 from brian_stdp.model import integration  # noqa: F401  (makes method = "semi_implicit" available
-from brian_stdp.model.spec import ModelSpec, _evaluate
-
-#: Step offset that means "no spike in this slot" (fits an int32 with room).
-K_NEVER = 1_000_000_000
-
-CTRL_EQUATIONS = """
-img : integer          # slot's image, as a row of stim (-1 before the first)
-n_avail : integer      # images available in this chunk
-attempts : integer     # presentations of the current image so far
-count : integer        # output spikes in the current presentation window
-intensity : 1          # input intensity of the current presentation
-k_off : integer        # time step at which the presentation window ends
-"""
-
-CTRL_SLOT_CODE = """
-advance = int(count >= min_spikes or attempts >= max_presentations) * int(img < n_avail)
-img += advance
-attempts = attempts*(1 - advance) + 1
-intensity = (intensity_start + (attempts - 1)*intensity_step) * int(img < n_avail)
-count = 0
-k_off = int(t/step + 0.5) + steps_present
-"""
+from brian_stdp.model.spec import ModelSpec, evaluate_expression
 
 NORMALISE_EQUATIONS = """
 w_in_sum : 1           # summed incoming plastic weight (runner bookkeeping)
 w_in_scale : 1         # factor that brings it to weight_sum
 """
 
-POISSON_EQUATIONS = """
-img : integer (linked)
-intensity : 1 (linked)
-k_off : integer (linked)
-hazard : 1             # log(1/(1 - p)): p = rate*dt is the spike probability per step
-k_next : integer       # time step of the next spike
-"""
-
-POISSON_SLOT_CODE = """
-hazard = log(1/(1 - clip(stim(img*second, i)*rate_scale*intensity*step, 0, p_max)))
-k_next = int(t/step + 0.5) + int(clip(-log(rand())/(hazard + 1e-300), 0, k_never))
-k_next += (k_never - k_next)*int(k_next >= k_off)
-"""
-
-POISSON_RESET = """
-k_next = t_in_timesteps + 1 + int(clip(-log(rand())/(hazard + 1e-300), 0, k_never))
-k_next += (k_never - k_next)*int(k_next >= k_off)
-"""
-
-REGULAR_EQUATIONS = """
-img : integer (linked)
-n_avail : integer (linked)
-k_off : integer (linked)
-period : integer       # time steps between spikes in this slot (0: silent)
-k_next : integer       # time step of the next spike
-"""
-
-# The first spike comes at the end of the first period (window step period - 1).
-REGULAR_SLOT_CODE = """
-period = int(stim(img*second, i) + 0.5) * int(img < n_avail)
-k_next = int(t/step + 0.5) + period - 1
-k_next += (k_never - k_next)*int(period <= 0 or k_next >= k_off)
-"""
-
-REGULAR_RESET = """
-k_next += period
-k_next += (k_never - k_next)*int(k_next >= k_off)
-"""
-
 #: Name of the Brian2 custom event of a group's ``extra_spikes``.
 EXTRA_EVENT = "extra_spike"
+
+#: ``plastic`` (or ``plastic_post``) in synaptic code; the single run reads ``plastic_run``.
+_PLASTIC = re.compile(r"\bplastic(_post)?\b")
 
 
 @dataclass
@@ -146,14 +101,16 @@ class NetworkHandles:
     ----------
     net : brian2.Network
     stim : brian2.TimedArray
-        Stimulus values, shape (slots, n_input): one row per slot of a chunk.
+        Stimulus values, shape (slots, n_input): one row per slot of a chunk (the
+        single run: shape (n_images, n_input), one row per image).
     namespace : dict
         Everything the equations refer to by name.
     state_vars : list of (name, variable name)
         The variables carried from chunk to chunk (the network's state), by
         group or synapse name as in the model file.
     fixed : dict of str to ndarray
-        Build-time values (``"synapses.delay"``), compiled into the program.
+        Build-time values (``"synapses.delay"``), compiled into the program (empty
+        for the single run).
     synapse_indices : dict of str to (ndarray, ndarray)
         Pre- and postsynaptic indices of every synapse object of the model
         file, in its order.
@@ -181,7 +138,8 @@ def group_sizes(spec: ModelSpec, n_neurons: int, n_input: int) -> dict:
     namespace = spec.namespace(n_neurons, n_input)
     sizes = {"inp": n_input}
     for name, gspec in spec.groups.items():
-        sizes[name] = int(_evaluate(gspec.size, namespace, spec.path, f"[groups.{name}] size"))
+        sizes[name] = int(evaluate_expression(gspec.size, namespace, spec.path,
+                                              f"[groups.{name}] size"))
         if sizes[name] <= 0:
             raise spec.error(f"[groups.{name}] size", f"must be positive, not {sizes[name]}")
     return sizes
@@ -219,8 +177,8 @@ def draw_fixed(spec: ModelSpec, n_neurons: int, n_input: int,
 
 
 def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
-                  fixed: dict) -> NetworkHandles:
-    """Create every Brian2 object of ``spec`` for one chunk of ``slots`` presentations.
+                  fixed: dict, single_run: SingleRun | None = None) -> NetworkHandles:
+    """Create every Brian2 object of ``spec`` for ``slots`` presentation slots.
 
     Parameters
     ----------
@@ -230,40 +188,27 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     n_input : int
         Number of input neurons (pixels per image).
     slots : int
-        Presentation slots per chunk; the run lasts ``slots * t_slot``.
+        Presentation slots per chunk (or run); the run lasts ``slots * t_slot``.
     fixed : dict of str to ndarray
-        The build-time values from :func:`draw_fixed` (or a saved state).
+        The build-time values from :func:`draw_fixed` (or a saved state); unused
+        by the single run, whose delays are constants of the model file.
+    single_run : SingleRun, optional
+        Build the single-run formulation (see the module docstring) for
+        ``single_run.stimulus`` (shape (n_images, n_input)) instead of the
+        chunked one. The model must be GeNN-compatible
+        (:func:`brian_stdp.backends.genn.check.check_genn_compatible`).
     """
     proto = spec.protocol
     namespace = spec.namespace(n_neurons, n_input)
-    stim = TimedArray(np.zeros((slots, n_input)), dt=1 * second, name="stim")
-    namespace.update(
-        stim=stim, min_spikes=proto.min_spikes, max_presentations=proto.max_presentations,
-        intensity_start=proto.intensity_start, intensity_step=proto.intensity_step,
-        steps_present=proto.steps_present, rate_scale=proto.rate_scale, p_max=1 - 1e-12,
-        k_never=K_NEVER, step=proto.dt,
-        weight_sum=spec.weight_sum(n_input) if proto.normalise else 0.0)
     t_slot = proto.t_slot
-
     brian2.defaultclock.dt = proto.dt
-    ctrl = NeuronGroup(1, CTRL_EQUATIONS, name="ctrl")
-    ctrl.run_regularly(CTRL_SLOT_CODE, dt=t_slot, when="start", order=-10, name="ctrl_slot")
-    if proto.encoder == "regular":
-        equations, reset, slot_code = REGULAR_EQUATIONS, REGULAR_RESET, REGULAR_SLOT_CODE
-        linked = ("img", "n_avail", "k_off")
+    if single_run is None:
+        layer = controller_layer(spec, n_input, slots, namespace)
     else:
-        equations, reset, slot_code = POISSON_EQUATIONS, POISSON_RESET, POISSON_SLOT_CODE
-        linked = ("img", "intensity", "k_off")
-    inp = NeuronGroup(n_input, equations, threshold="t_in_timesteps >= k_next",
-                      reset=reset, name="inp")
-    link_index = np.zeros(n_input, dtype=int)
-    for var in linked:
-        setattr(inp, var, linked_var(ctrl, var, index=link_index))
-    inp.run_regularly(slot_code, dt=t_slot, when="start", order=-9, name="inp_slot")
-    inp.k_next = K_NEVER
-    objects = [ctrl, inp]
+        layer = per_input_layer(spec, single_run, namespace)
+    objects = list(layer.objects)
 
-    groups = {"inp": inp}
+    groups = {"inp": layer.inp}
     state_vars, synapse_indices = [], {}
     sizes = group_sizes(spec, n_neurons, n_input)
     for name, gspec in spec.groups.items():
@@ -281,20 +226,31 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         objects.append(group)
         state_vars += _carried_variables(group)
 
+    if single_run is not None:
+        namespace["plastic_run"] = float(single_run.plastic)
     for name, sspec in spec.synapses.items():
         on_pre, on_post = sspec.on_pre, sspec.on_post
         if spec.stdp is not None and spec.stdp.synapses == name:
-            on_pre, on_post = _with_stdp(spec, on_pre, on_post)
+            on_pre, on_post = with_stdp(spec, on_pre, on_post)
+        delay = None
+        if single_run is not None:
+            # brian2genn would give the synapses their own, never-set copy of the target's
+            # shared 'plastic'; it is constant in a single run, so read a constant instead
+            on_pre, on_post = (_PLASTIC.sub("plastic_run", code) if code else code
+                               for code in (on_pre, on_post))
+            if sspec.delay and sspec.source != "inp":  # one value; inp's is in its threshold
+                delay = evaluate_expression(sspec.delay, namespace, spec.path,
+                                            f"[synapses.{name}] delay")
         pre, post = synapse_pairs(sspec.connect, sizes[sspec.source], sizes[sspec.target],
                                   f"{spec.path}: [synapses.{name}] connect")
         synapse_indices[name] = (pre, post)
         with model_errors(spec, f"[synapses.{name}]"):
             syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
-                           on_pre=on_pre, on_post=on_post or None, name=name,
+                           on_pre=on_pre, on_post=on_post or None, delay=delay, name=name,
                            namespace=namespace,
                            **({"on_event": {"pre": sspec.on_event}} if sspec.on_event else {}))
         syn.connect(i=pre, j=post)
-        if sspec.delay:
+        if sspec.delay and single_run is None:
             key = f"{name}.delay"
             if key not in fixed:
                 raise ValueError(f"build_network needs the delays {key!r} (see draw_fixed)")
@@ -302,26 +258,35 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         objects.append(syn)
         state_vars += _carried_variables(syn)
 
-    if proto.normalise:
-        add_normalisation(spec, groups, objects, t_slot)
+    if single_run is None:
+        if proto.normalise:
+            add_normalisation(spec, groups, objects, t_slot)
+    else:
+        if proto.normalise and single_run.plastic:
+            add_normalisation(spec, groups, objects, t_slot, infix="_run_regularly_",
+                              plastic="plastic_run")
+        for obj in objects:  # compiled in
+            if "plastic" in getattr(obj, "variables", {}) and \
+                    obj.variables["plastic"].owner.name == obj.name:
+                obj.plastic = float(single_run.plastic)
 
     exc = groups["exc"]
-    count = Synapses(exc, ctrl, on_pre="count_post += int(t_in_timesteps < k_off_post)",
-                     name="exc_count")
+    count = Synapses(exc, layer.controller, on_pre=layer.count_code, name="exc_count")
     count.connect()
     objects += [
         count,
         SpikeMonitor(exc, name="exc_spikes"),
-        SpikeMonitor(inp, record=False, name="inp_spikes"),
-        StateMonitor(ctrl, ["img", "attempts"], record=0, dt=t_slot, when="start", order=-4,
-                     name="slots"),
+        SpikeMonitor(layer.inp, record=False, name="inp_spikes"),
+        StateMonitor(layer.controller, ["img", "attempts"], record=0, dt=t_slot, when="start",
+                     order=-4, name="slots"),
     ]
     if spec.groups["exc"].extra_spikes:
         objects.append(EventMonitor(exc, EXTRA_EVENT, name="exc_extra_spikes"))
     _schedule_same_step(spec, [o for o in objects if isinstance(o, Synapses)])
     net = Network(*objects, *[c for o in objects for c in o.contained_objects])
-    return NetworkHandles(net=net, stim=stim, namespace=namespace, state_vars=state_vars,
-                          fixed=dict(fixed), synapse_indices=synapse_indices)
+    return NetworkHandles(net=net, stim=layer.stim, namespace=namespace, state_vars=state_vars,
+                          fixed=dict(fixed) if single_run is None else {},
+                          synapse_indices=synapse_indices)
 
 
 def _add_group_steps(group, gspec, t_slot) -> None:
@@ -564,13 +529,13 @@ def synapse_pairs(rule: str, n_source: int, n_target: int, where: str = "connect
             keep = slice(None)
         else:
             path, _, section = where.rpartition(": ")
-            keep = np.broadcast_to(_evaluate(rule, {"i": pre, "j": post, "abs": np.abs},
-                                             path or "model", section), pre.shape)
+            keep = np.broadcast_to(evaluate_expression(rule, {"i": pre, "j": post, "abs": np.abs},
+                                                       path or "model", section), pre.shape)
         pre, post = pre[keep], post[keep]
     return pre.astype(np.int32), post.astype(np.int32)
 
 
-def _with_stdp(spec, on_pre, on_post):
+def with_stdp(spec, on_pre, on_post):
     """Append the STDP rule (timing part x weight dependence) to the event code."""
     rule = spec.stdp
 
@@ -683,9 +648,9 @@ def _evaluate_array(expr, spec, namespace, indices, size, rng, where):
     else:
         names["i"] = np.arange(size)
     names.update(exp=np.exp, log=np.log, sqrt=np.sqrt, clip=np.clip)
-    return _evaluate(expr, names, spec.path, where)
+    return evaluate_expression(expr, names, spec.path, where)
 
 
 __all__ = ["NetworkHandles", "build_network", "initial_state", "constant_initializers",
            "synapse_pairs", "group_sizes", "draw_fixed", "fixed_keys", "check_model",
-           "model_errors", "K_NEVER", "EXTRA_EVENT"]
+           "model_errors", "K_NEVER", "PROTOCOL_RULE", "SingleRun", "EXTRA_EVENT"]

@@ -31,6 +31,7 @@ from brian2.units.fundamentalunits import DIMENSIONLESS
 from brian_stdp.backends.devices import CUDA_SEED_CODE, configure_cuda
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
                                          initial_state)
+from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec
 
 SEED_VARIABLE = "BRIAN_STDP_SEED"
@@ -188,6 +189,31 @@ class Session:
         (path), else None."""
         return None
 
+    # -- one network in one run (genn --generate, the single-run formulation) ----------
+    #: Whether :func:`brian_stdp.backends.genn.check.train_single_run` runs on this device.
+    single_run = False
+
+    @classmethod
+    def open_single_run(cls, directory, compile: bool = True, run: bool = True) -> None:
+        """Make this device current for one network built and run once (runtime: nothing).
+
+        Parameters
+        ----------
+        directory : path or None
+            Build folder (devices that build a program need one).
+        compile, run : bool
+            Whether the program is compiled and run (False, False: generate only).
+        """
+
+    @classmethod
+    def finish_single_run(cls, directory, compile: bool = True, run: bool = True) -> None:
+        """After ``Network.run``: build (and run) the program where that is a step of its own
+        (runtime: nothing)."""
+
+    @classmethod
+    def close_single_run(cls) -> None:
+        """Return Brian2 to the runtime device (runtime: nothing)."""
+
     def initial_state(self, rng: np.random.Generator) -> dict:
         """A fresh network state drawn with ``rng`` (see :func:`~.network.initial_state`)."""
         return initial_state(self.spec, self._handles, rng)
@@ -305,6 +331,7 @@ class RuntimeSession(Session):
     """The runtime device (for debugging): the network is rebuilt and run for every chunk."""
 
     device_name = "runtime"
+    single_run = True
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed) -> ChunkResult:
         if self._handles.net.t > 0 * second:  # run before: start from a fresh network
@@ -324,6 +351,7 @@ class StandaloneSession(Session):
     each run reads its seed from ``BRIAN_STDP_SEED``."""
 
     device_name = "cpp_standalone"
+    single_run = True
 
     def _select_device(self):
         from brian2 import prefs, set_device
@@ -375,6 +403,20 @@ class StandaloneSession(Session):
 
     def close(self):
         """Forget the standalone device, so that another session can be built."""
+        self.close_single_run()
+
+    @classmethod
+    def open_single_run(cls, directory, compile=True, run=True):
+        if directory is None:
+            raise ConfigError(f"--device {cls.device_name} needs a build folder")
+        brian2.set_device(cls.device_name, build_on_run=False, directory=str(directory))
+
+    @classmethod
+    def finish_single_run(cls, directory, compile=True, run=True):
+        brian2.device.build(directory=str(directory), compile=compile, run=run)
+
+    @classmethod
+    def close_single_run(cls):
         brian2.device.reinit()
         brian2.device.activate()
         brian2.set_device("runtime")
@@ -386,6 +428,7 @@ class CudaStandaloneSession(StandaloneSession):
 
     device_name = "cuda_standalone"
     optional = True
+    single_run = False
 
     def _select_device(self):
         import brian2cuda  # noqa: F401  (registers the device)

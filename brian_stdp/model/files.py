@@ -3,8 +3,10 @@ variant extends.
 
 A model file may start with ``extends = "NAME_OR_PATH"``: it then holds only
 what it changes (tables merge key by key, any other value replaces the
-base's). :func:`model_chain` lists a file and the files it extends. A run
-directory keeps the chain verbatim: ``model.toml``, ``model.base.toml``,
+base's), and ``remove = ["parameters.NAME", ...]`` drops keys of the base
+(dotted paths, applied before the changes; :func:`remove_keys`).
+:func:`model_chain` lists a file and the files it extends. A run directory
+keeps the chain verbatim: ``model.toml``, ``model.base.toml``,
 ``model.base.base.toml``, ... (:func:`base_copy_name`), and ``extends`` is
 resolved to that sibling copy first.
 
@@ -123,4 +125,40 @@ def merge_tables(base: dict, changes: dict) -> dict:
             out[key] = merge_tables(out[key], value)
         else:
             out[key] = value
+    return out
+
+
+def remove_keys(table: dict, paths, where) -> dict:
+    """``table`` without the keys named by ``paths`` (``"groups.exc.initial.post1"``).
+
+    Parameters
+    ----------
+    table : dict
+        The merged tables of the files a variant extends.
+    paths : list of str
+        Dotted key paths, each naming a key of ``table``.
+    where : path
+        The variant's file, for errors.
+
+    Raises
+    ------
+    ModelFileError
+        If ``paths`` is not a list of strings or a path names no key of ``table``.
+    """
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise ModelFileError(f"{where}: remove: must be a list of dotted keys, e.g. "
+                             f"[\"parameters.delay_max\"]")
+    out = dict(table)
+    for path in paths:
+        *parents, key = path.split(".")
+        node = out
+        for name in parents:
+            if not isinstance(node.get(name), dict):
+                node = None
+                break
+            node[name] = node = dict(node[name])  # copy: the base's tables stay as read
+        if node is None or key not in node:
+            raise ModelFileError(f"{where}: remove: {path!r} is not a key of the model it "
+                                 f"extends")
+        del node[key]
     return out

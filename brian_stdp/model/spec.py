@@ -22,7 +22,7 @@ from brian2 import Equations, Quantity
 from brian_stdp.data.encoding import ENCODERS
 from brian_stdp.errors import ModelFileError
 from brian_stdp.model.files import (base_copy_name, merge_tables, model_chain, read_model_table,
-                                    resolve_model_path)
+                                    remove_keys, resolve_model_path)
 from brian_stdp.training.evaluation import LABELLINGS
 
 #: Names the runner defines for every model; a model parameter may not reuse them.
@@ -195,8 +195,8 @@ class ModelSpec:
     def weight_sum(self, n_input: int) -> float:
         """Target sum of each neuron's incoming plastic weights for ``n_input`` inputs."""
         where = "[protocol] weight_sum"
-        value = _evaluate(self.protocol.weight_sum, {**self.parameters, "n_input": n_input},
-                          self.path, where)
+        value = evaluate_expression(self.protocol.weight_sum,
+                                    {**self.parameters, "n_input": n_input}, self.path, where)
         return float(value)
 
     def copy_files(self, name: str) -> dict:
@@ -269,8 +269,12 @@ def _merged_tables(chain: list) -> dict:
         if file != chain[-1] and "name" not in table.get("model", {}):
             raise ModelFileError(f"{file}: [model] name: a model that extends another needs "
                                  f"a name of its own")
-        raw = merge_tables(raw, {key: value for key, value in table.items()
-                                 if key != "extends"})
+        if "remove" in table and "extends" not in table:
+            raise ModelFileError(f"{file}: remove: only a model that extends another can "
+                                 f"remove keys")
+        raw = merge_tables(remove_keys(raw, table.get("remove", []), file),
+                           {key: value for key, value in table.items()
+                            if key not in ("extends", "remove")})
     return raw
 
 
@@ -379,7 +383,7 @@ def _unit_namespace() -> dict:
 _UNITS = None
 
 
-def _evaluate(expr, names, path, where):
+def evaluate_expression(expr, names, path, where):
     """Evaluate a parameter expression with Brian2 units and earlier names only."""
     global _UNITS
     if _UNITS is None:
@@ -402,7 +406,7 @@ def _parse_parameters(section, path):
         if name in RUNNER_NAMES:
             raise ModelFileError(f"{path}: [parameters] {name}: this name is set by the runner "
                                  f"({', '.join(RUNNER_NAMES)}); rename the parameter")
-        values[name] = _evaluate(expr, values, path, f"[parameters] {name}")
+        values[name] = evaluate_expression(expr, values, path, f"[parameters] {name}")
     return values
 
 
@@ -414,7 +418,7 @@ def _parse_protocol(section, parameters, synapses, path, fail):
             raise fail("[protocol]", f"encoder = \"poisson\" needs {', '.join(missing)}")
 
     def quantity(key, unit, allow_zero=False):
-        value = _evaluate(section[key], parameters, path, f"[protocol] {key}")
+        value = evaluate_expression(section[key], parameters, path, f"[protocol] {key}")
         if not brian2.have_same_dimensions(value, unit):
             raise fail(f"[protocol] {key}", f"{section[key]!r} should have units of {unit!r}")
         if float(value / unit) < 0 or (float(value / unit) == 0 and not allow_zero):
@@ -424,7 +428,7 @@ def _parse_protocol(section, parameters, synapses, path, fail):
     def number(key, kind=float, minimum=0, default=None):
         if key not in section:
             return default
-        value = _evaluate(section[key], parameters, path, f"[protocol] {key}")
+        value = evaluate_expression(section[key], parameters, path, f"[protocol] {key}")
         if isinstance(value, Quantity) and not value.is_dimensionless:
             raise fail(f"[protocol] {key}", f"{section[key]!r} must be dimensionless")
         if kind is int and float(value) != int(value):

@@ -24,8 +24,8 @@ from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec, load_model
 from brian_stdp.training import evaluation, rundir
 from brian_stdp.training.chunks import chunk_seed, stream
-from brian_stdp.training.pretrained import expand_state, is_compact
 from brian_stdp.training.config import RunConfig
+from brian_stdp.training.pretrained import expand_state, is_compact
 from brian_stdp.training.selection import phases
 
 #: Most presentation slots compiled into one chunk.

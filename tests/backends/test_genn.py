@@ -25,7 +25,7 @@ from brian_stdp.backends.genn.check import (GENN_MODEL, build_single_run, check_
                                             genn_problems, genn_spec, project_problems, set_state,
                                             train_single_run)
 from brian_stdp.backends.network import check_model, initial_state
-from brian_stdp.errors import ModelFileError
+from brian_stdp.errors import ConfigError, ModelFileError
 from brian_stdp.genn import main
 from brian_stdp.model.files import MODELS_DIR
 from brian_stdp.model.spec import load_model
@@ -35,13 +35,16 @@ VARIANT = MODELS_DIR / f"{GENN_MODEL}.toml"
 
 
 def _variant_with(tmp_path, *replacements):
-    text = VARIANT.read_text()
+    """The GeNN variant with text replacements in its own file or, for what it takes
+    from its base, in a copy of the base next to it (which ``extends`` finds first)."""
+    texts = {"changed.toml": VARIANT.read_text(), "changed.base.toml": REFERENCE.read_text()}
     for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / "changed.toml"
-    path.write_text(text)
-    return load_model(path)
+        name = next((name for name, text in texts.items() if old in text), None)
+        assert name is not None, old
+        texts[name] = texts[name].replace(old, new)
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+    return load_model(tmp_path / "changed.toml")
 
 
 #: Shorter presentations, to keep the runtime-device tests quick (same code paths).
@@ -137,6 +140,15 @@ def test_incompatible_model_fails_before_any_build(tmp_path):
         train_single_run(load_model(REFERENCE), images, 4, device="cpp_standalone",
                          directory=tmp_path / "build")
     assert not (tmp_path / "build").exists()
+
+
+@pytest.mark.codegen_independent
+@pytest.mark.parametrize("device", ["cuda_standalone", "gpu"])
+def test_single_run_names_the_devices_it_runs_on(device):
+    images = np.zeros((2, 4, 4), dtype=np.uint8)
+    with pytest.raises(ConfigError, match=f"--device {device}: the single-run formulation "
+                                          f"runs on cpp_standalone, genn, runtime"):
+        train_single_run(load_model(GENN_MODEL), images, 4, device=device)
 
 
 # -- the single-run formulation (runtime device) --------------------------------------------

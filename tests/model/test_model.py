@@ -129,6 +129,65 @@ def test_variants_hold_only_their_changes():
         {k: v for k, v in base.parameters.items() if k != "timer_rate"}
 
 
+@pytest.mark.codegen_independent
+def test_genn_variant_is_its_base_with_the_stated_changes_only():
+    """The GeNN variant extends the base: its loaded model is the base's with the two
+    GeNN differences (one input delay; post traces as spike times on the synapses)."""
+    import tomllib
+
+    base, variant = load_model("diehl_cook_2015"), load_model("diehl_cook_2015_genn")
+    assert [p.name for p in variant.bases] == ["diehl_cook_2015.toml"]
+    assert "extends" in tomllib.loads(variant.text)
+    assert len(variant.text.splitlines()) < 60, "a variant does not repeat its base"
+    assert set(base.parameters) ^ set(variant.parameters) == {"delay_max", "delay_input"}
+    assert all(str(variant.parameters[k]) == str(v) for k, v in base.parameters.items()
+               if k != "delay_max")
+    assert set(base.equations) - set(variant.equations) == {"post_traces"}
+    assert set(base.group_equations("exc").names) - set(variant.group_equations("exc").names) \
+        == {"post1", "post2"}
+    assert variant.groups["inh"] == base.groups["inh"]
+    assert variant.groups["exc"].reset.split() == ["v", "=", "v_reset_exc", "theta", "+=",
+                                                   "plastic*theta_plus"]
+    assert {k: v for k, v in vars(variant.groups["exc"]).items() if k not in ("equations",
+                                                                              "reset")} == \
+        {k: v for k, v in vars(base.groups["exc"]).items() if k not in ("equations", "reset")}
+    assert {n: s for n, s in variant.synapses.items() if n != "inp_exc"} == \
+        {n: s for n, s in base.synapses.items() if n != "inp_exc"}
+    inp_exc = variant.synapses["inp_exc"]
+    assert inp_exc.delay == "delay_input" and inp_exc.initial == {
+        "w": "(rand() + 0.01)*0.3", "t_arrival": "-1e4*second", "t_postspike": "-1e4*second"}
+    assert "t_postspike" in inp_exc.model and variant.stdp.after_post == "t_postspike = t"
+    assert variant.protocol == base.protocol
+    assert variant.deviations[2:] == tuple(d for d in base.deviations if "live on" not in d)
+
+
+@pytest.mark.codegen_independent
+def test_a_variant_removes_keys_of_its_base(tmp_path):
+    spec = load_model(_variant(tmp_path, 'extends = "diehl_cook_2015"\n'
+                               'remove = ["parameters.w_max", "equations.post_traces"]\n'
+                               '[model]\nname = "x"\n[parameters]\nw_max = "2"\n'
+                               '[groups.exc]\nequations = [{ template = "lif", '
+                               'tau_mem = "tau_exc", v_rest = "v_rest_exc", '
+                               'E_inh = "E_inh_exc" }]\nreset = "v = v_reset_exc"\n'))
+    assert "post_traces" not in spec.equations
+    assert list(spec.parameters)[-1] == "w_max" and float(spec.parameters["w_max"]) == 2
+    assert load_model("diehl_cook_2015").equations["post_traces"]  # the base is unchanged
+
+
+@pytest.mark.codegen_independent
+@pytest.mark.parametrize("text, message", [
+    ('extends = "diehl_cook_2015"\nremove = ["parameters.no_such"]\n[model]\nname = "x"\n',
+     r"variant.toml: remove: 'parameters.no_such' is not a key of the model it extends"),
+    ('extends = "diehl_cook_2015"\nremove = "parameters.w_max"\n[model]\nname = "x"\n',
+     r"variant.toml: remove: must be a list of dotted keys"),
+    ('remove = ["parameters.w_max"]\n[model]\nname = "x"\n',
+     r"variant.toml: remove: only a model that extends another can remove keys"),
+])
+def test_bad_removals_name_the_file(tmp_path, text, message):
+    with pytest.raises(ModelFileError, match=message):
+        load_model(_variant(tmp_path, text))
+
+
 def _variant(tmp_path, text, name="variant.toml"):
     path = tmp_path / name
     path.write_text(text)

@@ -16,16 +16,19 @@ generated code); the single-run network therefore reads the runner's
 rules, before anything is compiled; ``models/diehl_cook_2015_genn.toml`` is a
 variant of Diehl & Cook that meets them (its ``deviations`` state how).
 
-:func:`build_single_run` is the training run in one piece. It differs from
-the chunked runner's network in three ways, all of which keep the protocol:
+:func:`build_single_run` is the training run in one piece: the single-run
+formulation of :func:`brian_stdp.backends.network.build_network` (the same
+groups, synapses, normalisation and monitors as the chunked runner's). It
+differs from the chunked network in three ways, all of which keep the
+protocol (:mod:`brian_stdp.backends.protocol`):
 
 * All images of the run are in one TimedArray ``stim`` (one row per image),
   read only by the input layer's ``run_regularly`` at the start of each slot.
 * There is no controller neuron linked to the input layer. Every input
   neuron keeps its own copy of the controller state (``img``, ``attempts``,
-  ``count``) and runs the same per-slot code, so all copies stay equal; the
-  output spikes reach every copy through the synapses ``exc_count``
-  (output -> input, all to all, ``count_post += ...``).
+  ``count``) and runs the same rule (``PROTOCOL_RULE``), so all copies stay
+  equal; the output spikes reach every copy through the synapses
+  ``exc_count`` (output -> input, all to all, ``count_post += ...``).
 * Input spikes are drawn per step as ``rand() < rate*dt`` inside the
   presentation window (the Bernoulli process of Brian2's PoissonGroup, as
   the runner's geometric waiting times are), with ``rate`` set per slot.
@@ -60,38 +63,11 @@ GENN_MODEL = "diehl_cook_2015_genn"
 #: Default slots per image: room for re-presentations (about 1.1-1.3 per image at 400 neurons).
 DEFAULT_SLOTS_PER_IMAGE = 1.5
 
-INPUT_EQUATIONS = """
-img : integer          # row of stim shown in this slot (-1 before the first); equal in every neuron
-attempts : integer     # presentations of the current image so far
-count : integer        # output spikes in the current presentation window
-rate : Hz              # this input's firing rate in the current presentation
-t_off : second         # end of the current presentation window
-slot_start : second    # start of the next slot (brian2genn's per-slot code reads t as 0)
-"""
-
-INPUT_SLOT_CODE = """
-advance = int(count >= min_spikes or attempts >= max_presentations) * int(img < n_avail)
-img += advance
-attempts = attempts*(1 - advance) + 1
-intensity = (intensity_start + (attempts - 1)*intensity_step)*int(img < n_avail)
-rate = stim(img*second, i)*rate_scale*intensity
-count = 0
-t_off = slot_start + t_present - 0.5*step
-slot_start += t_slot
-"""
-
-#: Input spikes are drawn ``input_delay`` late, in place of a delay on the synapses from
-#: the input layer: GeNN keeps the variables of a delayed source group in a queue that
-#: brian2genn's per-slot code does not see (it writes a stale copy).
-INPUT_THRESHOLD = ("t > t_off - t_present + input_delay and t < t_off + input_delay "
-                   "and rand() < rate*dt")
-
 _NAMES_IGNORED = {"t", "dt", "i", "j", "N", "lastupdate", "t_in_timesteps", "True", "False",
                   "rand", "randn", "exp", "log", "clip", "int", "sqrt", "abs", "sin", "cos",
                   "floor", "ceil", "sign", "second", "ms", "mV", "Hz", "volt"}
 _STATEMENT = re.compile(r"^\s*([A-Za-z_]\w*)\s*(\+=|-=|\*=|/=|=)\s*(.+?)\s*$")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
-_PLASTIC = re.compile(r"\bplastic(_post)?\b")
 
 
 # -- compatibility check -----------------------------------------------------------------
@@ -136,7 +112,8 @@ def genn_problems(spec: ModelSpec) -> list:
         if getattr(gspec, "slot_start", ""):
             problems.append(f"{where} slot_start: the single-run GeNN formulation "
                             f"(brian_stdp.genn) does not run per-slot group code yet. "
-                            f"Remove it or extend build_single_run.")
+                            f"Remove it or extend the single-run formulation of "
+                            f"backends.network.build_network.")
 
     for name, sspec in spec.synapses.items():
         where = f"[synapses.{name}]"
@@ -261,12 +238,12 @@ def check_genn_compatible(spec: ModelSpec) -> None:
 
 def _event_code(spec, name):
     """The full on_pre and on_post code of synapses ``name``, STDP rule included."""
-    from brian_stdp.backends.network import _with_stdp
+    from brian_stdp.backends.network import with_stdp
 
     sspec = spec.synapses[name]
     on_pre, on_post = sspec.on_pre, sspec.on_post
     if spec.stdp is not None and spec.stdp.synapses == name:
-        on_pre, on_post = _with_stdp(spec, on_pre, on_post)
+        on_pre, on_post = with_stdp(spec, on_pre, on_post)
     return on_pre, on_post
 
 
@@ -328,19 +305,10 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
         A GeNN-compatible model (:func:`check_genn_compatible` is called).
     n_neurons : int
         Size of groups whose size is ``n_neurons``.
-    stimulus : ndarray, shape (n_images, n_input)
-        Encoded images in presentation order (pixel values, as for the runner).
     slots : int
         Presentation slots; the run lasts ``slots * t_slot``.
-    plastic : bool
-        Learning on (training) or off. It is compiled in: the synapses and the
-        normalisation read it as the constant ``plastic_run``, and without it
-        the normalisation is left out (it would scale by 1).
-    n_avail : int, optional
-        Rows of ``stimulus`` to show (default: all).
-    ctrl : ControllerState, optional
-        Controller state to start from, ``img`` a row of ``stimulus`` (default:
-        before the first image).
+    stimulus, plastic, n_avail, ctrl
+        As the attributes of :class:`brian_stdp.backends.protocol.SingleRun`.
 
     Returns
     -------
@@ -349,118 +317,16 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
         chunked runner's, so that :func:`brian_stdp.backends.network.initial_state`
         applies.
     """
-    import brian2
-    from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray,
-                        second)
-
-    from brian_stdp.backends.network import (NetworkHandles, _carried_variables, _with_stdp,
-                                             add_normalisation, group_model, group_sizes,
-                                             model_errors, synapse_pairs)
-    from brian_stdp.model.spec import _evaluate
+    from brian_stdp.backends.network import SingleRun, build_network
 
     check_genn_compatible(spec)
-    if stimulus.ndim != 2 or stimulus.shape[0] == 0:
-        raise ValueError(f"stimulus must have shape (n_images, n_input), not {stimulus.shape}")
     if slots <= 0:
         raise ValueError(f"slots must be positive, not {slots}")
-    n_images, n_input = stimulus.shape
-    n_images = n_images if n_avail is None else int(n_avail)
-    proto = spec.protocol
-    t_slot = proto.t_slot
-    namespace = spec.namespace(n_neurons, n_input)
-    stim = TimedArray(np.asarray(stimulus, dtype=float), dt=1 * second, name="stim")
-    namespace.update(
-        stim=stim, min_spikes=proto.min_spikes, max_presentations=proto.max_presentations,
-        intensity_start=proto.intensity_start, intensity_step=proto.intensity_step,
-        rate_scale=proto.rate_scale, n_avail=n_images, t_present=proto.t_present,
-        t_slot=proto.t_slot,
-        step=proto.dt, weight_sum=spec.weight_sum(n_input) if proto.normalise else 0.0)
-
-    brian2.defaultclock.dt = proto.dt
-    input_delay = _input_delay(spec, namespace)
-    namespace["input_delay"] = input_delay * second
-    inp = NeuronGroup(n_input, INPUT_EQUATIONS, threshold=INPUT_THRESHOLD,
-                      name="inp", namespace=namespace)
-    inp.run_regularly(INPUT_SLOT_CODE, dt=t_slot, when="start", order=-10,
-                      name="inp_run_regularly_slot")
-    if ctrl is None:
-        inp.img = -1
-        inp.count = proto.min_spikes  # the first slot advances to image 0
-    else:
-        inp.img, inp.attempts, inp.count = ctrl.img, ctrl.attempts, ctrl.count
-    objects = [inp]
-    groups = {"inp": inp}
-    state_vars, synapse_indices = [], {}
-    sizes = group_sizes(spec, n_neurons, n_input)
-    for name, gspec in spec.groups.items():
-        eqs = group_model(spec, name)
-        with model_errors(spec, f"[groups.{name}]"):
-            group = NeuronGroup(sizes[name], eqs, threshold=gspec.threshold,
-                                reset=gspec.reset or None, refractory=gspec.refractory or False,
-                                method=gspec.method, name=name, namespace=namespace)
-        groups[name] = group
-        objects.append(group)
-        state_vars += _carried_variables(group)
-    namespace["plastic_run"] = float(plastic)
-    for name, sspec in spec.synapses.items():
-        on_pre, on_post = sspec.on_pre, sspec.on_post
-        if spec.stdp is not None and spec.stdp.synapses == name:
-            on_pre, on_post = _with_stdp(spec, on_pre, on_post)
-        # brian2genn would give the synapses their own, never-set copy of the target's
-        # shared 'plastic'; it is constant in a single run, so read a constant instead
-        on_pre, on_post = (_PLASTIC.sub("plastic_run", code) if code else code
-                           for code in (on_pre, on_post))
-        pre, post = synapse_pairs(sspec.connect, sizes[sspec.source], sizes[sspec.target],
-                                  f"{spec.path}: [synapses.{name}] connect")
-        synapse_indices[name] = (pre, post)
-        delay = None
-        if sspec.delay and sspec.source != "inp":  # one value (checked above)
-            delay = _evaluate(sspec.delay, namespace, spec.path, f"[synapses.{name}] delay")
-        with model_errors(spec, f"[synapses.{name}]"):
-            syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
-                           on_pre=on_pre, on_post=on_post or None, delay=delay, name=name,
-                           namespace=namespace)
-        syn.connect(i=pre, j=post)
-        objects.append(syn)
-        state_vars += _carried_variables(syn)
-    if proto.normalise and plastic:
-        add_normalisation(spec, groups, objects, t_slot, infix="_run_regularly_",
-                          plastic="plastic_run")
-    exc = groups["exc"]
-    for obj in objects:
-        if "plastic" in getattr(obj, "variables", {}) and \
-                obj.variables["plastic"].owner.name == obj.name:
-            obj.plastic = float(plastic)
-    count = Synapses(exc, inp, on_pre="count_post += int(t < t_off_post)", name="exc_count")
-    count.connect()
-    objects += [count, SpikeMonitor(exc, name="exc_spikes"),
-                SpikeMonitor(inp, record=False, name="inp_spikes"),
-                StateMonitor(inp, ["img", "attempts"], record=0, dt=t_slot, when="start",
-                             order=-4, name="slots")]
-    net = Network(*objects, *[c for o in objects for c in o.contained_objects])
-    return NetworkHandles(net=net, stim=stim, namespace=namespace, state_vars=state_vars,
-                          fixed={}, synapse_indices=synapse_indices)
-
-
-def _input_delay(spec: ModelSpec, namespace) -> float:
-    """The delay of the synapses from the input layer, in seconds (0 without one).
-
-    Raises
-    ------
-    ModelFileError
-        If synapses from the input layer have different delays.
-    """
-    from brian2 import second
-
-    from brian_stdp.model.spec import _evaluate
-
-    delays = {float(_evaluate(s.delay, namespace, spec.path, f"[synapses.{name}] delay")
-                    / second) if s.delay else 0.0
-              for name, s in spec.synapses.items() if s.source == "inp"}
-    if len(delays) > 1:
-        raise ModelFileError(f"{spec.path}: the synapses from the input layer have different "
-                             f"delays ({sorted(delays)} s); GeNN needs one")
-    return delays.pop() if delays else 0.0
+    stimulus = np.asarray(stimulus, dtype=float)
+    n_input = stimulus.shape[-1] if stimulus.ndim else 0
+    return build_network(spec, n_neurons, n_input, slots, {},
+                         single_run=SingleRun(stimulus, plastic=plastic, n_avail=n_avail,
+                                              ctrl=ctrl))
 
 
 def set_state(spec: ModelSpec, handles, state: dict) -> None:
@@ -546,11 +412,14 @@ def train_single_run(spec: ModelSpec, images: np.ndarray, n_neurons: int, seed: 
     import brian2
 
     from brian_stdp.backends.network import initial_state
+    from brian_stdp.backends.registry import SESSIONS, session_class
     from brian_stdp.data.encoding import encode
 
-    if device not in ("genn", "cpp_standalone", "runtime"):
-        raise ConfigError(f"--device {device}: the single-run formulation runs on genn, "
-                          f"cpp_standalone or runtime")
+    runners = [name for name in SESSIONS if session_class(name).single_run]
+    backend = session_class(device) if device in SESSIONS else None
+    if backend is None or not backend.single_run:
+        raise ConfigError(f"--device {device}: the single-run formulation runs on "
+                          f"{', '.join(runners)}")
     check_genn_compatible(spec)
     if spec.protocol.encoder != "poisson":
         raise ConfigError(f"{spec.path}: [protocol] encoder = {spec.protocol.encoder!r}: the "
@@ -558,14 +427,7 @@ def train_single_run(spec: ModelSpec, images: np.ndarray, n_neurons: int, seed: 
     n_images = len(images)
     slots = int(np.ceil(DEFAULT_SLOTS_PER_IMAGE * n_images)) if slots is None else int(slots)
     stimulus = encode(np.asarray(images), spec.protocol.encoder)
-    if device != "runtime":
-        if directory is None:
-            raise ConfigError(f"--device {device} needs a build folder")
-        if device == "genn":  # brian2genn builds inside run(): later code objects fail
-            import brian2genn  # noqa: F401  (registers the device)
-            brian2.set_device("genn", directory=str(directory), compile=compile, run=run)
-        else:
-            brian2.set_device(device, build_on_run=False, directory=str(directory))
+    backend.open_single_run(directory, compile=compile, run=run)
     try:
         handles = build_single_run(spec, n_neurons, stimulus, slots)
         state = initial_state(spec, handles, np.random.default_rng(seed))
@@ -573,21 +435,15 @@ def train_single_run(spec: ModelSpec, images: np.ndarray, n_neurons: int, seed: 
         start = time.perf_counter()
         handles.net.run(slots * spec.protocol.t_slot, namespace=handles.namespace,
                         report=None)
-        if device == "cpp_standalone":
-            brian2.device.build(directory=str(directory), compile=compile, run=run)
+        backend.finish_single_run(directory, compile=compile, run=run)
         seconds = time.perf_counter() - start
         if not run:
             return None
         simulation = getattr(brian2.get_device(), "_last_run_time", None)
-        if device == "runtime" or simulation is None:
-            simulation = seconds
-        return collect(spec, handles, n_images, slots, seconds, float(simulation),
-                       list(state))
+        return collect(spec, handles, n_images, slots, seconds,
+                       float(seconds if simulation is None else simulation), list(state))
     finally:
-        if device != "runtime":
-            brian2.device.reinit()
-            brian2.device.activate()
-            brian2.set_device("runtime")
+        backend.close_single_run()
 
 
 def run_regularly_names(spec: ModelSpec) -> list:

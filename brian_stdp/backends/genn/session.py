@@ -41,7 +41,7 @@ from brian2 import second
 from brian_stdp.backends.network import NetworkHandles
 from brian_stdp.backends.session import (SEED_VARIABLE, ChunkResult, ControllerState, Session,
                                          read_state)
-from brian_stdp.errors import DeviceError, SimulationError
+from brian_stdp.errors import ConfigError, DeviceError, SimulationError
 from brian_stdp.model.spec import ModelSpec
 
 log = logging.getLogger("brian_stdp")
@@ -82,6 +82,7 @@ class GennSession(Session):
 
     device_name = "genn"
     optional = True
+    single_run = True
 
     def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
                  directory=None, threads: int = 1):
@@ -205,6 +206,19 @@ class GennSession(Session):
 
     def close(self):
         """Nothing to release: every chunk's build is forgotten after it ran."""
+
+    @classmethod
+    def open_single_run(cls, directory, compile=True, run=True):
+        """brian2genn's own device (unpatched), which builds inside ``Network.run``."""
+        if directory is None:
+            raise ConfigError("--device genn needs a build folder")
+        import brian2genn  # noqa: F401  (registers the device)
+
+        brian2.set_device("genn", directory=str(directory), compile=compile, run=run)
+
+    @classmethod
+    def close_single_run(cls):
+        _forget_device()
 
 
 def _forget_device():
