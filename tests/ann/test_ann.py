@@ -103,14 +103,14 @@ def test_too_many_images_asked_for():
 
 # -- equal data with the SNN -----------------------------------------------------------------
 def test_same_training_images_and_order_as_the_snn_trainer():
-    from brian_stdp.training.trainer import Phase, RunConfig, Trainer
+    from brian_stdp.training.config import RunConfig
+    from brian_stdp.training.selection import Phase, select_images
 
-    snn = Trainer.__new__(Trainer)  # the SNN trainer's own data selection, no network built
-    snn.config = RunConfig(dataset="digits", train=None, per_class=20, label=None, test=None,
-                           seed=7, epochs=2)
-    snn._load_data()
+    # the SNN trainer's own data selection (Trainer.images), no network built
+    snn = select_images(RunConfig(dataset="digits", train=None, per_class=20, label=None,
+                                  test=None, seed=7, epochs=2))
     data = load_data(AnnConfig(dataset="digits", per_class=20, seed=7))
-    np.testing.assert_array_equal(data.train_indices, snn.images.train_idx)
+    np.testing.assert_array_equal(data.train_indices, snn.train_idx)
     assert len(data.train_indices) == 200
     for epoch in (1, 2):
         np.testing.assert_array_equal(epoch_order(data.train_indices, 7, epoch),
