@@ -68,7 +68,8 @@ class RunConfig:
     seed: int = setting(0, "seed of everything random: initial weights, image order, input "
                            "spikes, the --per-class choice", metavar="N")
     device: str = setting("cpp_standalone", "simulation device", metavar="NAME")
-    threads: int = setting(1, "OpenMP threads (cpp_standalone)", metavar="N")
+    threads: int = setting(1, "OpenMP threads (cpp_standalone); 2 threads train slower "
+                                 "than 1 at 400-6400 neurons (runs/README.md)", metavar="N")
     chunk: int = setting(1000, "presentations per compiled run (checkpoint interval)",
                          metavar="N")
     data_dir: str | None = setting(None, "folder with the dataset's idx files (else "
