@@ -417,9 +417,7 @@ class StandaloneSession(Session):
 
     @classmethod
     def close_single_run(cls):
-        brian2.device.reinit()
-        brian2.device.activate()
-        brian2.set_device("runtime")
+        forget_device()
 
 
 class CudaStandaloneSession(StandaloneSession):
@@ -440,6 +438,14 @@ class CudaStandaloneSession(StandaloneSession):
 
     def _seed_code(self) -> str:
         return CUDA_SEED_CODE.format(var=SEED_VARIABLE)
+
+
+def forget_device() -> None:
+    """Drop the current standalone device's project and return Brian2 to the runtime
+    device, so that another network can be built."""
+    brian2.device.reinit()
+    brian2.device.activate()
+    brian2.set_device("runtime")
 
 
 def _is_absolute_time(var, name) -> bool:

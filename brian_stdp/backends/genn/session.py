@@ -32,14 +32,13 @@ import os
 import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import brian2
 import numpy as np
 from brian2 import second
 
 from brian_stdp.backends.network import NetworkHandles
-from brian_stdp.backends.session import (SEED_VARIABLE, ChunkResult, ControllerState, Session,
+from brian_stdp.backends.session import (SEED_VARIABLE, ChunkResult, Session, forget_device,
                                          read_state)
 from brian_stdp.errors import ConfigError, DeviceError, SimulationError
 from brian_stdp.model.spec import ModelSpec
@@ -84,26 +83,25 @@ class GennSession(Session):
     optional = True
     single_run = True
 
-    def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
-                 directory=None, threads: int = 1):
+    def _select_device(self):
+        """Check that GeNN and the model can run; the device itself is set per chunk."""
         from brian_stdp.backends.devices import genn_path, genn_problem
+        from brian_stdp.backends.genn.check import check_genn_compatible
 
         problem = genn_problem()
         if problem:
             raise DeviceError(problem)
-        from brian_stdp.backends.genn.check import check_genn_compatible
-
-        check_genn_compatible(spec)
-        self.spec, self.n_neurons, self.n_input, self.slots = spec, n_neurons, n_input, slots
-        self.fixed = fixed
-        self.directory = Path(directory)
-        self.compile_seconds = 0.0
-        self.duration = slots * spec.protocol.t_slot
+        if self.directory is None:
+            raise ConfigError("--device genn needs a build folder")
+        check_genn_compatible(self.spec)
         self.genn_path = genn_path()
         self.use_gpu = use_gpu()
         log.info("GeNN %s backend (GeNN in %s)", "GPU" if self.use_gpu else "CPU",
                  self.genn_path)
-        self._handles = self._build(np.zeros((slots, n_input)), slots, None, True)
+
+    def _make_network(self) -> NetworkHandles:
+        """The network on the runtime device, for sizes, indices and the initial state."""
+        return self._build(np.zeros((self.slots, self.n_input)), self.slots, None, True)
 
     @classmethod
     def python_elsewhere(cls):
@@ -134,12 +132,6 @@ class GennSession(Session):
         return build_single_run(self.spec, self.n_neurons, stimulus, self.slots,
                                 plastic=plastic, n_avail=n_avail, ctrl=ctrl)
 
-    @property
-    def handles(self) -> NetworkHandles:
-        """The network's named Brian2 objects (built on the runtime device, for sizes,
-        indices and the initial state)."""
-        return self._handles
-
     def initial_state(self, rng: np.random.Generator) -> dict:
         """A fresh network state drawn with ``rng`` (see :func:`~.network.initial_state`)."""
         from brian_stdp.backends.network import initial_state
@@ -152,16 +144,11 @@ class GennSession(Session):
         """Nothing: every chunk is compiled when it runs (brian2genn builds in ``run()``)."""
 
     # -- running --------------------------------------------------------------------------
-    def run_chunk(self, stimulus: np.ndarray, n_avail: int, state: dict,
-                  ctrl: ControllerState, plastic: bool, seed: int) -> ChunkResult:
-        """Build, compile and run one chunk on GeNN (see
-        :meth:`brian_stdp.backends.session.Session.run_chunk` for the parameters)."""
+    def _run(self, stimulus, n_avail, state, ctrl, plastic, seed) -> ChunkResult:
+        """Build, compile and run one chunk on GeNN."""
         from brian_stdp.backends.genn.check import set_state
         from brian_stdp.backends.genn.device import register
 
-        if stimulus.shape != (self.slots, self.n_input):
-            raise ValueError(f"stimulus has shape {stimulus.shape}, expected "
-                             f"{(self.slots, self.n_input)}")
         self.directory.mkdir(parents=True, exist_ok=True)
         device_name = register()
         if self.genn_path is not None:
@@ -185,7 +172,7 @@ class GennSession(Session):
             self.compile_seconds += max(wall - simulation, 0.0)
             return self._collect(handles, state, simulation)
         finally:
-            _forget_device()
+            forget_device()
 
     def _collect(self, handles, state_in, seconds) -> ChunkResult:
         proto = self.spec.protocol
@@ -218,13 +205,7 @@ class GennSession(Session):
 
     @classmethod
     def close_single_run(cls):
-        _forget_device()
-
-
-def _forget_device():
-    brian2.device.reinit()
-    brian2.device.activate()
-    brian2.set_device("runtime")
+        forget_device()
 
 
 @contextmanager
