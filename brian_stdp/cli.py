@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import logging
 import sys
 import tomllib
 import traceback
@@ -66,6 +67,32 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default is None or action.default is False or "(default" in text:
             return text
         return super()._get_help_string(action)
+
+
+def console_log(quiet: bool) -> None:
+    """Log the package's messages to the console only (warnings only if ``quiet``); drop
+    every handler set before."""
+    logger = logging.getLogger("brian_stdp")
+    logger.setLevel(logging.DEBUG)  # the handlers choose what they show
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(logging.Formatter("%(message)s"))
+    console.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.addHandler(console)
+
+
+def file_log(path: Path) -> logging.Handler:
+    """Also log every message, with its time and level, to the file ``path`` (a run's
+    log); return the handler, for the caller to remove and close."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setLevel(logging.DEBUG)
+    logger = logging.getLogger("brian_stdp")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    return handler
 
 
 def read_toml_file(path: Path, where: str, missing: str = "file not found") -> dict:

@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from brian_stdp.backends.devices import DEVICES
-from brian_stdp.cli import (HelpFormatter, add_setting_flags, guarded, read_toml_file,
-                            settings_from_args)
+from brian_stdp.cli import (HelpFormatter, add_setting_flags, console_log, file_log, guarded,
+                            read_toml_file, settings_from_args)
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.files import available_models
 from brian_stdp.training import rundir
@@ -96,19 +96,8 @@ def config_from_args(args) -> RunConfig:
 
 def setup_logging(run_dir: Path, quiet: bool) -> None:
     """Log to RUN_DIR/log.txt and, briefly, to the console."""
-    logger = logging.getLogger("brian_stdp")
-    logger.setLevel(logging.DEBUG)
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    file_handler = logging.FileHandler(run_dir / "log.txt")
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    file_handler.setLevel(logging.DEBUG)
-    console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(logging.Formatter("%(message)s"))
-    console.setLevel(logging.WARNING if quiet else logging.INFO)
-    logger.addHandler(file_handler)
-    logger.addHandler(console)
+    console_log(quiet)
+    file_log(run_dir / rundir.LOG)
     logging.getLogger("brian2").setLevel(logging.WARNING)
 
 

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from brian_stdp.ann.baseline import AnnConfig, format_hidden, refuse_used_run_dir, train
-from brian_stdp.cli import HelpFormatter, add_setting_flags, guarded, settings_from_args
+from brian_stdp.cli import (HelpFormatter, add_setting_flags, console_log, file_log, guarded,
+                            settings_from_args)
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import rundir
 
@@ -55,39 +56,17 @@ def summary(metrics: dict, run_dir) -> str:
     ])
 
 
-def _file_log(run_dir: Path) -> logging.Handler:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(run_dir / rundir.LOG)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    handler.setLevel(logging.DEBUG)
-    logger = logging.getLogger("brian_stdp")
-    logger.setLevel(logging.DEBUG)  # the handlers choose what they show
-    logger.addHandler(handler)
-    return handler
-
-
-def _console_log(quiet: bool) -> None:
-    logger = logging.getLogger("brian_stdp")
-    logger.setLevel(logging.DEBUG)
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-    console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(logging.Formatter("%(message)s"))
-    console.setLevel(logging.WARNING if quiet else logging.INFO)
-    logger.addHandler(console)
-
-
 def main(argv=None) -> int:
     def body():
         args = parser().parse_args(argv)
-        _console_log(args.quiet)
+        console_log(args.quiet)
         config = config_from_args(args)
         config.check()
         run_dir = args.out or Path("runs/out") / (
             f"ann_{'-'.join(map(str, config.hidden))}_{config.data_name}_"
             f"{time.strftime('%Y%m%d-%H%M%S')}")
         refuse_used_run_dir(run_dir)  # before the log file is opened there
-        handler = _file_log(Path(run_dir))
+        handler = file_log(Path(run_dir) / rundir.LOG)
         try:
             metrics = train(config, run_dir)
         finally:
