@@ -42,9 +42,9 @@ def main(argv=None) -> int:
     if argv[:1] in (["-h"], ["--help"]):
         print(usage())
         return 0
-    name = argv[0] if argv and argv[0] in COMMANDS else "run"
+    name = "run"
     if argv and argv[0] in COMMANDS:
-        argv = argv[1:]
+        name, argv = argv[0], argv[1:]
     module = importlib.import_module(COMMANDS[name][0])
     return module.main(argv)
 
