@@ -22,6 +22,7 @@ import pickle
 import queue
 import shutil
 import signal
+import tempfile
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -166,27 +167,30 @@ class BlockPool:
         The session every worker builds.
     n_workers : int
         Worker processes (0: none; :func:`evaluate_blocks` then runs everything here).
-    directory : path
-        Folder for the workers' build folders (``worker-<k>``) and the phase states
-        they read; created, and removed on :meth:`close` (unless ``keep_build``, which
-        keeps the build folders).
+    parent : path
+        Folder (created) of the pool's own folder ``pool-<random>``, which holds the
+        workers' build folders (``worker-<k>``) and the phase states they read; that one
+        is removed on :meth:`close`, except the build folders with ``keep_build``. A
+        folder of its own: workers left over from a killed process never touch it.
     keep_build : bool
         Keep the workers' build folders.
     """
 
-    def __init__(self, recipe: SessionRecipe, n_workers: int, directory, keep_build=False):
-        self.directory, self.keep_build = Path(directory), keep_build
+    def __init__(self, recipe: SessionRecipe, n_workers: int, parent, keep_build=False):
+        self.keep_build = keep_build
         self._processes, self._ready, self._phases = [], set(), 0
+        self.directory = None
         if n_workers <= 0:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
+        Path(parent).mkdir(parents=True, exist_ok=True)
+        self.directory = Path(tempfile.mkdtemp(prefix="pool-", dir=parent))
         context = multiprocessing.get_context("spawn")
         self._tasks, self._results = context.Queue(), context.Queue()
         for number in range(1, n_workers + 1):
             if recipe.template is not None:  # the compiled program, not its run's files
                 shutil.copytree(recipe.template, self._build_dir(number), dirs_exist_ok=True,
                                 ignore=shutil.ignore_patterns("results", "static_arrays",
-                                                              self.directory.name))
+                                                              Path(parent).name))
             process = context.Process(
                 target=_worker_main, name=f"brian_stdp-worker-{number}", daemon=True,
                 args=(number, recipe, str(self._build_dir(number)), keep_build,
@@ -248,7 +252,8 @@ class BlockPool:
                 messages.append(self._results.get_nowait())
         except queue.Empty:
             pass
-        ended = [p for p in self._processes if p.exitcode is not None]
+        ended = [(number, p) for number, p in enumerate(self._processes, start=1)
+                 if p.exitcode is not None]
         if ended and not any(m[0] == "error" for m in messages):
             try:  # a worker that failed said why before it ended: read that first
                 messages.append(self._results.get(timeout=POLL_SECONDS))
@@ -269,8 +274,8 @@ class BlockPool:
                 raise WorkerError(f"evaluation worker {number} failed: "
                                   f"{text.strip().splitlines()[-1]} (traceback in the log)")
         if ended:
-            p = ended[0]
-            raise WorkerError(f"evaluation worker {p.name} (pid {p.pid}) ended unexpectedly "
+            number, p = ended[0]
+            raise WorkerError(f"evaluation worker {number} (pid {p.pid}) ended unexpectedly "
                               f"with exit code {p.exitcode}")
         return results
 
@@ -303,10 +308,16 @@ class BlockPool:
                 q.cancel_join_thread()  # undelivered tasks must not keep this process alive
                 q.close()
             self._processes = []
+        if self.directory is None:
+            return
         for path in self.directory.glob("state-*.npz"):
             path.unlink(missing_ok=True)
         if not self.keep_build:
             shutil.rmtree(self.directory, ignore_errors=True)
+            try:  # and the parent, unless another pool (or anything else) is there
+                self.directory.parent.rmdir()
+            except OSError:
+                pass
 
 
 def _worker_main(number, recipe, directory, keep_build, tasks, results) -> None:
