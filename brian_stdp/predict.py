@@ -22,6 +22,7 @@ from brian_stdp.data.images import INVERT_CHOICES, prepare_images
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import evaluation
 from brian_stdp.training.classify import load_run, spike_counts
+from brian_stdp.training.config import available_cores
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
                    help="invert image files (auto: when the mean pixel is above 127)")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the input spike trains (default: the run's seed)")
+    p.add_argument("--workers", type=int, default=available_cores(), metavar="N",
+                   help="processes that classify, each with its own compiled network (1: "
+                        "only this one); the results do not depend on it")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -51,6 +55,8 @@ def _classify(args):
         raise ConfigError(f"--test must be a positive whole number, not {args.test}")
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {args.seed}")
+    if args.workers <= 0:
+        raise ConfigError(f"--workers must be a positive whole number, not {args.workers}")
     check_device(args.device)
     run = load_run(args.run_dir)
     names = [str(path) for path in args.images]
@@ -69,7 +75,8 @@ def _classify(args):
         names += [f"test[{i}]" for i in range(args.test)]
     images = np.concatenate(parts)
     counts, presentations = spike_counts(run, images, device=args.device,
-                                         progress=not args.quiet, seed=args.seed)
+                                         progress=not args.quiet, seed=args.seed,
+                                         workers=args.workers)
     n_classes = run.assignment.n_classes
     pred_all = evaluation.all_activity(counts, run.assignment, n_classes)
     pred_pw = evaluation.proportion_weighting(counts, run.assignment, n_classes)

@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
                         "runs/out/<model>_<neurons>n_<time>)")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
                    help="continue the run in RUN_DIR under its stored settings (no other "
-                        "flags); a finished run only prints its results")
+                        "flags but --workers); a finished run only prints its results")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -54,7 +54,7 @@ def read_config_file(path: Path) -> dict:
 
 
 #: Flags that go with ``--resume``; every other one would change the stored run.
-RESUME_FLAGS = ("resume", "quiet", "help")
+RESUME_FLAGS = ("resume", "quiet", "help", "workers")
 
 
 def parse_args(argv=None):
@@ -133,7 +133,8 @@ def main(argv=None) -> int:
                                   f"run directory")
             run_dir = args.resume
             setup_logging(run_dir, args.quiet)
-            metrics = resume(run_dir, progress=not args.quiet)
+            workers = args.workers if args.workers != DEFAULTS.workers else None
+            metrics = resume(run_dir, progress=not args.quiet, workers=workers)
         else:
             config = config_from_args(args)
             config.check()

@@ -210,7 +210,7 @@ class SnnKind(Kind):
     config_type = RunConfig
     axes = ("model", "neurons", "train", "per_class", "epochs", "seed", "device")
     count_keys = ("train", "label", "test")
-    not_result_keys = ("model", "data_dir", "threads", "keep_build")
+    not_result_keys = ("model", "data_dir", "threads", "keep_build", "workers")
     panel_axis = "model"
 
     def read_value(self, key, value, grid_dir, where):
@@ -220,6 +220,8 @@ class SnnKind(Kind):
 
     def make_config(self, settings, given):
         settings = dict(settings)
+        if "workers" not in given:  # the grid runs its points in parallel already
+            settings["workers"] = 1
         if "per_class" in given:
             settings["train"] = None  # per_class replaces the default train count
             if "label" not in settings:  # as run.py: label on all the selected images

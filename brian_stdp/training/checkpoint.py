@@ -27,9 +27,13 @@ class Progress:
     position : int
         Images of that phase done.
     chunk_index : int
-        Chunks run so far, all phases together (each chunk's seed depends on it).
+        Training chunks run so far, all training phases together (each one's seed
+        depends on it; label and test phases run blocks with seeds of their own).
     ctrl : list of int or None
         Controller state (img, attempts, count) for the next chunk; None: fresh.
+    blocks_done : list of int
+        A label or test phase: indices of its blocks done so far, in the order they
+        finished (:func:`brian_stdp.training.chunks.blocks`).
     history : list of dict
         One evaluation per test phase so far.
     timing : dict
@@ -42,6 +46,7 @@ class Progress:
     position: int = 0
     chunk_index: int = 0
     ctrl: list | None = None
+    blocks_done: list = field(default_factory=list)
     history: list = field(default_factory=list)
     timing: dict = field(default_factory=dict)
     done: bool = False

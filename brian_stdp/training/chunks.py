@@ -7,6 +7,13 @@ image's final presentation in the caller's records (:func:`record_chunk`) and yi
 :class:`Chunk`. An image whose re-presentations cross a chunk's end continues in the next
 chunk (the protocol controller's state is carried). The trainer (train, label and test
 phases), classification and the benchmark all run their images through it.
+
+With frozen weights (label, test, classification) images are shown in independent
+blocks (:func:`blocks`, :func:`run_block`): a block is ``session.slots`` images that
+start from the phase's state and a fresh controller, and run chunk after chunk, with
+seeds of their own (:func:`block_seed`), until all of them are done. A block's result
+depends only on its images, the state and its place in the phase, so blocks may run in
+any order, in any process (:mod:`brian_stdp.training.parallel`).
 """
 
 from __future__ import annotations
@@ -126,6 +133,84 @@ def chunk_seed(seed: int, phase_index: int, chunk_index: int) -> int:
     """Seed of one chunk's random numbers, in [0, 2**32)."""
     sequence = np.random.SeedSequence([seed, 1, phase_index, chunk_index])
     return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def block_seed(seed: int, phase_index: int, block_index: int, chunk_index: int) -> int:
+    """Seed of chunk ``chunk_index`` of block ``block_index`` of a phase, in [0, 2**32).
+
+    Its own tag (3) keeps it apart from :func:`chunk_seed` (1), the training image
+    order (2) and the build-time draws (0).
+    """
+    sequence = np.random.SeedSequence([seed, 3, phase_index, block_index, chunk_index])
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def blocks(n: int, size: int) -> list:
+    """The blocks of ``n`` images, ``size`` at a time: a list of (start, stop)."""
+    return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+@dataclass
+class BlockResult:
+    """What one block of images gave (:func:`run_block`).
+
+    Attributes
+    ----------
+    index : int
+        The block's index in its phase.
+    counts : ndarray, shape (n_block, n_neurons), uint16
+        Output spikes per image and neuron, of each image's last presentation.
+    presentations : ndarray, shape (n_block,), uint8
+        Presentations per image.
+    seconds : float
+        Simulation wall-clock time, all chunks together (second).
+    input_spikes : int
+        Input spikes, all chunks together.
+    chunks : int
+        Chunks the block took.
+    """
+
+    index: int
+    counts: np.ndarray
+    presentations: np.ndarray
+    seconds: float
+    input_spikes: int
+    chunks: int
+
+
+def run_block(session, images: np.ndarray, *, state: dict, seed: int, phase_index: int,
+              index: int, where: str = "images") -> BlockResult:
+    """Show one block of images to the frozen network in ``session``.
+
+    The block starts from ``state`` and a fresh controller and runs chunk after chunk
+    (state and controller carried) until every image is done; chunk ``k`` draws
+    ``block_seed(seed, phase_index, index, k)``.
+
+    Parameters
+    ----------
+    session : brian_stdp.backends.session.Session
+        A compiled session; ``len(images) <= session.slots``.
+    images : ndarray, shape (n_block, height, width), uint8
+        The block's images, in order.
+    state : dict of str to ndarray
+        Network state at the start of the phase.
+    seed, phase_index, index : int
+        The run's seed, the phase's index, the block's index in the phase.
+    where : str
+        What the images are, for error messages.
+    """
+    n = len(images)
+    rec = {"counts": np.zeros((n, session.n_neurons), dtype=np.uint16),
+           "presentations": np.zeros(n, dtype=np.uint8)}
+    seconds, input_spikes, n_chunks = 0.0, 0, 0
+    for chunk in stream(session, images, np.arange(n), rec, state=state, plastic=False,
+                        seed_of=lambda k: block_seed(seed, phase_index, index, k),
+                        where=where):
+        seconds += chunk.result.seconds
+        input_spikes += chunk.result.input_spikes
+        n_chunks += 1
+    return BlockResult(index=index, counts=rec["counts"], presentations=rec["presentations"],
+                       seconds=seconds, input_spikes=input_spikes, chunks=n_chunks)
 
 
 def check_activity(result: ChunkResult, n_avail: int, n_neurons: int, where: str) -> None:

@@ -23,8 +23,9 @@ from brian_stdp.data.images import prepare_images
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec, load_model
 from brian_stdp.training import evaluation, rundir
-from brian_stdp.training.chunks import chunk_seed, stream
-from brian_stdp.training.config import RunConfig
+from brian_stdp.training.chunks import blocks
+from brian_stdp.training.config import RunConfig, available_cores
+from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
 from brian_stdp.training.pretrained import expand_state, is_compact
 from brian_stdp.training.selection import phases
 
@@ -172,12 +173,28 @@ def _network_state(run: TrainedRun, session) -> dict:
 
 
 def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standalone",
-                 progress: bool = False, seed: int | None = None) -> tuple:
+                 progress: bool = False, seed: int | None = None,
+                 workers: int | None = None) -> tuple:
     """Spike counts per image and neuron, and presentations per image.
 
-    Every chunk starts from the saved network state; the protocol controller is
-    carried from chunk to chunk, as in the trainer, so an image whose
-    re-presentations cross a chunk's end continues in the next one.
+    The images are shown in blocks of up to :data:`MAX_SLOTS`, as in a run's label and
+    test phases (:func:`brian_stdp.training.chunks.run_block`): every block starts from
+    the saved network state and a fresh controller, and runs chunk after chunk until its
+    images are done. Blocks are shared between this process and ``workers - 1`` worker
+    processes (:mod:`brian_stdp.training.parallel`); the result does not depend on how.
+
+    Parameters
+    ----------
+    run : TrainedRun
+    images : ndarray, shape (n, height, width), uint8
+    device : str
+    progress : bool
+        Show a progress bar.
+    seed : int, optional
+        Seed of the input spike trains (default: the run's seed).
+    workers : int, optional
+        Processes (default: the cores available); no more are started than there are
+        blocks.
 
     Returns
     -------
@@ -186,39 +203,53 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standal
     """
     check_device(device)
     n, n_neurons = len(images), run.config.neurons
-    rec = {"counts": np.zeros((n, n_neurons), dtype=np.uint16),
-           "presentations": np.zeros(n, dtype=np.uint8)}
+    counts = np.zeros((n, n_neurons), dtype=np.uint16)
+    presentations = np.zeros(n, dtype=np.uint8)
     if n == 0:
-        return rec["counts"], rec["presentations"]
+        return counts, presentations
+    workers = available_cores() if workers is None else workers
+    if workers <= 0:
+        raise ConfigError(f"--workers must be a positive whole number, not {workers}")
     base_seed = run.config.seed if seed is None else int(seed)
     phase_index = len(phases(run.config))  # after the run's own phases: fresh random numbers
     slots = min(n, MAX_SLOTS)
+    spans = blocks(n, slots)
     build = Path(tempfile.mkdtemp(prefix="brian_stdp_predict_"))
-    session = None
-    bar = None
+    session = pool = bar = None
     try:
         session, state = _session_and_state(run, slots, device, build)
         session.compile()
+        pool = BlockPool(SessionRecipe.of(session, device), min(workers, len(spans)) - 1,
+                         build / "workers")
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(total=n, desc="predict", unit="img", dynamic_ncols=True)
-        for chunk in stream(session, images, np.arange(n), rec, state=state, plastic=False,
-                            seed_of=lambda k: chunk_seed(base_seed, phase_index, k),
-                            carry_state=False, where="predict"):
+        for block in evaluate_blocks(session, images, spans, range(len(spans)), state=state,
+                                     seed=base_seed, phase_index=phase_index,
+                                     where="predict", pool=pool):
+            start, stop = spans[block.index]
+            counts[start:stop] = block.counts
+            presentations[start:stop] = block.presentations
             if bar is not None:
-                bar.update(chunk.consumed)
+                bar.update(stop - start)
+        pool.close()
+    except BaseException:
+        if pool is not None:
+            pool.close(failed=True)
+        raise
     finally:
         if bar is not None:
             bar.close()
         if session is not None:
             session.close()
         shutil.rmtree(build, ignore_errors=True)
-    return rec["counts"], rec["presentations"]
+    return counts, presentations
 
 
 def predict_images(run_dir, images, device: str = "cpp_standalone", progress: bool = False,
-                   invert: str = "auto", seed: int | None = None) -> dict:
+                   invert: str = "auto", seed: int | None = None,
+                   workers: int | None = None) -> dict:
     """Classify images with a trained run.
 
     Parameters
@@ -235,6 +266,8 @@ def predict_images(run_dir, images, device: str = "cpp_standalone", progress: bo
         ``"auto"``, ``"yes"`` or ``"no"`` (see :func:`to_network_input`).
     seed : int, optional
         Seed of the input spike trains (default: the run's seed).
+    workers : int, optional
+        Processes that classify (see :func:`spike_counts`).
 
     Returns
     -------
@@ -246,7 +279,7 @@ def predict_images(run_dir, images, device: str = "cpp_standalone", progress: bo
     run = load_run(run_dir)
     prepared = prepare_images(images, run.image_shape, invert)
     counts, presentations = spike_counts(run, prepared, device=device, progress=progress,
-                                         seed=seed)
+                                         seed=seed, workers=workers)
     n_classes = run.assignment.n_classes
     return {
         "all_activity": evaluation.all_activity(counts, run.assignment, n_classes),

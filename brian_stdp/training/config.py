@@ -8,6 +8,7 @@ its own Ctrl-C handler when imported.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 
 from brian_stdp.backends.devices import check_device
@@ -15,6 +16,13 @@ from brian_stdp.cli import count, setting
 from brian_stdp.data.datasets import check_selection
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import evaluation
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,10 @@ class RunConfig:
         None: no validation split.
     chunk : int
         Presentation slots per compiled run.
+    workers : int
+        Processes that label and test (this one and ``workers - 1`` spawned ones, each
+        compiling the network once); the results do not depend on it. Default: the
+        cores this process may use.
     eval_every_epoch : bool
         Label and test after every epoch, not only after the last one.
     labelling : str or None
@@ -72,6 +84,9 @@ class RunConfig:
                                  "than 1 at 400-6400 neurons (runs/README.md)", metavar="N")
     chunk: int = setting(1000, "presentations per compiled run (checkpoint interval)",
                          metavar="N")
+    workers: int = setting(available_cores(), "processes that label and test, each with its "
+                           "own compiled network (1: only this one); the results do not "
+                           "depend on it", metavar="N")
     data_dir: str | None = setting(None, "folder with the dataset's idx files (else "
                                          "$BRIAN_STDP_DATA, the cache)", metavar="DIR")
     eval_every_epoch: bool = setting(False, "label and test after every epoch")
@@ -83,7 +98,7 @@ class RunConfig:
 
     def check(self) -> None:
         """Raise :class:`ConfigError` naming the first invalid value."""
-        for key in ("neurons", "epochs", "threads", "chunk"):
+        for key in ("neurons", "epochs", "threads", "chunk", "workers"):
             value = getattr(self, key)
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number, "

@@ -2,9 +2,14 @@
 
 A run is a list of phases (:mod:`brian_stdp.training.selection`): ``train``
 (plastic) for every epoch, then ``label`` (plasticity off, threshold frozen, spike
-counts per neuron and class on training images) and ``test``. Every phase streams its
-images through the compiled network (:func:`brian_stdp.training.chunks.stream`) in
-chunks of ``chunk`` presentation slots. After every chunk the network state, the
+counts per neuron and class on training images) and ``test``. A training phase streams
+its images through the compiled network (:func:`brian_stdp.training.chunks.stream`) in
+chunks of ``chunk`` presentation slots, carrying the state from chunk to chunk. A label
+or test phase cuts its images into blocks of ``chunk`` images that all start from the
+state the phase starts with (:func:`brian_stdp.training.chunks.run_block`) and leave it
+unchanged; the blocks are shared between this process and ``workers - 1`` worker
+processes (:mod:`brian_stdp.training.parallel`), with the same result for any number of
+workers. After every chunk (training) or block (label, test) the network state, the
 controller state and everything recorded so far are written atomically to
 ``checkpoint.npz`` (:mod:`brian_stdp.training.checkpoint`); :func:`resume` continues
 from there and ends with the same result as an uninterrupted run (every chunk draws its
@@ -28,8 +33,9 @@ from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import load_model
 from brian_stdp.training import evaluation, rundir
 from brian_stdp.training.checkpoint import Progress, load_checkpoint, save_checkpoint
-from brian_stdp.training.chunks import chunk_seed, stream
+from brian_stdp.training.chunks import blocks, chunk_seed, stream
 from brian_stdp.training.config import RunConfig
+from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
 from brian_stdp.training.selection import Phase, phases, select_images
 
 log = logging.getLogger("brian_stdp")
@@ -83,6 +89,7 @@ class Trainer:
             self.config = dataclasses.replace(config, neurons=n_train)
         self.phases = phases(config)
         self.session = None
+        self.pool = None
 
     # -- running --------------------------------------------------------------------------
     def run(self) -> dict:
@@ -111,18 +118,38 @@ class Trainer:
             progress.timing["compile_seconds"] = self.session.compile_seconds
             log.info("compiled %s for %d neurons, %d slots per chunk in %.1f s on %s",
                      self.spec.name, c.neurons, slots, self.session.compile_seconds, c.device)
+            self.pool = self._start_pool(progress.phase_index)
             while progress.phase_index < len(self.phases):
                 state = self._run_phase(progress, state, records, checkpoint_path)
             # a device that builds per chunk (genn) adds up its build time while running
             progress.timing["compile_seconds"] = self.session.compile_seconds
+            self.pool.close()
             metrics = self._finish(progress, state, records)
+        except BaseException:
+            if self.pool is not None:
+                self.pool.close(failed=True)
+            raise
         finally:
             self.session.close()
         if not c.keep_build:
             self.session.delete_build()
         return metrics
 
+    def _start_pool(self, phase_index: int) -> BlockPool:
+        """The worker processes for the label and test phases from ``phase_index`` on:
+        ``workers - 1``, but no more than the largest of these phases has blocks
+        besides the one this process runs. They compile while this process trains."""
+        c = self.config
+        most = max((len(self.images.stream(p)[1]) for p in self.phases[phase_index:]
+                    if p.kind != "train"), default=0)
+        n_blocks = -(-most // self.session.slots)
+        return BlockPool(SessionRecipe.of(self.session, c.device),
+                         min(c.workers - 1, n_blocks - 1), self.run_dir / "build" / "workers",
+                         keep_build=c.keep_build)
+
     def _run_phase(self, progress, state, records, checkpoint_path):
+        if self.phases[progress.phase_index].kind != "train":
+            return self._run_blocks(progress, state, records, checkpoint_path)
         c = self.config
         phase = self.phases[progress.phase_index]
         dataset, indices = self.images.stream(phase)
@@ -151,25 +178,69 @@ class Trainer:
                 progress.phase_index += 1
                 progress.position, progress.ctrl = 0, None
             save_checkpoint(checkpoint_path, progress, state, records)
-            self._report(bar, phase, rec, offset + chunk.start, chunk, timing)
+            g0 = offset + chunk.start
+            self._report(bar, phase, rec, slice(g0, g0 + chunk.consumed), chunk.result.seconds,
+                         timing)
         if bar is not None:
             bar.close()
         log.info("%s: %d images in %.1f s", phase.name, n, time.perf_counter() - started)
         return state
 
-    def _report(self, bar, phase, rec, g0, chunk, timing):
-        consumed = chunk.consumed
-        done = slice(g0, g0 + consumed)
+    def _run_blocks(self, progress, state, records, checkpoint_path):
+        """A label or test phase: its blocks, here and in the workers. Returns the state
+        it started from (a frozen network's phase leaves it as it was)."""
+        c = self.config
+        phase = self.phases[progress.phase_index]
+        dataset, indices = self.images.stream(phase)
+        n = len(indices)
+        rec, _ = _phase_records(records, phase, n, c.neurons, c.epochs)
+        spans = blocks(n, self.session.slots)
+        done = set(progress.blocks_done)
+        progress.position = sum(stop - start for b, (start, stop) in enumerate(spans)
+                                if b in done)
+        todo = [b for b in range(len(spans)) if b not in done]
+        bar = _progress_bar(self.progress, n, progress.position, phase, c.epochs)
+        timing = progress.timing.setdefault(phase.name, {"seconds": 0.0, "images": 0})
+        timing.setdefault("input_spikes", 0)
+        wall_before, started = timing.get("wall_seconds", 0.0), time.perf_counter()
+        results = evaluate_blocks(self.session, dataset.images[indices], spans, todo,
+                                  state=state, seed=c.seed, phase_index=progress.phase_index,
+                                  where=phase.name, pool=self.pool)
+        for block in results:
+            start, stop = spans[block.index]
+            rec["counts"][start:stop] = block.counts
+            rec["presentations"][start:stop] = block.presentations
+            progress.blocks_done.append(block.index)
+            progress.position += stop - start
+            timing["seconds"] += block.seconds
+            timing["images"] += stop - start
+            timing["input_spikes"] += block.input_spikes
+            timing["wall_seconds"] = wall_before + time.perf_counter() - started
+            if len(progress.blocks_done) == len(spans):  # evaluate, move on
+                self._end_phase(phase, progress, records, state)
+                progress.phase_index += 1
+                progress.position, progress.blocks_done = 0, []
+            save_checkpoint(checkpoint_path, progress, state, records)
+            self._report(bar, phase, rec, slice(start, stop), block.seconds, timing)
+        if bar is not None:
+            bar.close()
+        log.info("%s: %d images in %.1f s", phase.name, n, time.perf_counter() - started)
+        return state
+
+    def _report(self, bar, phase, rec, done, seconds, timing):
+        """Progress bar and log line after a chunk or block: the images ``done`` (a slice
+        of ``rec``) took ``seconds`` of simulation."""
+        consumed = done.stop - done.start
         spikes = (rec["counts"][done].sum(axis=1) if "counts" in rec else rec["spikes"][done])
         shown_again = float(np.mean(rec["presentations"][done] > 1)) if consumed else 0.0
-        rate = timing["images"] / max(timing["seconds"], 1e-9)
+        rate = timing["images"] / max(timing.get("wall_seconds", timing["seconds"]), 1e-9)
         if bar is not None:
             bar.set_postfix_str(f"{rate:.0f} img/s, {spikes.mean() if consumed else 0:.1f} "
                                 f"spikes/img, {100 * shown_again:.0f}% shown again",
                                 refresh=False)
             bar.update(consumed)
-        log.debug("%s chunk: %d images in %.2f s, %.1f spikes/img, %.1f%% shown again",
-                  phase.name, consumed, chunk.result.seconds,
+        log.debug("%s: images %d-%d in %.2f s, %.1f spikes/img, %.1f%% shown again",
+                  phase.name, done.start + 1, done.stop, seconds,
                   spikes.mean() if consumed else 0, 100 * shown_again)
 
     def _end_phase(self, phase, progress, records, state):
@@ -391,13 +462,19 @@ def refuse_used_run_dir(run_dir) -> None:
                                         f"--resume {run_dir}, or give --out a new folder")
 
 
-def resume(run_dir, progress: bool = True) -> dict:
-    """Continue an interrupted run from its checkpoint; return its metrics."""
+def resume(run_dir, progress: bool = True, workers: int | None = None) -> dict:
+    """Continue an interrupted run from its checkpoint; return its metrics.
+
+    ``workers`` replaces the stored ``workers`` setting (which does not change results)
+    for this session; None keeps it.
+    """
     run_dir = Path(run_dir)
     if not (run_dir / rundir.CONFIG).exists():
         raise ConfigError(f"--resume {run_dir}: no {rundir.CONFIG} there; not a run directory")
     config = RunConfig.from_dict(rundir.load_json(run_dir / rundir.CONFIG),
                                  str(run_dir / rundir.CONFIG))
+    if workers is not None:
+        config = dataclasses.replace(config, workers=workers)
     return Trainer(config, run_dir, progress=progress, resume=True).run()
 
 
