@@ -652,14 +652,28 @@ def _selection_table(selection: dict) -> list:
                         group.std(lambda p: p.best_accuracy))
         best_epochs = ",".join(map(str, sorted({point.best_epoch for point in group.points})))
         variant = f" ({first.variant})" if first.variant else ""
+        energy = group.mean(lambda p: p.energy_per_image)
         lines.append(
             f"| {first.kind.upper()} | {first.architecture}{variant} | {first.neurons} | "
             f"{','.join(map(str, group.seeds))} | {first.epochs} | "
             f"{first.train_images:,} / {first.test_images:,} | {epoch1} | "
             f"{best} ({best_epochs}) | {_number(group.mean(lambda p: p.seconds_per_epoch))} | "
             f"{_number(first.parameters)} | "
-            f"{_number(group.mean(lambda p: p.energy_per_image))} {first.energy_unit} |")
+            f"{_number(energy)}{f' {first.energy_unit}' if energy is not None else ''} |")
     return lines
+
+
+def _note_lines(points) -> list:
+    """``"`run_dir`: note"`` for every note of ``points``, sorted; the points of a
+    grid's table (``run_dir`` ``<grid>/results.json#<point>``) under the table,
+    once per note, with how many points it concerns."""
+    runs = {}
+    for point in points:
+        source = str(point.run_dir).partition("#")[0]
+        for note in point.notes:
+            runs.setdefault((source, note), set()).add(str(point.run_dir))
+    return sorted(f"`{source}`: {note}" + (f" ({len(names)} points)" if len(names) > 1 else "")
+                  for (source, note), names in runs.items())
 
 
 def missing_points(groups: dict, dataset: str, data: str) -> list:
@@ -767,8 +781,7 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
             lines += ["Missing: " + "; ".join(missing) + ".", ""]
     lines += ["## Cost against neurons (full training set)", "",
               f"![cost]({FIGURES[2]})", ""]
-    notes = sorted({f"`{point.run_dir}`: {note}" for point in points for note in point.notes
-                    if point.dataset == dataset})
+    notes = _note_lines([point for point in points if point.dataset == dataset])
     others = sorted({point.dataset for point in points} - {dataset})
     if others:
         figure_notes.append(f"Runs on {', '.join(others)} are only in `points.csv` and "

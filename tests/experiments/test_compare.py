@@ -294,6 +294,8 @@ def test_grid_rows_of_the_studys_labelling_give_a_second_point(tmp_path):
     assert [without_place(p) for p in (standard, paper)] == [
         without_place(p) for p in compare.load_points(run_dir)]
     assert paper.variant == compare.LAST_WINNER and paper.accuracy_by_epoch == {1: 0.55, 2: 0.52}
+    report = make_report([standard, paper], tmp_path / "out", [tmp_path / "grid"]).read_text()
+    assert report.count("| 78,500 | n/a |") == 2, "no unit after a missing energy proxy"
 
 
 def test_grid_rows_without_epoch_columns_use_the_final_accuracy(tmp_path):
@@ -318,6 +320,8 @@ def test_a_grid_row_with_its_run_folder_is_read_from_the_folder_only(tmp_path, c
         f"{grid / 'results.json'}#{runs[2].name}"]
     assert compare_main([str(grid), "--out", str(tmp_path / "out")]) == 0
     assert "0 ANN and 3 SNN runs compared" in capsys.readouterr().out
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert (f"`{grid / 'results.json'}`: {compare.GRID_ENERGY_NOTE} (2 points)") in report
 
 
 @pytest.mark.parametrize("content, message", [
