@@ -13,7 +13,7 @@ from pathlib import Path
 
 from brian_stdp.cli import HelpFormatter, guarded
 from brian_stdp.errors import ConfigError
-from brian_stdp.experiments.compare import LAST_WINNER, find_run_dirs, load_points, make_report
+from brian_stdp.experiments.compare import LAST_WINNER, collect_points, make_report
 
 
 def parser() -> argparse.ArgumentParser:
@@ -23,7 +23,9 @@ def parser() -> argparse.ArgumentParser:
         description="Compare SNN and ANN runs on equal data: Fig. 1, Fig. 4, cost figures "
                     "and a Markdown report.")
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN_OR_GRID",
-                   help="run directories, or folders holding them (searched recursively)")
+                   help="run directories, or folders holding them (searched recursively); "
+                        "a grid's SNN points whose folders are gone are read from its "
+                        "results.json")
     p.add_argument("--out", type=Path, default=Path("runs/compare"),
                    help="folder for report.md, the figures and the tables")
     return p
@@ -33,13 +35,12 @@ def main(argv=None) -> int:
     def body():
         args = parser().parse_args(argv)
         empty = []
-        run_dirs = find_run_dirs(args.runs, empty)
+        points = collect_points(args.runs, empty)
         for path in empty:
             print(f"warning: {path}: no finished run yet", file=sys.stderr)
-        if not run_dirs:
+        if not points:
             raise ConfigError("nothing to compare: no finished run in "
                               + ", ".join(map(str, args.runs)))
-        points = [point for run_dir in run_dirs for point in load_points(run_dir)]
         command = "python -m brian_stdp.compare " + " ".join(
             str(path) for path in args.runs) + f" --out {args.out}"
         report = make_report(points, args.out, args.runs, command, empty)

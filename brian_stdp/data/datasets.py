@@ -77,6 +77,10 @@ _DOWNLOAD_TIMEOUT_S = 60
 _DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 _DIGITS_N_TRAIN = 1347
+
+#: Images in each dataset's training split (what a run trains on when it selects them all).
+TRAIN_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": _DIGITS_N_TRAIN}
+
 _DIGITS_MAX_VALUE = 16
 
 _REFETCH_HINT = "delete it and download it again, or check --data-dir"

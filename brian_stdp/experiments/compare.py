@@ -9,6 +9,14 @@ a :class:`Point`: an ANN run of :mod:`brian_stdp.ann` or an SNN run of
 and training-data selection (``all``, ``first<N>``, ``pc<K>`` for K per
 class), and within a selection by architecture; seeds are averaged.
 
+A grid of :mod:`brian_stdp.sweep` keeps its runs under ``<grid>/points/`` and
+their numbers in ``<grid>/results.json``. Where a finished SNN point's folder is
+gone (``points/`` is not kept in the repository), its row of ``results.json``
+is read instead (:func:`load_grid_points`): the same accuracies and counts,
+the time per epoch derived from the recorded training speed, no energy proxy
+(the table does not record input spikes). A point whose folder holds a
+finished run is read from the folder only. ANN grids must keep their folders.
+
 What is compared, for each architecture:
 
 - **neurons**: ANN hidden units (all hidden layers together), SNN excitatory neurons;
@@ -46,7 +54,9 @@ from pathlib import Path
 
 import numpy as np
 
+from brian_stdp.data.datasets import N_CLASSES, TRAIN_SIZES
 from brian_stdp.errors import ConfigError
+from brian_stdp.experiments.sweep import POINTS, RESULTS_JSON
 from brian_stdp.training import rundir
 
 #: Pixels per image of each dataset (the input layer of both kinds of network).
@@ -71,6 +81,8 @@ class Point:
     kind : str
         ``"ann"`` or ``"snn"``.
     run_dir : Path
+        The run directory; for a point read from a grid's table,
+        ``<grid>/results.json#<point>``.
     architecture : str
         ANN: hidden layers, e.g. ``"64-64"``; SNN: the model name.
     neurons : int
@@ -85,7 +97,8 @@ class Point:
     train_accuracy_by_epoch : dict of int to float
         ANN only: accuracy on the selected training images after each epoch.
     seconds_per_epoch : float or None
-        Wall seconds of one training epoch.
+        Wall seconds of one training epoch; for a point read from a grid's
+        table derived as ``train_images / train_images_per_second``.
     parameters : int
     energy_per_image : float or None
         ANN: multiply-accumulates; SNN: synaptic events; per test image.
@@ -147,6 +160,26 @@ class Point:
 
 
 # -- reading runs ----------------------------------------------------------------------------
+def collect_points(paths, empty: list | None = None) -> list:
+    """Every point at or below ``paths``: those of the run directories
+    (:func:`find_run_dirs`, :func:`load_points`), then those of grid rows whose
+    run folders are gone (:func:`find_grid_results`, :func:`load_grid_points`).
+
+    Parameters
+    ----------
+    paths, empty
+        As :func:`find_run_dirs`.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`find_run_dirs`, :func:`load_points` and :func:`load_grid_points`.
+    """
+    points = [point for run_dir in find_run_dirs(paths, empty) for point in load_points(run_dir)]
+    return points + [point for results in find_grid_results(paths)
+                     for point in load_grid_points(results)]
+
+
 def find_run_dirs(paths, empty: list | None = None) -> list:
     """Run directories (with ``config.json`` and ``metrics.json``) at or below ``paths``.
 
@@ -156,7 +189,9 @@ def find_run_dirs(paths, empty: list | None = None) -> list:
         Run directories or folders holding them (searched recursively).
     empty : list, optional
         When given, a path without any finished run (e.g. a grid still running)
-        is appended to it instead of being an error.
+        is appended to it instead of being an error. A path whose grids'
+        ``results.json`` (see :func:`rows_without_runs`) hold finished rows
+        without run folders is not empty.
 
     Raises
     ------
@@ -170,10 +205,11 @@ def find_run_dirs(paths, empty: list | None = None) -> list:
         here = [path] if _is_run_dir(path) else sorted(
             metrics.parent for metrics in path.rglob(rundir.METRICS)
             if _is_run_dir(metrics.parent))
-        if not here:
+        if not here and not any(map(rows_without_runs, find_grid_results([path]))):
             if empty is None:
                 raise ConfigError(f"{path}: holds no finished run (no folder with both "
-                                  f"{rundir.CONFIG} and {rundir.METRICS})")
+                                  f"{rundir.CONFIG} and {rundir.METRICS}, no finished row "
+                                  f"in a grid's {RESULTS_JSON})")
             empty.append(path)
         found += [run_dir for run_dir in here if run_dir not in found]
     return found
@@ -287,10 +323,7 @@ def _snn_point(run_dir, config, metrics, key="accuracy_all_activity", variant=""
     if seconds is None:
         notes.append("no training time recorded")
     energy = _snn_events_per_image(neurons, metrics, timing, notes)
-    n_input = INPUT_SIZE.get(dataset)
-    if n_input is None:
-        raise ConfigError(f"{run_dir / rundir.CONFIG}: dataset {dataset!r} has no known input "
-                          f"size (known: {', '.join(INPUT_SIZE)})")
+    parameters = _snn_parameters(run_dir / rundir.CONFIG, dataset, neurons)
     name = str(metrics.get("model", config["model"]))
     if str(config["model"]) != name:  # a model file given by path: name the file too
         name = f"{name} ({Path(str(config['model'])).stem})"
@@ -301,8 +334,24 @@ def _snn_point(run_dir, config, metrics, key="accuracy_all_activity", variant=""
         seed=int(config.get("seed", 0)), epochs=epochs,
         train_images=int(metrics["train_images"]), test_images=int(metrics["test_images"]),
         accuracy_by_epoch=accuracy, seconds_per_epoch=seconds,
-        parameters=n_input * neurons + neurons, energy_per_image=energy, notes=notes,
+        parameters=parameters, energy_per_image=energy, notes=notes,
         variant=variant)
+
+
+def _snn_parameters(source, dataset: str, neurons: int) -> int:
+    """Plastic input weights and adaptive thresholds of an SNN; ``source`` names the
+    file in the error.
+
+    Raises
+    ------
+    ConfigError
+        The dataset has no known input size.
+    """
+    n_input = INPUT_SIZE.get(dataset)
+    if n_input is None:
+        raise ConfigError(f"{source}: dataset {dataset!r} has no known input size (known: "
+                          f"{', '.join(INPUT_SIZE)})")
+    return n_input * neurons + neurons
 
 
 def _snn_events_per_image(neurons: int, metrics: dict, timing: dict, notes: list):
@@ -321,6 +370,144 @@ def _snn_events_per_image(neurons: int, metrics: dict, timing: dict, notes: list
     excitatory_to_inhibitory = output * 1
     inhibitory_to_excitatory = output * (neurons - 1)  # one inhibitory spike per exc. spike
     return float(input_spikes * neurons + excitatory_to_inhibitory + inhibitory_to_excitatory)
+
+
+# -- grid results without their run folders ----------------------------------------------
+#: Note of every point read from a grid's results table.
+GRID_ENERGY_NOTE = "energy proxy: the grid's results.json does not record input spikes"
+
+
+def find_grid_results(paths) -> list:
+    """The grids' results tables (``results.json`` of :mod:`brian_stdp.sweep`) at or
+    below ``paths``, each once."""
+    found = []
+    for path in map(Path, paths):
+        here = [path] if path.name == RESULTS_JSON and path.is_file() else sorted(
+            path.rglob(RESULTS_JSON))
+        found += [results for results in here if results.is_file() and results not in found]
+    return found
+
+
+def load_grid_results(path) -> dict:
+    """A grid's ``results.json``, checked to hold a list of rows.
+
+    Raises
+    ------
+    ConfigError
+        The file is not JSON, or has no ``rows`` (a list of dicts).
+    """
+    results = rundir.load_json(path)
+    rows = results.get("rows") if isinstance(results, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ConfigError(f"{path}: not a grid's results (no list of 'rows'); was it written "
+                          f"by python -m brian_stdp.sweep?")
+    return results
+
+
+def rows_without_runs(path, results: dict | None = None) -> list:
+    """The finished rows of a grid's ``results.json`` (``results``: its content,
+    read when not given) whose point folder (``<grid>/points/<point>``) holds no
+    finished run: the runs only the table keeps."""
+    points = Path(path).parent / POINTS
+    results = load_grid_results(path) if results is None else results
+    return [row for row in results["rows"]
+            if row.get("status") == "finished"
+            and not _is_run_dir(points / str(row.get("point")))]
+
+
+def load_grid_points(path) -> list:
+    """The points of a grid's ``results.json`` rows whose run folders are gone.
+
+    Each finished row without a finished run in its point folder becomes the
+    :class:`Point` that :func:`load_points` would have made of that folder, as
+    far as the row tells: plus a :data:`LAST_WINNER` point when the row has
+    ``accuracy_last_winner_epoch<K>`` for every evaluated epoch. Rows whose
+    folders hold a finished run are left to :func:`load_points`. What a row
+    cannot tell: the energy proxy (None, with :data:`GRID_ENERGY_NOTE`), and the
+    name inside a model file given by path (the point is named by the file's
+    stem, as the row is).
+
+    Raises
+    ------
+    ConfigError
+        The file is not a grid's results (see :func:`load_grid_results`), rows
+        without run folders are not of spiking networks, or a row lacks what
+        a point needs.
+    """
+    path = Path(path)
+    results = load_grid_results(path)
+    rows = rows_without_runs(path, results)
+    kind = results.get("kind", "snn")
+    if rows and kind != "snn":
+        raise ConfigError(f"{path}: {len(rows)} finished {kind!r} point(s) without their run "
+                          f"folder under {path.parent / POINTS} (e.g. {rows[0].get('point')}); "
+                          f"only SNN rows can be read from results.json")
+    base = results.get("base") or {}
+    points = []
+    for row in rows:
+        try:
+            points += _row_points(path, base, row)
+        except (KeyError, TypeError, ValueError) as err:
+            raise ConfigError(f"{path}: row {row.get('point')!r} lacks or garbles {err}") \
+                from None
+    return points
+
+
+def _row_points(path: Path, base: dict, row: dict) -> list:
+    """A grid row as its points: one, and the last-winner one where recorded."""
+    epochs = int(row.get("epochs", base.get("epochs", 1)))
+    point = _row_point(path, base, row, _row_accuracies(row, "accuracy_all_activity", epochs))
+    winner = _row_accuracies(row, "accuracy_last_winner", epochs)
+    if not winner or set(winner) != set(point.accuracy_by_epoch):
+        return [point]
+    return [point, _row_point(path, base, row, winner, LAST_WINNER)]
+
+
+def _row_accuracies(row: dict, key: str, epochs: int) -> dict:
+    """``{epoch: accuracy}`` from ``<key>_epoch<K>``, else ``row[key]`` after the last
+    of ``epochs``; empty when neither is there."""
+    prefix = f"{key}_epoch"
+    accuracy = {int(column[len(prefix):]): float(value) for column, value in row.items()
+                if column.startswith(prefix) and value is not None}
+    if not accuracy and row.get(key) is not None:
+        accuracy = {epochs: float(row[key])}
+    return accuracy
+
+
+def _row_point(path: Path, base: dict, row: dict, accuracy: dict, variant="") -> Point:
+    """One point of a grid row (see :func:`load_grid_points`)."""
+    def value(key, default=None):
+        return row[key] if key in row else base.get(key, default)
+
+    if not accuracy:
+        raise KeyError("accuracy_all_activity")
+    dataset = base.get("dataset", "mnist")
+    neurons = int(value("neurons"))
+    train_images = _selected_images(path, dataset, value("train"), value("per_class"))
+    rate = row.get("train_images_per_second")
+    notes = [] if rate else ["no training time recorded"]
+    return Point(
+        kind="snn", run_dir=Path(f"{path}#{row['point']}"), architecture=str(value("model")),
+        neurons=neurons, layers=1, dataset=dataset,
+        data=selection_name(value("train"), value("per_class")),
+        seed=int(value("seed", 0)), epochs=int(value("epochs", 1)),
+        train_images=train_images, test_images=int(row["test_images"]),
+        accuracy_by_epoch=accuracy, seconds_per_epoch=train_images / rate if rate else None,
+        parameters=_snn_parameters(path, dataset, neurons), energy_per_image=None,
+        notes=notes + [GRID_ENERGY_NOTE], variant=variant)
+
+
+def _selected_images(path: Path, dataset: str, train, per_class) -> int:
+    """Training images of a selection: ``per_class`` of each class, the first
+    ``train``, or the whole training split (``path`` names the file in the error)."""
+    if per_class is not None:
+        return int(per_class) * N_CLASSES
+    if train is not None:
+        return int(train)
+    if dataset not in TRAIN_SIZES:
+        raise ConfigError(f"{path}: dataset {dataset!r} has no known training size (known: "
+                          f"{', '.join(TRAIN_SIZES)})")
+    return TRAIN_SIZES[dataset]
 
 
 # -- aggregation -----------------------------------------------------------------------------
@@ -465,14 +652,28 @@ def _selection_table(selection: dict) -> list:
                         group.std(lambda p: p.best_accuracy))
         best_epochs = ",".join(map(str, sorted({point.best_epoch for point in group.points})))
         variant = f" ({first.variant})" if first.variant else ""
+        energy = group.mean(lambda p: p.energy_per_image)
         lines.append(
             f"| {first.kind.upper()} | {first.architecture}{variant} | {first.neurons} | "
             f"{','.join(map(str, group.seeds))} | {first.epochs} | "
             f"{first.train_images:,} / {first.test_images:,} | {epoch1} | "
             f"{best} ({best_epochs}) | {_number(group.mean(lambda p: p.seconds_per_epoch))} | "
             f"{_number(first.parameters)} | "
-            f"{_number(group.mean(lambda p: p.energy_per_image))} {first.energy_unit} |")
+            f"{_number(energy)}{f' {first.energy_unit}' if energy is not None else ''} |")
     return lines
+
+
+def _note_lines(points) -> list:
+    """``"`run_dir`: note"`` for every note of ``points``, sorted; the points of a
+    grid's table (``run_dir`` ``<grid>/results.json#<point>``) under the table,
+    once per note, with how many points it concerns."""
+    runs = {}
+    for point in points:
+        source = str(point.run_dir).partition("#")[0]
+        for note in point.notes:
+            runs.setdefault((source, note), set()).add(str(point.run_dir))
+    return sorted(f"`{source}`: {note}" + (f" ({len(names)} points)" if len(names) > 1 else "")
+                  for (source, note), names in runs.items())
 
 
 def missing_points(groups: dict, dataset: str, data: str) -> list:
@@ -580,8 +781,7 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
             lines += ["Missing: " + "; ".join(missing) + ".", ""]
     lines += ["## Cost against neurons (full training set)", "",
               f"![cost]({FIGURES[2]})", ""]
-    notes = sorted({f"`{point.run_dir}`: {note}" for point in points for note in point.notes
-                    if point.dataset == dataset})
+    notes = _note_lines([point for point in points if point.dataset == dataset])
     others = sorted({point.dataset for point in points} - {dataset})
     if others:
         figure_notes.append(f"Runs on {', '.join(others)} are only in `points.csv` and "

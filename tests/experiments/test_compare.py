@@ -3,16 +3,22 @@ points, and the report on small result folders written here."""
 
 import csv
 import dataclasses
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from brian_stdp.ann import baseline as ann
 from brian_stdp.compare import main as compare_main
-from brian_stdp.errors import ConfigError
+from brian_stdp.data.datasets import TRAIN_SIZES, load_dataset
+from brian_stdp.errors import ConfigError, DataError
 from brian_stdp.experiments import compare
-from brian_stdp.experiments.compare import (find_run_dirs, group_points, load_point, make_report,
+from brian_stdp.experiments.compare import (collect_points, find_run_dirs, group_points,
+                                            load_grid_points, load_point, make_report,
                                             missing_points)
+from brian_stdp.experiments.grid_kinds import KINDS
+from brian_stdp.model.files import model_label
 from brian_stdp.training import rundir
 from brian_stdp.training.trainer import RunConfig
 
@@ -36,10 +42,13 @@ def write_snn_run(run_dir, neurons, per_class=None, seed=0, accuracies=(0.5,),
                                     "input_spikes": 1}
         timing[f"test-{epoch}"] = {"seconds": 10.0, "images": test_images,
                                    "input_spikes": input_spikes}
+    train_seconds = sum(value["seconds"] for key, value in timing.items()
+                        if key.startswith("train-"))
     metrics = {"model": "diehl_cook_2015", "neurons": neurons, "dataset": "mnist",
                "train_images": train_images, "epochs": len(accuracies),
-               "test_images": test_images, "accuracy_all_activity": accuracies[-1],
-               "history": history, "timing": timing}
+               "label_images": train_images, "test_images": test_images,
+               "accuracy_all_activity": accuracies[-1], "history": history, "timing": timing,
+               "train_images_per_second": len(accuracies) * train_images / train_seconds}
     rundir.save_json(Path(run_dir) / rundir.CONFIG, dataclasses.asdict(config))
     rundir.save_json(Path(run_dir) / rundir.METRICS, metrics)
     return Path(run_dir)
@@ -225,3 +234,141 @@ def test_snn_runs_with_the_studys_labelling_give_a_second_series(tmp_path):
     assert paper.series != standard.series, "a line of its own in the figures"
     groups = group_points([standard, paper])[("mnist", "pc80")]
     assert len(groups) == 2
+
+
+# -- grids whose point folders are gone: their results.json rows ---------------------------
+def grid_row(run_dir, status="finished"):
+    """The row ``python -m brian_stdp.sweep`` writes for a finished run directory."""
+    config = rundir.load_json(Path(run_dir) / rundir.CONFIG)
+    metrics = rundir.load_json(Path(run_dir) / rundir.METRICS)
+    row = {"point": Path(run_dir).name, **{key: config[key] for key in KINDS["snn"].axes}}
+    row.update(model=model_label(row["model"]), status=status)
+    return {**row, **KINDS["snn"].metrics_row(metrics)}
+
+
+def write_grid(grid, rows, kind="snn", base=None):
+    """A grid folder holding only its ``results.json`` with ``rows``."""
+    rundir.save_json(Path(grid) / "results.json",
+                     {"grid": f"{grid}.toml", "kind": kind, "base": base or {}, "axes": {},
+                      "points": len(rows), "rows": rows, "summary": []})
+    return Path(grid) / "results.json"
+
+
+def without_place(point):
+    """A point's fields except where it was read from and what a table cannot hold."""
+    fields = dataclasses.asdict(point)
+    for name in ("run_dir", "energy_per_image", "notes", "seconds_per_epoch"):
+        del fields[name]
+    return fields
+
+
+@pytest.mark.parametrize("make", [
+    lambda root: write_snn_run(root / "pc80", 100, per_class=80, seed=1,
+                               accuracies=(0.60, 0.70, 0.65), spikes=(12.0, 11.0, 10.0)),
+    lambda root: write_snn_run(root / "all", 400, accuracies=(0.9,), spikes=(20.0,),
+                               test_images=10000),
+    lambda root: write_snn_run(root / "first1000", 50, train=1000, seed=2),
+])
+def test_grid_rows_give_the_points_of_their_run_folders(tmp_path, make):
+    run_dir = make(tmp_path / "runs")
+    results = write_grid(tmp_path / "grid", [grid_row(run_dir)])
+    (from_folder,) = compare.load_points(run_dir)
+    (from_row,) = load_grid_points(results)
+    assert without_place(from_row) == without_place(from_folder)
+    assert from_row.seconds_per_epoch == pytest.approx(from_folder.seconds_per_epoch)
+    assert from_row.run_dir == Path(f"{results}#{run_dir.name}")
+    assert from_row.energy_per_image is None and from_row.notes == [compare.GRID_ENERGY_NOTE]
+    assert collect_points([tmp_path / "grid"]) == [from_row]
+
+
+def test_grid_rows_of_the_studys_labelling_give_a_second_point(tmp_path):
+    run_dir = write_snn_run(tmp_path / "runs" / "wolff", 100, per_class=80,
+                            accuracies=(0.5, 0.6), spikes=(10.0, 10.0))
+    metrics = rundir.load_json(run_dir / rundir.METRICS)
+    for entry, winner in zip(metrics["history"], (0.55, 0.52)):
+        entry["accuracy_last_winner"] = winner
+    rundir.save_json(run_dir / rundir.METRICS, metrics)
+    row = grid_row(run_dir)
+    assert row["accuracy_last_winner_epoch2"] == 0.52
+    standard, paper = load_grid_points(write_grid(tmp_path / "grid", [row]))
+    assert [without_place(p) for p in (standard, paper)] == [
+        without_place(p) for p in compare.load_points(run_dir)]
+    assert paper.variant == compare.LAST_WINNER and paper.accuracy_by_epoch == {1: 0.55, 2: 0.52}
+    report = make_report([standard, paper], tmp_path / "out", [tmp_path / "grid"]).read_text()
+    assert report.count("| 78,500 | n/a |") == 2, "no unit after a missing energy proxy"
+
+
+def test_grid_rows_without_epoch_columns_use_the_final_accuracy(tmp_path):
+    row = grid_row(write_snn_run(tmp_path / "runs" / "old", 100, per_class=80))
+    for column in [column for column in row if "_epoch" in column]:
+        del row[column]
+    (point,) = load_grid_points(write_grid(tmp_path / "grid", [row]))
+    assert point.accuracy_by_epoch == {1: 0.5}
+
+
+def test_a_grid_row_with_its_run_folder_is_read_from_the_folder_only(tmp_path, capsys):
+    runs = [write_snn_run(tmp_path / "runs" / f"n100_s{seed}", 100, per_class=80, seed=seed)
+            for seed in (0, 1, 2)]
+    grid = tmp_path / "grid"
+    write_grid(grid, [grid_row(run_dir) for run_dir in runs]
+               + [{**grid_row(runs[0]), "point": "failed", "status": "failed"}])
+    shutil.copytree(runs[0], grid / "points" / runs[0].name)
+    (grid / "points" / runs[1].name).mkdir()  # started, never finished: the row counts
+    points = collect_points([grid])
+    assert [str(p.run_dir) for p in points] == [
+        str(grid / "points" / runs[0].name), f"{grid / 'results.json'}#{runs[1].name}",
+        f"{grid / 'results.json'}#{runs[2].name}"]
+    assert compare_main([str(grid), "--out", str(tmp_path / "out")]) == 0
+    assert "0 ANN and 3 SNN runs compared" in capsys.readouterr().out
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert (f"`{grid / 'results.json'}`: {compare.GRID_ENERGY_NOTE} (2 points)") in report
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not valid JSON"),
+    (json.dumps({"kind": "snn", "base": {}}), "no list of 'rows'"),
+    (json.dumps({"kind": "snn", "rows": [1, 2]}), "no list of 'rows'"),
+    (json.dumps({"kind": "snn", "rows": [{"point": "p", "status": "finished"}]}),
+     "row 'p' lacks or garbles"),
+])
+def test_bad_grid_results_name_the_file(tmp_path, content, message):
+    path = tmp_path / "grid" / "results.json"
+    path.parent.mkdir()
+    path.write_text(content)
+    for read in (lambda: load_grid_points(path), lambda: collect_points([tmp_path])):
+        with pytest.raises(ConfigError, match=message) as err:
+            read()
+        assert str(path) in str(err.value)
+
+
+def test_ann_grid_rows_need_their_run_folders(tmp_path):
+    results = write_grid(tmp_path / "ann", [{"point": "all_h16_seed0", "status": "finished"}],
+                         kind="ann")
+    with pytest.raises(ConfigError, match="only SNN rows can be read") as err:
+        load_grid_points(results)
+    assert str(results) in str(err.value)
+    write_grid(tmp_path / "ann", [{"point": "all_h16_seed0", "status": "failed"}], kind="ann")
+    assert load_grid_points(results) == []
+    with pytest.raises(ConfigError, match="holds no finished run"):
+        find_run_dirs([tmp_path / "ann"])
+
+
+def test_committed_grid_tables_are_readable():
+    points = collect_points([REPO / "runs"])
+    from_tables = [p for p in points if "#" in str(p.run_dir)]
+    assert from_tables, "the repository keeps grids without their point folders"
+    assert all(0 <= p.best_accuracy <= 1 and p.seconds_per_epoch for p in from_tables)
+    for point in from_tables:  # never a run also read from its folder
+        results, _, name = str(point.run_dir).partition("#")
+        assert not (Path(results).parent / "points" / name / rundir.METRICS).exists()
+    keys = [(p.run_dir, p.variant) for p in points]
+    assert len(keys) == len(set(keys))
+
+
+@pytest.mark.parametrize("name", sorted(TRAIN_SIZES))
+def test_train_sizes_are_the_datasets_sizes(name):
+    try:
+        dataset = load_dataset(name, "train", download=False)
+    except DataError:
+        pytest.skip(f"{name} not available here")
+    assert len(dataset) == TRAIN_SIZES[name]
