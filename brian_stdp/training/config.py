@@ -81,7 +81,8 @@ class RunConfig:
                            "spikes, the --per-class choice", metavar="N")
     device: str = setting("cpp_standalone", "simulation device", metavar="NAME")
     threads: int = setting(1, "OpenMP threads (cpp_standalone); 2 threads train slower "
-                                 "than 1 at 400-6400 neurons (runs/README.md)", metavar="N")
+                                 "than 1 at 400-6400 neurons (runs/README.md): use more "
+                                 "cores with --workers and grids instead", metavar="N")
     chunk: int = setting(1000, "presentations per compiled run (checkpoint interval)",
                          metavar="N")
     workers: int = setting(available_cores(), "processes that label and test, each with its "
