@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 from brian_stdp.ann import baseline as ann
@@ -202,6 +203,23 @@ class Kind:
         return row
 
 
+#: ``[model]`` keys that describe a model without changing what it simulates.
+DESCRIPTIVE_MODEL_KEYS = ("title", "deviations")
+
+
+def simulated_tables(path: Path) -> dict | None:
+    """A model file's tables without comments and :data:`DESCRIPTIVE_MODEL_KEYS`: what
+    decides its runs. None for a file that is not valid TOML (it differs from any
+    valid one)."""
+    try:
+        tables = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+    model = {key: value for key, value in tables.get("model", {}).items()
+             if key not in DESCRIPTIVE_MODEL_KEYS}
+    return {**tables, "model": model}
+
+
 class SnnKind(Kind):
     """Spiking networks: ``python -m brian_stdp.run``."""
 
@@ -251,7 +269,8 @@ class SnnKind(Kind):
     @staticmethod
     def _model_changed(config, run_dir: Path) -> bool:
         """Whether the folder's copies of its model file (and of the files it extends)
-        differ from those files now.
+        simulate differently from those files now (:func:`simulated_tables`: comments and
+        the descriptive ``[model]`` keys may change).
 
         False when a file is missing (a model that does not exist makes the point
         fail when it runs, which is recorded there).
@@ -267,7 +286,7 @@ class SnnKind(Kind):
             copy = run_dir / name
             if not copy.exists():
                 return False
-            if copy.read_text(encoding="utf-8") != path.read_text(encoding="utf-8"):
+            if simulated_tables(copy) != simulated_tables(path):
                 return True
             name = base_copy_name(name)
         return False

@@ -284,17 +284,43 @@ def test_a_folder_made_with_other_settings_is_refused(tmp_path, client):
     assert sweep.collect(changed)[0]["status"] == "stale"
 
 
-def test_a_point_made_with_another_version_of_its_model_is_refused(tmp_path, client):
+MODEL_V1 = """# version 1
+[model]
+title = "a model"
+deviations = ["one"]
+[parameters]
+tau = "10*ms"  # a time constant
+"""
+
+
+def _finished_point_with_model(tmp_path, client, text):
     model = tmp_path / "m.toml"
-    model.write_text("# version 1\n")
+    model.write_text(text)
     grid = sweep.load_grid(write_grid(tmp_path, "[grid]\nmodel = [\"m.toml\"]\n"))
     sweep.run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
-    run_dir = grid.run_dir(grid.points[0])
-    (run_dir / rundir.MODEL_COPY).write_text("# version 1\n")  # as the trainer does
+    (grid.run_dir(grid.points[0]) / rundir.MODEL_COPY).write_text(text)  # as the trainer does
     assert sweep.point_state(grid, grid.points[0]) == "finished"
-    model.write_text("# version 2\n")
+    return grid, model
+
+
+def test_a_point_made_with_another_version_of_its_model_is_refused(tmp_path, client):
+    grid, model = _finished_point_with_model(tmp_path, client, MODEL_V1)
+    model.write_text(MODEL_V1.replace("10*ms", "20*ms"))
     with pytest.raises(ConfigError, match="another version of the model file"):
         sweep.point_state(grid, grid.points[0])
+    model.write_text(MODEL_V1)
+    copy = grid.run_dir(grid.points[0]) / rundir.MODEL_COPY
+    copy.write_text("[parameters\n")  # a garbled copy matches no version
+    with pytest.raises(ConfigError, match="another version of the model file"):
+        sweep.point_state(grid, grid.points[0])
+
+
+def test_comments_title_and_deviations_of_its_model_may_change(tmp_path, client):
+    grid, model = _finished_point_with_model(tmp_path, client, MODEL_V1)
+    model.write_text(MODEL_V1.replace("# version 1", "# version 2")
+                     .replace("a time constant", "the time constant")
+                     .replace('"a model"', '"the model"').replace('["one"]', '["one", "two"]'))
+    assert sweep.point_state(grid, grid.points[0]) == "finished"
 
 
 def test_a_second_sweep_on_the_same_grid_is_refused(tmp_path, client):
