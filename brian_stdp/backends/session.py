@@ -321,6 +321,13 @@ class Session:
     def close(self):
         """Release the device, so that another session can be built (runtime: nothing)."""
 
+    @property
+    def build_template(self):
+        """A compiled build folder that another session of the same network may start
+        from as a copy, so that compiling there finds every object file up to date
+        (path), or None: such a session builds from scratch."""
+        return None
+
     def delete_build(self):
         """Remove the build folder (after :meth:`close`)."""
         if self.directory is not None and self.directory.exists():
@@ -352,6 +359,11 @@ class StandaloneSession(Session):
 
     device_name = "cpp_standalone"
     single_run = True
+
+    @property
+    def build_template(self):
+        """The build folder: Brian2 rewrites no unchanged source file in a copy of it."""
+        return str(self.directory)
 
     def _select_device(self):
         from brian2 import prefs, set_device

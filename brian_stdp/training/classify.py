@@ -215,29 +215,24 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standal
     slots = min(n, MAX_SLOTS)
     spans = blocks(n, slots)
     build = Path(tempfile.mkdtemp(prefix="brian_stdp_predict_"))
-    session = pool = bar = None
+    session = bar = None
     try:
         session, state = _session_and_state(run, slots, device, build)
         session.compile()
-        pool = BlockPool(SessionRecipe.of(session, device), min(workers, len(spans)) - 1,
-                         build / "workers")
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(total=n, desc="predict", unit="img", dynamic_ncols=True)
-        for block in evaluate_blocks(session, images, spans, range(len(spans)), state=state,
-                                     seed=base_seed, phase_index=phase_index,
-                                     where="predict", pool=pool):
-            start, stop = spans[block.index]
-            counts[start:stop] = block.counts
-            presentations[start:stop] = block.presentations
-            if bar is not None:
-                bar.update(stop - start)
-        pool.close()
-    except BaseException:
-        if pool is not None:
-            pool.close(failed=True)
-        raise
+        with BlockPool(SessionRecipe.of(session, device), min(workers, len(spans)) - 1,
+                       build / "workers") as pool:
+            for block in evaluate_blocks(session, images, spans, range(len(spans)),
+                                         state=state, seed=base_seed,
+                                         phase_index=phase_index, where="predict", pool=pool):
+                start, stop = spans[block.index]
+                counts[start:stop] = block.counts
+                presentations[start:stop] = block.presentations
+                if bar is not None:
+                    bar.update(stop - start)
     finally:
         if bar is not None:
             bar.close()

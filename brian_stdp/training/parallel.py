@@ -61,10 +61,8 @@ class SessionRecipe:
     threads : int
         OpenMP threads of the worker's session.
     template : str or None
-        The compiled build folder of the same program (``cpp_standalone``,
-        ``cuda_standalone``): a worker's build folder starts as a copy of it, so that
-        compiling there only finds every object file up to date (Brian2 rewrites no
-        unchanged source file). None: build from scratch.
+        The session's :attr:`~brian_stdp.backends.session.Session.build_template`: a
+        worker's build folder starts as a copy of it. None: build from scratch.
     """
 
     device: str
@@ -79,13 +77,9 @@ class SessionRecipe:
     @classmethod
     def of(cls, session, device: str) -> "SessionRecipe":
         """The recipe of the compiled ``session`` (a session of ``device``)."""
-        from brian_stdp.backends.session import StandaloneSession
-
-        template = (str(session.directory) if isinstance(session, StandaloneSession)
-                    else None)
         return cls(device=device, spec=session.spec, n_neurons=session.n_neurons,
                    n_input=session.n_input, slots=session.slots, fixed=dict(session.fixed),
-                   threads=session.threads, template=template)
+                   threads=session.threads, template=session.build_template)
 
     def build(self, directory):
         """A new (not yet compiled) session in the build folder ``directory``."""

@@ -118,17 +118,12 @@ class Trainer:
             progress.timing["compile_seconds"] = self.session.compile_seconds
             log.info("compiled %s for %d neurons, %d slots per chunk in %.1f s on %s",
                      self.spec.name, c.neurons, slots, self.session.compile_seconds, c.device)
-            self.pool = self._start_pool(progress.phase_index)
-            while progress.phase_index < len(self.phases):
-                state = self._run_phase(progress, state, records, checkpoint_path)
+            with self._start_pool(progress.phase_index) as self.pool:
+                while progress.phase_index < len(self.phases):
+                    state = self._run_phase(progress, state, records, checkpoint_path)
             # a device that builds per chunk (genn) adds up its build time while running
             progress.timing["compile_seconds"] = self.session.compile_seconds
-            self.pool.close()
             metrics = self._finish(progress, state, records)
-        except BaseException:
-            if self.pool is not None:
-                self.pool.close(failed=True)
-            raise
         finally:
             self.session.close()
         if not c.keep_build:
@@ -140,9 +135,8 @@ class Trainer:
         ``workers - 1``, but no more than the largest of these phases has blocks
         besides the one this process runs. They compile while this process trains."""
         c = self.config
-        most = max((len(self.images.stream(p)[1]) for p in self.phases[phase_index:]
-                    if p.kind != "train"), default=0)
-        n_blocks = -(-most // self.session.slots)
+        n_blocks = max((len(blocks(len(self.images.stream(p)[1]), self.session.slots))
+                        for p in self.phases[phase_index:] if p.kind != "train"), default=0)
         return BlockPool(SessionRecipe.of(self.session, c.device),
                          min(c.workers - 1, n_blocks - 1), self.run_dir / "build" / "workers",
                          keep_build=c.keep_build)
