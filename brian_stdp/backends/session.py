@@ -31,6 +31,7 @@ from brian2.units.fundamentalunits import DIMENSIONLESS
 from brian_stdp.backends.devices import CUDA_SEED_CODE, configure_cuda
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
                                          initial_state)
+from brian_stdp.backends.spike_queue import patch_spike_queue
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec
 
@@ -45,6 +46,26 @@ _SEED_CODE = """
             brian::_random_generators[_i].seed(_seed + _i);
     }}
 }}
+"""
+
+# Denormal numbers (below 2.2e-308) are slow on x86: each operation on one takes a
+# microcode path. Values decaying by a constant factor per step (a silent inhibitory
+# neuron's ge, the STDP traces of a neuron that has not fired for 30 images) end on the
+# smallest denormal, which the factor rounds back to itself, so they stay there and cost
+# that every step. Flushing them to zero (FTZ, and DAZ for inputs) is what -ffast-math
+# linking does; Brian2 compiles with -ffast-math but links without. Added to a number of
+# normal size a denormal changes nothing, so the spikes stay the same
+# (tests/backends/test_session.py compares whole runs).
+_FLUSH_DENORMALS_CODE = """
+#if defined(__SSE__)
+__builtin_ia32_ldmxcsr(__builtin_ia32_stmxcsr() | 0x8040);  // FTZ | DAZ
+#elif defined(__aarch64__)
+{
+    unsigned long _fpcr;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(_fpcr));
+    __asm__ volatile("msr fpcr, %0" : : "r"(_fpcr | (1UL << 24)));  // FZ
+}
+#endif
 """
 
 
@@ -359,6 +380,10 @@ class StandaloneSession(Session):
 
     device_name = "cpp_standalone"
     single_run = True
+    #: Whether the program flushes denormal numbers to zero (see ``_FLUSH_DENORMALS_CODE``).
+    flush_denormals = True
+    #: Whether the spike queue pushes one delay group at a time (:mod:`.spike_queue`).
+    group_delays = True
 
     @property
     def build_template(self):
@@ -391,8 +416,18 @@ class StandaloneSession(Session):
         handles = self._handles
         device.apply_run_args()
         device.insert_code("main", self._seed_code())
+        if self.flush_denormals:
+            device.insert_code("main", _FLUSH_DENORMALS_CODE)
         handles.net.run(self.duration, namespace=handles.namespace, report=None)
-        device.build(run=False, directory=str(self.directory), compile=True)
+        if self.group_delays:
+            from brian2.codegen.cpp_prefs import get_compiler_and_args
+
+            device.build(run=False, directory=str(self.directory), compile=False)
+            patch_spike_queue(self.directory)
+            device.compile_source(str(self.directory), get_compiler_and_args()[0],
+                                  debug=False, clean=False)
+        else:
+            device.build(run=False, directory=str(self.directory), compile=True)
         self.compile_seconds = time.perf_counter() - start
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed):
@@ -439,6 +474,8 @@ class CudaStandaloneSession(StandaloneSession):
     device_name = "cuda_standalone"
     optional = True
     single_run = False
+    flush_denormals = False  # host code goes through nvcc; the GPU has flags of its own
+    group_delays = False  # brian2cuda has a spike queue of its own
 
     def _select_device(self):
         import brian2cuda  # noqa: F401  (registers the device)

@@ -1,0 +1,102 @@
+"""The two changes to Brian2's compiled program that make training faster (delay groups in
+the spike queue, denormals flushed to zero) leave the simulation as it was."""
+
+import os
+
+import brian2
+import numpy as np
+import pytest
+
+from brian_stdp.backends.network import draw_fixed
+from brian_stdp.backends.session import ControllerState, StandaloneSession
+from brian_stdp.backends.spike_queue import MARK, patch_spike_queue, patched_source
+from brian_stdp.data.datasets import load_dataset
+from brian_stdp.data.encoding import encode
+from brian_stdp.model.spec import load_model
+
+N_NEURONS, SLOTS = 12, 12
+
+
+def brian2_spike_queue() -> str:
+    """The text of the spike queue that this Brian2 copies into a build folder."""
+    root = os.path.dirname(brian2.__file__)
+    for relative in ("synapses/spikequeue.h", "synapses/cspikequeue.cpp"):  # 2.10, 2.5
+        path = os.path.join(root, relative)
+        if os.path.isfile(path):
+            return open(path).read()
+    pytest.fail("this Brian2 has no spikequeue.h")
+
+
+@pytest.mark.codegen_independent
+def test_edit_applies_to_this_brian2_and_only_once():
+    text = brian2_spike_queue()
+    patched = patched_source(text)
+    assert patched is not None, "Brian2's spikequeue.h changed: update spike_queue.py"
+    assert patched.count(MARK) == 1 and "push_back(synaptic_index)" not in patched
+    assert patched_source(patched) == patched
+
+
+@pytest.mark.codegen_independent
+def test_unknown_queue_is_left_alone(tmp_path):
+    assert patched_source("class CSpikeQueue {};") is None
+    assert patch_spike_queue(tmp_path) is False  # no brianlib/spikequeue.h at all
+    (tmp_path / "brianlib").mkdir()
+    path = tmp_path / "brianlib" / "spikequeue.h"
+    path.write_text("class CSpikeQueue {};")
+    assert patch_spike_queue(tmp_path) is False
+    assert path.read_text() == "class CSpikeQueue {};"
+
+
+@pytest.mark.codegen_independent
+def test_patch_keeps_the_modification_time(tmp_path):
+    (tmp_path / "brianlib").mkdir()
+    path = tmp_path / "brianlib" / "spikequeue.h"
+    path.write_text(brian2_spike_queue())
+    os.utime(path, ns=(10**18, 10**18))
+    assert patch_spike_queue(tmp_path) is True
+    assert MARK in path.read_text() and path.stat().st_mtime_ns == 10**18
+
+
+def _train_chunk(tmp_path, name, faster: bool):
+    """One plastic chunk of 10 images on a 12-neuron network, with or without the changes."""
+    spec = load_model("diehl_cook_2015")
+    rng = np.random.default_rng(5)
+    fixed = draw_fixed(spec, N_NEURONS, 784, rng)
+
+    class Session(StandaloneSession):
+        flush_denormals = group_delays = faster
+
+    session = Session(spec, N_NEURONS, 784, SLOTS, fixed, directory=tmp_path / name)
+    try:
+        state = session.initial_state(rng)
+        session.compile()
+        if faster:
+            assert MARK in (tmp_path / name / "brianlib" / "spikequeue.h").read_text()
+        stimulus = np.zeros((SLOTS, 784))
+        stimulus[:10] = encode(load_dataset("mnist", "train").images[:10])
+        ctrl = ControllerState.fresh(spec.protocol.min_spikes)
+        return session.run_chunk(stimulus, 10, state, ctrl, plastic=True, seed=11)
+    finally:
+        session.close()
+
+
+def _without_denormals(values):
+    values = np.asarray(values)
+    if values.dtype.kind != "f":
+        return values
+    return np.where(np.abs(values) < np.finfo(values.dtype).tiny, 0.0, values)
+
+
+@pytest.mark.standalone_compatible
+def test_faster_program_simulates_the_same_network(tmp_path):
+    plain = _train_chunk(tmp_path, "brian2", faster=False)
+    faster = _train_chunk(tmp_path, "faster", faster=True)
+    assert len(plain.spike_slot) > 20, "the comparison needs spikes"
+    np.testing.assert_array_equal(faster.spike_slot, plain.spike_slot)
+    np.testing.assert_array_equal(faster.spike_neuron, plain.spike_neuron)
+    np.testing.assert_array_equal(faster.slot_img, plain.slot_img)
+    assert faster.input_spikes == plain.input_spikes
+    assert faster.state.keys() == plain.state.keys()
+    for key in plain.state:  # equal to the bit, where a value is not a denormal
+        np.testing.assert_array_equal(_without_denormals(faster.state[key]),
+                                      _without_denormals(plain.state[key]), err_msg=key)
