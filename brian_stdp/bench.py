@@ -17,8 +17,8 @@ from brian_stdp.cli import HelpFormatter, guarded
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.errors import BrianSTDPError, ConfigError
 from brian_stdp.experiments.bench import (DEFAULT_CHUNK, DEFAULT_IMAGES, DEFAULT_NEURONS,
-                                          bench_size, format_summary, format_table, machine_info,
-                                          row_elsewhere)
+                                          bench_size, format_profile, format_summary, format_table,
+                                          machine_info, row_elsewhere)
 from brian_stdp.model.files import available_models
 from brian_stdp.model.spec import load_model
 from brian_stdp.training import rundir
@@ -47,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk", type=int, default=DEFAULT_CHUNK,
                    help="presentation slots per compiled run")
     p.add_argument("--threads", type=int, default=1, help="OpenMP threads (cpp_standalone)")
+    p.add_argument("--profile", action="store_true",
+                   help="time every code object (cpp_standalone; Brian2's profiler) and print "
+                        "where the time goes")
     p.add_argument("--model", default="diehl_cook_2015",
                    help=f"model file path, or one of: {', '.join(available_models())}")
     p.add_argument("--device", "--devices", dest="devices", default="cpp_standalone",
@@ -76,6 +79,9 @@ def run_bench(args, log=None) -> dict:
             problem = genn_problem_elsewhere(python)
         if problem:
             unavailable[device] = problem
+    if args.profile and not all(session_class(d).can_profile for d in devices):
+        raise ConfigError("--profile times the code objects of cpp_standalone only: "
+                          "leave it out or use --device cpp_standalone")
     for flag in ("images", "chunk", "threads"):
         value = getattr(args, flag)
         if value <= 0:
@@ -102,7 +108,7 @@ def run_bench(args, log=None) -> dict:
                 else:
                     row = bench_size(spec, dataset, neurons, args.images, chunk=args.chunk,
                                      device=device, threads=args.threads, seed=args.seed,
-                                     log=log)
+                                     log=log, profile=args.profile)
             except BrianSTDPError:
                 raise
             except Exception as err:  # an optional device's failure keeps the others' figures
@@ -115,6 +121,7 @@ def run_bench(args, log=None) -> dict:
     return {"machine": machine_info(args.seed, devices),
             "settings": {"model": spec.name, "images": args.images, "chunk": args.chunk,
                          "threads": args.threads, "seed": args.seed, "devices": devices,
+                         "profile": args.profile,
                          "neurons": args.neurons},
             "table": format_table(measured).splitlines(),
             "summary": format_summary(rows).splitlines(),
@@ -133,6 +140,10 @@ def main(argv=None) -> int:
         print("\n".join(result["table"]))
         print()
         print("\n".join(result["summary"]))
+        for row in result["rows"]:
+            if "profile_seconds" in row:
+                print()
+                print(format_profile(row))
         try:
             rundir.save_json(args.out, result)
         except OSError as err:

@@ -181,10 +181,19 @@ class Session:
     #: on with the other devices instead of stopping.
     optional = False
 
+    #: Whether ``profile=True`` can time this device's code objects (:attr:`profile_seconds`).
+    can_profile = False
+
     def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
-                 directory=None, threads: int = 1):
+                 directory=None, threads: int = 1, profile: bool = False):
         self.spec, self.n_neurons, self.n_input, self.slots = spec, n_neurons, n_input, slots
         self.threads = threads
+        if profile and not self.can_profile:
+            raise ConfigError(f"--profile: {self.device_name} cannot time its code objects; "
+                              f"use cpp_standalone")
+        self.profile = profile
+        #: With ``profile``: seconds spent in each code object (name), summed over chunks.
+        self.profile_seconds = {}
         self.directory = Path(directory) if directory is not None else None
         self.compile_seconds = 0.0
         self.duration = slots * spec.protocol.t_slot
@@ -380,6 +389,7 @@ class StandaloneSession(Session):
 
     device_name = "cpp_standalone"
     single_run = True
+    can_profile = True
     #: Whether the program flushes denormal numbers to zero (see ``_FLUSH_DENORMALS_CODE``).
     flush_denormals = True
     #: Whether the spike queue pushes one delay group at a time (:mod:`.spike_queue`).
@@ -418,7 +428,8 @@ class StandaloneSession(Session):
         device.insert_code("main", self._seed_code())
         if self.flush_denormals:
             device.insert_code("main", _FLUSH_DENORMALS_CODE)
-        handles.net.run(self.duration, namespace=handles.namespace, report=None)
+        handles.net.run(self.duration, namespace=handles.namespace, report=None,
+                        profile=self.profile)
         if self.group_delays:
             from brian2.codegen.cpp_prefs import get_compiler_and_args
 
@@ -446,7 +457,16 @@ class StandaloneSession(Session):
         for name in device.run_args_arrays:  # keep the build folder from growing
             for path in (static / name, static / f"{name}.lock"):
                 path.unlink(missing_ok=True)
+        if self.profile:
+            self._add_profile(Path(device.project_dir) / "results" / "profiling_info.txt")
         return self._collect(handles, state, seconds)
+
+    def _add_profile(self, path: Path) -> None:
+        """Add one run's times per code object (Brian2's ``profiling_info.txt``: a name and
+        seconds per line) to :attr:`profile_seconds`."""
+        for line in path.read_text().splitlines():
+            name, seconds = line.split()
+            self.profile_seconds[name] = self.profile_seconds.get(name, 0.0) + float(seconds)
 
     def close(self):
         """Forget the standalone device, so that another session can be built."""
@@ -476,6 +496,7 @@ class CudaStandaloneSession(StandaloneSession):
     single_run = False
     flush_denormals = False  # host code goes through nvcc; the GPU has flags of its own
     group_delays = False  # brian2cuda has a spike queue of its own
+    can_profile = False
 
     def _select_device(self):
         import brian2cuda  # noqa: F401  (registers the device)

@@ -198,8 +198,13 @@ def machine_info(seed: int, devices) -> dict:
 # -- measuring ---------------------------------------------------------------------------
 def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CHUNK,
                device: str = "cpp_standalone", threads: int = 1, seed: int = 0,
-               log=None) -> dict:
-    """Compile one network size and train it on ``images`` images; return its figures."""
+               log=None, profile: bool = False) -> dict:
+    """Compile one network size and train it on ``images`` images; return its figures.
+
+    With ``profile`` the row also holds ``profile_seconds``: the seconds spent in each
+    code object, summed over the chunks (Brian2's profiler; it adds a clock reading
+    before and after every code object, so the img/s of a profiled row are lower).
+    """
     n_input = int(np.prod(dataset.shape))
     if images > len(dataset):
         raise ConfigError(f"--images {images}: the training split has only {len(dataset)}")
@@ -215,7 +220,7 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
         runner = session_class(device)
         spec = runner.adapt_spec(spec)
         session = runner(spec, neurons, n_input, slots, draw_fixed(spec, neurons, n_input, rng),
-                         directory=build, threads=threads)
+                         directory=build, threads=threads, profile=profile)
         state = session.initial_state(rng)
         start = time.perf_counter()
         session.compile()
@@ -258,7 +263,9 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
     full_images = sum(c["images"] for c in chunks[:-1])
     last = chunks[-1]
     keep = ("python_rss_mib", "peak_python_mib", "peak_children_mib", "sim_peak_mib")
+    extra = {"profile_seconds": session.profile_seconds} if profile else {}
     return {
+        **extra,
         "device": device, "neurons": neurons, "images": images, "slots_per_chunk": slots,
         "chunks": len(chunks), "threads": threads,
         "compile_seconds": compile_seconds,
@@ -318,6 +325,24 @@ def row_elsewhere(python, device: str, args, neurons: int) -> dict:
             tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["?"]
             raise RuntimeError(f"the environment of {python} failed: {tail[0]}")
         return json.loads(out.read_text())["rows"][0]
+
+
+def format_profile(row, top: int = 12) -> str:
+    """Where the time of one profiled row went: the ``top`` code objects by seconds, each
+    with its share of all profiled time."""
+    seconds = row["profile_seconds"]
+    total = sum(seconds.values()) or 1.0
+    lines = [f"where the time goes, {row['device']}, {row['neurons']} neurons "
+             f"({total:.1f} s in code objects):"]
+    ranked = sorted(seconds.items(), key=lambda item: -item[1])
+    width = max((len(name) for name, _ in ranked[:top]), default=0)
+    for name, value in ranked[:top]:
+        lines.append(f"  {name.ljust(width)}  {value:7.2f} s  {100 * value / total:5.1f} %")
+    rest = sum(value for _, value in ranked[top:])
+    if rest:
+        lines.append(f"  {'the other ' + str(len(ranked) - top):<{width}}  {rest:7.2f} s  "
+                     f"{100 * rest / total:5.1f} %")
+    return "\n".join(lines)
 
 
 def format_summary(rows) -> str:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from brian_stdp.bench import main
-from brian_stdp.experiments.bench import format_table
+from brian_stdp.experiments.bench import format_profile, format_table
 
 pytestmark = pytest.mark.standalone_compatible
 
@@ -55,3 +55,35 @@ def test_table_aligned():
     assert len({len(line) for line in lines[:2]}) == 1  # heading and rule line up
     assert lines[2].split()[1] == "100" and lines[3].split()[1] == "1600"
     assert lines[2].split()[-1] == "-"
+
+
+def test_profile_times_the_code_objects(tmp_path, capsys):
+    out = tmp_path / "b.json"
+    assert main(["--neurons", "10", "--images", "30", "--chunk", "20", "--profile",
+                 "--out", str(out), "--quiet"]) == 0
+    assert "where the time goes, cpp_standalone, 10 neurons" in capsys.readouterr().out
+    row = json.loads(out.read_text())["rows"][0]
+    seconds = row["profile_seconds"]
+    for name in ("inp_exc_pre_codeobject", "exc_stateupdater_codeobject",
+                 "inp_exc_normalise_codeobject"):
+        assert seconds[name] > 0
+    # two chunks summed, inside the wall time of their runs
+    assert 0 < sum(seconds.values()) < row["simulation_seconds"]
+
+
+@pytest.mark.codegen_independent
+def test_profile_needs_cpp_standalone(tmp_path, capsys):
+    assert main(["--device", "runtime", "--profile", "--neurons", "10", "--images", "10",
+                 "--out", str(tmp_path / "b.json")]) == 2
+    assert "--profile times the code objects of cpp_standalone only" in capsys.readouterr().err
+
+
+@pytest.mark.codegen_independent
+def test_profile_table_ranks_and_sums():
+    row = {"device": "cpp_standalone", "neurons": 400,
+           "profile_seconds": {"a": 1.0, "b": 6.0, "c": 2.0, "d": 1.0}}
+    lines = format_profile(row, top=2).splitlines()
+    assert lines[0].endswith("(10.0 s in code objects):")
+    assert lines[1].split() == ["b", "6.00", "s", "60.0", "%"]
+    assert lines[2].split() == ["c", "2.00", "s", "20.0", "%"]
+    assert lines[3].split() == ["the", "other", "2", "2.00", "s", "20.0", "%"]
