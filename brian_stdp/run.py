@@ -76,6 +76,8 @@ def parse_args(argv=None):
             raise ConfigError(f"--resume {args.resume} continues the run under the settings "
                               f"stored there; drop {', '.join(given)} (or start a new run "
                               f"with --out NEW_FOLDER)")
+        p.set_defaults(workers=None)
+        args.workers = p.parse_args(argv).workers  # None: not given, keep the stored setting
         return args
     if args.config is not None:
         p.set_defaults(**read_config_file(args.config))
@@ -133,8 +135,7 @@ def main(argv=None) -> int:
                                   f"run directory")
             run_dir = args.resume
             setup_logging(run_dir, args.quiet)
-            workers = args.workers if args.workers != DEFAULTS.workers else None
-            metrics = resume(run_dir, progress=not args.quiet, workers=workers)
+            metrics = resume(run_dir, progress=not args.quiet, workers=args.workers)
         else:
             config = config_from_args(args)
             config.check()

@@ -13,7 +13,7 @@ import pytest
 
 from brian_stdp.backends.session import ChunkResult, Session
 from brian_stdp.errors import ConfigError, DeviceError, SimulationError
-from brian_stdp.run import main
+from brian_stdp.run import main, parse_args
 from brian_stdp.training import rundir
 from brian_stdp.training.chunks import check_activity, chunk_seed
 from brian_stdp.training.trainer import Phase, RunConfig, Trainer, phases, resume
@@ -231,6 +231,15 @@ def test_cli_resume_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["--resume", str(tmp_path), "--quiet"]) == 2
     assert "not a run directory" in capsys.readouterr().err
     assert not any(tmp_path.iterdir()), "nothing is written there"
+
+
+@pytest.mark.codegen_independent
+@pytest.mark.parametrize("flags, workers", [([], None), (["--workers", "1"], 1),
+                                            (["--workers", str(RunConfig().workers)],
+                                             RunConfig().workers)])
+def test_resume_takes_workers_only_when_given(flags, workers, tmp_path):
+    # None keeps the stored setting; a given value wins, the default value too
+    assert parse_args(["--resume", str(tmp_path), *flags]).workers == workers
 
 
 def test_config_file_round_trip(uninterrupted):
