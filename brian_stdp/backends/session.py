@@ -55,7 +55,7 @@ _SEED_CODE = """
 # that every step. Flushing them to zero (FTZ, and DAZ for inputs) is what -ffast-math
 # linking does; Brian2 compiles with -ffast-math but links without. Added to a number of
 # normal size a denormal changes nothing, so the spikes stay the same
-# (tests/backends/test_session.py compares whole runs).
+# (tests/backends/test_spike_queue.py compares a run with and without).
 _FLUSH_DENORMALS_CODE = """
 #if defined(__SSE__)
 __builtin_ia32_ldmxcsr(__builtin_ia32_stmxcsr() | 0x8040);  // FTZ | DAZ
