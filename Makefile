@@ -48,8 +48,13 @@ run: $(VENV)/.installed
 # The whole suite: the main environment, then the GeNN environment's tests.
 test: test-main test-genn
 
+# The main suite runs on one pytest worker per core (pytest-xdist), a test file per worker:
+# most tests compile a C++ program, and a compile uses one core. TEST_WORKERS=0: one process.
+# The GeNN tests stay in one process: GeNN builds its libraries into one shared folder.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
+
 test-main: $(VENV)/.installed
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-genn: $(GENN_VENV)/.installed
 	$(DATA_ENV) $(GENN_VENV)/bin/python -m pytest $(GENN_TESTS)
