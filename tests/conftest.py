@@ -1,7 +1,11 @@
-"""Session-wide settings: read MNIST from the shared folder and never download."""
+"""Session-wide settings: read MNIST from the shared folder, never download, and keep
+compiled programs in a build cache of this test run's own (shared by pytest-xdist's
+workers, removed at the end)."""
 
 import hashlib
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,23 @@ os.environ.setdefault(
     "BRIAN_STDP_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
 )
 os.environ["BRIAN_STDP_NO_DOWNLOAD"] = "1"
+
+_BUILD_CACHE = "BRIAN_STDP_BUILD_CACHE"  # brian_stdp.backends.build_cache.CACHE_VARIABLE
+
+
+def pytest_configure(config):
+    """In the main pytest process: a fresh build cache, unless one is set. The workers of
+    pytest-xdist start after this and inherit it."""
+    if hasattr(config, "workerinput") or os.environ.get(_BUILD_CACHE):
+        return
+    config.build_cache = tempfile.mkdtemp(prefix="brian_stdp-test-builds-")
+    os.environ[_BUILD_CACHE] = config.build_cache
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "build_cache", None):
+        shutil.rmtree(config.build_cache, ignore_errors=True)
+        del os.environ[_BUILD_CACHE]
 
 
 @pytest.fixture

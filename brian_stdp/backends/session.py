@@ -28,6 +28,7 @@ import numpy as np
 from brian2 import Quantity, second
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
+from brian_stdp.backends import build_cache
 from brian_stdp.backends.devices import CUDA_SEED_CODE, configure_cuda
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
                                          initial_state)
@@ -395,6 +396,9 @@ class StandaloneSession(Session):
     #: Whether the spike queue pushes one delay group at a time (:mod:`.spike_queue`).
     group_delays = True
 
+    #: Whether a build starts from a cached build of the same network (:mod:`.build_cache`).
+    use_build_cache = True
+
     @property
     def build_template(self):
         """The build folder: Brian2 rewrites no unchanged source file in a copy of it."""
@@ -430,6 +434,9 @@ class StandaloneSession(Session):
             device.insert_code("main", _FLUSH_DENORMALS_CODE)
         handles.net.run(self.duration, namespace=handles.namespace, report=None,
                         profile=self.profile)
+        key = self._cache_key() if self.use_build_cache else None
+        if key is not None:
+            build_cache.seed(self.directory, key)
         if self.group_delays:
             from brian2.codegen.cpp_prefs import get_compiler_and_args
 
@@ -439,7 +446,16 @@ class StandaloneSession(Session):
                                   debug=False, clean=False)
         else:
             device.build(run=False, directory=str(self.directory), compile=True)
+        if key is not None:
+            build_cache.store(self.directory, key)
         self.compile_seconds = time.perf_counter() - start
+
+    def _cache_key(self) -> str:
+        """This network's entry in the build cache (:func:`.build_cache.cache_key`)."""
+        return build_cache.cache_key(self.device_name, self.spec, self.n_neurons, self.n_input,
+                                     self.slots, self.threads, self.profile,
+                                     group_delays=self.group_delays,
+                                     flush_denormals=self.flush_denormals)
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed):
         from brian2 import device, prefs
@@ -496,6 +512,7 @@ class CudaStandaloneSession(StandaloneSession):
     single_run = False
     flush_denormals = False  # host code goes through nvcc; the GPU has flags of its own
     group_delays = False  # brian2cuda has a spike queue of its own
+    use_build_cache = False  # not measured with nvcc's builds
     can_profile = False
 
     def _select_device(self):
