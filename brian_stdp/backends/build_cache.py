@@ -41,8 +41,8 @@ MAX_ENTRIES = 40
 MAX_AGE_DAYS = 30
 #: An entry used this recently is never dropped (another process may be copying it).
 MIN_AGE_SECONDS = 3600
-#: What a build folder holds that is not the program: a run's inputs and outputs, and the
-#: evaluation workers' folders.
+#: What a build folder holds that is not the program (not cached, not copied to evaluation
+#: workers): a run's inputs and outputs, and the evaluation workers' folders.
 NOT_CACHED = ("results", "static_arrays", "workers", "*.lock")
 
 

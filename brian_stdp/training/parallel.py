@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from brian_stdp.backends.build_cache import NOT_CACHED
 from brian_stdp.errors import BrianSTDPError
 from brian_stdp.training.chunks import BlockResult, run_block
 
@@ -183,8 +184,7 @@ class BlockPool:
         for number in range(1, n_workers + 1):
             if recipe.template is not None:  # the compiled program, not its run's files
                 shutil.copytree(recipe.template, self._build_dir(number), dirs_exist_ok=True,
-                                ignore=shutil.ignore_patterns("results", "static_arrays",
-                                                              Path(parent).name))
+                                ignore=shutil.ignore_patterns(*NOT_CACHED, Path(parent).name))
             process = context.Process(
                 target=_worker_main, name=f"brian_stdp-worker-{number}", daemon=True,
                 args=(number, recipe, str(self._build_dir(number)), keep_build,
