@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import pickle
 import queue
 import shutil
@@ -186,7 +187,7 @@ class BlockPool:
                 shutil.copytree(recipe.template, self._build_dir(number), dirs_exist_ok=True,
                                 ignore=shutil.ignore_patterns(*NOT_CACHED, Path(parent).name))
             process = context.Process(
-                target=_worker_main, name=f"brian_stdp-worker-{number}", daemon=True,
+                target=_worker_process, name=f"brian_stdp-worker-{number}", daemon=True,
                 args=(number, recipe, str(self._build_dir(number)), keep_build,
                       self._tasks, self._results))
             process.start()
@@ -290,14 +291,18 @@ class BlockPool:
                 for number, process in enumerate(self._processes, start=1):
                     if number in self._ready:  # not one still compiling: nothing to wait for
                         process.join(STOP_SECONDS)
-            for process in self._processes:
-                if process.is_alive():
+            for number, process in enumerate(self._processes, start=1):
+                if number not in self._ready:  # compiling: SIGTERM would wait for make
+                    _kill_group(process.pid)
+                    process.kill()  # (in case it had not yet made its group)
+                elif process.is_alive():
                     process.terminate()  # a worker ends its session on SIGTERM
             for process in self._processes:
                 process.join(STOP_SECONDS)
                 if process.is_alive():
                     process.kill()
                     process.join()
+                _kill_group(process.pid)
             for q in (self._tasks, self._results):
                 q.cancel_join_thread()  # undelivered tasks must not keep this process alive
                 q.close()
@@ -312,6 +317,25 @@ class BlockPool:
                 self.directory.parent.rmdir()
             except OSError:
                 pass
+
+
+def _kill_group(pid: int) -> None:
+    """Kill what is left of a stopped worker's process group: the compiler or the
+    standalone program it had started, which would otherwise go on writing into the build
+    folder being removed."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # nothing left
+
+
+def _worker_process(*args) -> None:
+    """The worker process's entry point: :func:`_worker_main` as the leader of a process
+    group of its own, so that :meth:`BlockPool.close` can end what the worker started
+    (``make``, the compiler, the standalone program) with it. The main process, not the
+    terminal's Ctrl-C, stops the group."""
+    os.setpgrp()
+    _worker_main(*args)
 
 
 def _worker_main(number, recipe, directory, keep_build, tasks, results) -> None:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -196,6 +197,46 @@ def test_a_failing_worker_reports_its_error_and_cleans_up(tmp_path):
     pool._results.put(("error", 2, None, "Traceback ...\nOSError: disk full\n"))
     with pytest.raises(parallel.WorkerError, match="worker 2 failed: OSError: disk full"):
         pool._collect(0)
+
+
+class _SlowCompile:
+    """A session whose compile starts a slow program that then writes into its build
+    folder, like ``make`` does."""
+
+    compile_seconds = 0.0
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+
+    def compile(self):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "started").touch()
+        os.system(f"sleep 4; mkdir -p {self.directory}/obj; touch {self.directory}/obj/x.o")
+
+    def close(self):
+        pass
+
+
+@dataclasses.dataclass(frozen=True)
+class _SlowRecipe(parallel.SessionRecipe):
+    def build(self, directory):
+        return _SlowCompile(directory)
+
+
+def test_closing_the_pool_ends_a_compiling_worker_and_its_compiler(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "STOP_SECONDS", 1.0)
+    recipe = _SlowRecipe(device="cpp_standalone", spec=None, n_neurons=1, n_input=1,
+                         slots=1, fixed={})
+    pool = parallel.BlockPool(recipe, 1, tmp_path / "workers")
+    worker_dir = pool._build_dir(1)
+    deadline = time.monotonic() + 60
+    while not (worker_dir / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (worker_dir / "started").exists(), "the worker began compiling"
+    pool.close(failed=True)
+    assert not (tmp_path / "workers").exists()
+    time.sleep(6)  # past the moment the compiler would have written its object file
+    assert not (tmp_path / "workers").exists(), "nothing the worker started outlived it"
 
 
 def test_block_seeds_and_blocks():
