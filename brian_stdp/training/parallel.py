@@ -354,11 +354,11 @@ def _worker_main(number, recipe, directory, keep_build, tasks, results) -> None:
         session.compile()
         results.put(("ready", number, session.compile_seconds))
         while True:
+            if parent is not None and not parent.is_alive():
+                break  # the blocks still queued are no one's to collect
             try:
                 task = tasks.get(timeout=POLL_SECONDS)
             except queue.Empty:
-                if parent is not None and not parent.is_alive():
-                    break
                 continue
             if task is None:
                 break
