@@ -19,6 +19,7 @@ COMMANDS = {
     "predict": ("brian_stdp.predict", "classify images with a trained run"),
     "sweep": ("brian_stdp.sweep", "run a grid of runs on Dask"),
     "compare": ("brian_stdp.compare", "compare SNN and ANN runs, with figures and a report"),
+    "readout": ("brian_stdp.readout", "re-score finished runs from their spike counts"),
     "bench": ("brian_stdp.bench", "measure compile time, speed and memory"),
     "ann": ("brian_stdp.ann.cli", "train the Keras dense-network baseline"),
     "pretrained": ("brian_stdp.pretrained", "export a finished run in compact form"),
