@@ -33,7 +33,8 @@ DEFAULT_SIZES = (2500, 5000, 10000)
 
 def vote_accuracy(label_counts, label_labels, scored_counts, scored_labels,
                   n_classes: int) -> tuple:
-    """(all activity, proportion weighting) accuracy of the vote.
+    """(all activity, proportion weighting) accuracy of the vote, as the trainer scores
+    a run (:func:`~brian_stdp.training.evaluation.evaluate`).
 
     Parameters
     ----------
@@ -45,8 +46,8 @@ def vote_accuracy(label_counts, label_labels, scored_counts, scored_labels,
     n_classes : int
     """
     assignment = evaluation.assign_labels(label_counts, label_labels, n_classes)
-    return tuple(evaluation.accuracy(vote(scored_counts, assignment, n_classes), scored_labels)
-                 for vote in (evaluation.all_activity, evaluation.proportion_weighting))
+    result = evaluation.evaluate(scored_counts, scored_labels, assignment, n_classes)
+    return result["accuracy_all_activity"], result["accuracy_proportion_weighting"]
 
 
 def linear_readout_accuracy(label_counts, label_labels, scored_counts, scored_labels) -> float:
