@@ -519,7 +519,7 @@ def train(config: AnnConfig, run_dir, progress: bool = True) -> dict:
     rundir.save_json(run_dir / rundir.METRICS, metrics)
     from brian_stdp.plots.run_figures import make_ann_figures
 
-    make_ann_figures(run_dir, metrics)
+    make_ann_figures(run_dir / rundir.FIGURES, metrics)
     return metrics
 
 

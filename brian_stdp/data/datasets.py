@@ -729,3 +729,21 @@ def _gunzipped_sha256(path: Path) -> str:
         while block := stream.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+def selection_name(train, per_class) -> str:
+    """``all``, ``first<N>`` or ``pc<K>`` from a run's ``train`` and ``per_class``."""
+    if per_class is not None:
+        return f"pc{per_class}"
+    if train is not None:
+        return f"first{train}"
+    return "all"
+
+
+def describe_selection(data: str) -> str:
+    """Words for a selection name: ``pc80`` -> ``80 images per class``."""
+    if data == "all":
+        return "the full training set"
+    if data.startswith("pc"):
+        return f"{data[2:]} images per class"
+    return f"the first {data[5:]} training images"

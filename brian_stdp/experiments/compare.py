@@ -54,7 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
-from brian_stdp.data.datasets import N_CLASSES, TRAIN_SIZES
+from brian_stdp.data.datasets import (N_CLASSES, TRAIN_SIZES, describe_selection,
+                                      selection_name)
 from brian_stdp.errors import ConfigError
 from brian_stdp.experiments.sweep import POINTS, RESULTS_JSON
 from brian_stdp.training import rundir
@@ -217,24 +218,6 @@ def find_run_dirs(paths, empty: list | None = None) -> list:
 
 def _is_run_dir(path: Path) -> bool:
     return (path / rundir.CONFIG).is_file() and (path / rundir.METRICS).is_file()
-
-
-def selection_name(train, per_class) -> str:
-    """``all``, ``first<N>`` or ``pc<K>`` from a run's ``train`` and ``per_class``."""
-    if per_class is not None:
-        return f"pc{per_class}"
-    if train is not None:
-        return f"first{train}"
-    return "all"
-
-
-def describe_selection(data: str) -> str:
-    """Words for a selection name: ``pc80`` -> ``80 images per class``."""
-    if data == "all":
-        return "the full training set"
-    if data.startswith("pc"):
-        return f"{data[2:]} images per class"
-    return f"the first {data[5:]} training images"
 
 
 #: Variant name of an SNN run evaluated with the study's labelling.

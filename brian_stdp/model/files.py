@@ -31,6 +31,10 @@ def _models_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "models"
 
 
+#: Labelling rules a model file's ``[protocol] labelling`` may name (the functions are in
+#: :mod:`brian_stdp.training.evaluation`, which reads this tuple).
+LABELLINGS = ("standard", "last-winner")
+
 #: Folder of the model files shipped with the project (setup.cfg installs models/ there).
 MODELS_DIR = _models_dir()
 

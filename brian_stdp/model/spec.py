@@ -21,9 +21,8 @@ from brian2 import Equations, Quantity
 
 from brian_stdp.data.encoding import ENCODERS
 from brian_stdp.errors import ModelFileError
-from brian_stdp.model.files import (base_copy_name, merge_tables, model_chain, read_model_table,
-                                    remove_keys, resolve_model_path)
-from brian_stdp.training.evaluation import LABELLINGS
+from brian_stdp.model.files import (LABELLINGS, base_copy_name, merge_tables, model_chain,
+                                    read_model_table, remove_keys, resolve_model_path)
 
 #: Names the runner defines for every model; a model parameter may not reuse them.
 RUNNER_NAMES = ("n_neurons", "n_input", "plastic", "t", "dt", "i", "j", "N", "lastspike")

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import ScalarFormatter
 
-from brian_stdp.experiments.compare import describe_selection
+from brian_stdp.data.datasets import describe_selection
 from brian_stdp.plots.theme import OKABE_ITO, style
 
 

@@ -1,4 +1,5 @@
-"""The figures of a run directory (``RUN_DIR/figures``), drawn from its saved state and metrics.
+"""The figures of a run directory (into the folder the caller names, ``RUN_DIR/figures``),
+drawn from its saved state and metrics.
 
 :func:`make_run_figures` draws a spiking-network run (:mod:`brian_stdp.run`),
 :func:`make_ann_figures` a Keras baseline run (:mod:`brian_stdp.ann`).
@@ -13,11 +14,10 @@ import numpy as np
 from brian_stdp.plots.network import plot_receptive_fields, plot_theta
 from brian_stdp.plots.results import plot_accuracy, plot_confusion, plot_per_class
 from brian_stdp.plots.theme import save_figure
-from brian_stdp.training.rundir import FIGURES
 
 
-def make_run_figures(run_dir, trained: dict, metrics: dict) -> list:
-    """Draw every figure of a finished spiking-network run into ``RUN_DIR/figures``.
+def make_run_figures(folder, trained: dict, metrics: dict) -> list:
+    """Draw every figure of a finished spiking-network run into ``folder``.
 
     ``receptive_fields.png`` and ``theta.png`` (when ``trained`` holds them),
     ``confusion.png``, ``per_class_accuracy.png`` and, for more than one
@@ -25,7 +25,8 @@ def make_run_figures(run_dir, trained: dict, metrics: dict) -> list:
 
     Parameters
     ----------
-    run_dir : path
+    folder : path
+        Where the figures go (created if missing): a run's ``RUN_DIR/figures``.
     trained : dict of str to ndarray
         The contents of ``state.npz`` (``weights`` (n_input, n_neurons),
         ``theta`` (n_neurons,) in volts, ``image_shape`` (2,)).
@@ -37,7 +38,7 @@ def make_run_figures(run_dir, trained: dict, metrics: dict) -> list:
     list of Path
         The files written.
     """
-    folder = Path(run_dir) / FIGURES
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
 
@@ -61,12 +62,13 @@ def make_run_figures(run_dir, trained: dict, metrics: dict) -> list:
     return written
 
 
-def make_ann_figures(run_dir, metrics: dict) -> list:
+def make_ann_figures(folder, metrics: dict) -> list:
     """Draw ``accuracy.png``, ``confusion.png`` and ``per_class_accuracy.png`` of an ANN run.
 
     Parameters
     ----------
-    run_dir : path
+    folder : path
+        Where the figures go (created if missing): the run's ``RUN_DIR/figures``.
     metrics : dict
         The contents of the run's ``metrics.json``
         (see :func:`brian_stdp.ann.baseline.train`); ``accuracy.png`` shows its
@@ -75,9 +77,9 @@ def make_ann_figures(run_dir, metrics: dict) -> list:
     Returns
     -------
     list of Path
-        The files written into ``RUN_DIR/figures``.
+        The files written.
     """
-    folder = Path(run_dir) / FIGURES
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     history = [{key: value for key, value in entry.items()

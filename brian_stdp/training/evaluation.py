@@ -21,6 +21,11 @@ import operator
 
 import numpy as np
 
+# The labelling rules a run can ask for, named in the model files' vocabulary: ``standard``
+# (assign_labels with the all-activity and proportion-weighting votes) and ``last-winner``
+# (the paper's last_winner_labels with predict_by_top_neuron, in addition).
+from brian_stdp.model.files import LABELLINGS
+
 __all__ = [
     "Assignment",
     "assign_labels",
@@ -38,10 +43,6 @@ __all__ = [
 NO_LABEL = -1
 """Label of a neuron without a class, and prediction for an image without a vote."""
 
-LABELLINGS = ("standard", "last-winner")
-"""Labelling rules a run can ask for: ``standard`` (:func:`assign_labels` with the
-all-activity and proportion-weighting votes) and ``last-winner`` (the paper's
-:func:`last_winner_labels` with :func:`predict_by_top_neuron`, in addition)."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

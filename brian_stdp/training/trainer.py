@@ -324,7 +324,7 @@ class Trainer:
         save_checkpoint(self.run_dir / rundir.CHECKPOINT, progress, state, records)
         from brian_stdp.plots.run_figures import make_run_figures
 
-        make_run_figures(self.run_dir, trained, metrics)
+        make_run_figures(self.run_dir / rundir.FIGURES, trained, metrics)
         return metrics
 
     def _trained_arrays(self, state, records) -> dict:
