@@ -105,7 +105,8 @@ def expand_state(arrays: dict, spec, seed: int, n_neurons: int, n_input: int,
         theta put in.
     """
     from brian_stdp.backends.network import draw_fixed
-    from brian_stdp.training.trainer import THETA_KEY, initial_rng, learned_synapses
+    from brian_stdp.training.scoring import THETA_KEY, learned_synapses
+    from brian_stdp.training.trainer import initial_rng
 
     rng = initial_rng(seed)
     fixed = draw_fixed(spec, n_neurons, n_input, rng)

@@ -14,7 +14,8 @@ controller state and everything recorded so far are written atomically to
 ``checkpoint.npz`` (:mod:`brian_stdp.training.checkpoint`); :func:`resume` continues
 from there and ends with the same result as an uninterrupted run (every chunk draws its
 random numbers from its own seed, derived from the run's seed and the chunk's place in
-the run).
+the run). What the records then score (labels, test results, ``state.npz``,
+``metrics.json``) is :mod:`brian_stdp.training.scoring`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from brian_stdp.backends.registry import session_class
 from brian_stdp.backends.session import ControllerState
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import load_model
-from brian_stdp.training import evaluation, rundir
+from brian_stdp.training import rundir, scoring
 from brian_stdp.training.checkpoint import Progress, load_checkpoint, save_checkpoint
 from brian_stdp.training.chunks import blocks, chunk_seed, stream
 from brian_stdp.training.config import RunConfig
@@ -239,86 +240,36 @@ class Trainer:
 
     def _end_phase(self, phase, progress, records, state):
         c = self.config
-        rec = records[phase.kind]
         if phase.kind == "label":
-            labels = self.images.train_set.labels[self.images.label_idx]
-            assignment = evaluation.assign_labels(rec["counts"], labels, self.images.train_set.n_classes)
-            n_labelled = int(np.sum(assignment.labels >= 0))
-            log.info("labelled %d of %d neurons on %d training images", n_labelled, c.neurons,
-                     len(labels))
+            assignment = scoring.label_assignment(records, self.images)
+            log.info("labelled %d of %d neurons on %d training images",
+                     int(np.sum(assignment.labels >= 0)), c.neurons,
+                     len(self.images.label_idx))
         elif phase.kind == "test":
-            assignment = self._assignment(records)
-            labels = self.images.test_set.labels[self.images.test_idx]
-            result = evaluation.evaluate(rec["counts"], labels, assignment,
-                                         self.images.test_set.n_classes)
-            result.update(epoch=phase.epoch, images_seen=phase.epoch * len(self.images.train_idx),
-                          gave_up=int(np.sum((rec["presentations"] >= self.spec.protocol
-                                              .max_presentations)
-                                             & (rec["counts"].sum(axis=1)
-                                                < self.spec.protocol.min_spikes))))
-            if self.labelling == "last-winner":
-                result.update(self._last_winner_evaluation(records, phase.epoch, rec["counts"],
-                                                           labels))
+            result = scoring.test_result(records, self.images, self.spec, phase.epoch,
+                                         self.labelling, c.neurons)
             progress.history.append(result)
             log.info("epoch %d: %s accuracy %.2f%% (all activity), %.2f%% (proportion "
                      "weighting) on %d images", phase.epoch, self.images.scored_on,
                      100 * result["accuracy_all_activity"],
-                     100 * result["accuracy_proportion_weighting"], len(labels))
+                     100 * result["accuracy_proportion_weighting"], len(self.images.test_idx))
             if "accuracy_last_winner" in result:
                 log.info("epoch %d: test accuracy %.2f%% (last-winner labels of %d neurons, "
                          "most active neuron)", phase.epoch,
                          100 * result["accuracy_last_winner"],
                          result["labelled_neurons_last_winner"])
 
-    def last_winner_labels(self, records, epochs: int) -> np.ndarray:
-        """Each neuron's label from the training images it won last (paper's rule).
-
-        Parameters
-        ----------
-        records : dict
-            The run's records; ``records["train"]["winner"]`` holds the winner
-            of every training image, epoch after epoch (-1: none).
-        epochs : int
-            Use the training images of the first ``epochs`` epochs.
-
-        Returns
-        -------
-        ndarray, shape (n_neurons,), int64
-            Class of each neuron, -1 for a neuron that never won.
-        """
-        n = len(self.images.train_idx)
-        winners = records["train"]["winner"][:epochs * n].astype(np.int64)
-        images = self.images
-        labels = np.concatenate([images.train_set.labels[images.stream(Phase("train", e))[1]]
-                                 for e in range(1, epochs + 1)])
-        return evaluation.last_winner_labels(winners, labels, self.config.neurons)
-
-    def _last_winner_evaluation(self, records, epoch, counts, labels) -> dict:
-        """The paper's evaluation of test spike counts, as entries of a history row."""
-        neuron_labels = self.last_winner_labels(records, epoch)
-        predictions = evaluation.predict_by_top_neuron(counts, neuron_labels)
-        n_classes = self.images.test_set.n_classes
-        per_class = evaluation.per_class_accuracy(predictions, labels, n_classes)
-        return {
-            "accuracy_last_winner": evaluation.accuracy(predictions, labels),
-            "labelled_neurons_last_winner": int(np.sum(neuron_labels >= 0)),
-            "per_class_accuracy_last_winner": [None if np.isnan(v) else float(v)
-                                               for v in per_class],
-            "confusion_matrix_last_winner": evaluation.confusion_matrix(
-                predictions, labels, n_classes).tolist(),
-        }
-
-    def _assignment(self, records):
-        labels = self.images.train_set.labels[self.images.label_idx]
-        return evaluation.assign_labels(records["label"]["counts"], labels,
-                                        self.images.train_set.n_classes)
-
     # -- results --------------------------------------------------------------------------
     def _finish(self, progress, state, records):
         """Save the trained state and the metrics, mark the run done, draw its figures."""
-        trained = self._trained_arrays(state, records)
+        c = self.config
+        trained = scoring.trained_arrays(state, records, self.images, self.spec,
+                                         self.session.handles, self.labelling, c.neurons,
+                                         c.epochs)
         rundir.save_arrays(self.run_dir / rundir.STATE, trained)
-        metrics = self._metrics(progress, records)
+        metrics = scoring.run_metrics(c, self.spec, self.images, progress.history,
+                                      progress.timing, records, self.labelling,
+                                      self.neurons_requested)
         rundir.save_json(self.run_dir / rundir.METRICS, metrics)
         progress.done = True
         save_checkpoint(self.run_dir / rundir.CHECKPOINT, progress, state, records)
@@ -327,90 +278,11 @@ class Trainer:
         make_run_figures(self.run_dir / rundir.FIGURES, trained, metrics)
         return metrics
 
-    def _trained_arrays(self, state, records) -> dict:
-        """What ``state.npz`` holds: the final state, the weight matrix (n_source,
-        n_target), theta (volt), and the labels of the neurons."""
-        assignment = self._assignment(records)
-        handles = self.session.handles
-        syn_name = learned_synapses(self.spec)
-        trained = {f"state/{key}": value for key, value in state.items()}
-        if syn_name:
-            pre, post = handles.synapse_indices[syn_name]
-            weights = np.zeros((handles.size(self.spec.synapses[syn_name].source),
-                                handles.size(self.spec.synapses[syn_name].target)))
-            weights[pre, post] = state[f"{syn_name}.w"]
-            trained["weights"] = weights
-        trained.update(assignment=assignment.labels, rates=assignment.rates,
-                       proportions=assignment.proportions,
-                       image_shape=np.array(self.images.train_set.shape))
-        if THETA_KEY in state:
-            trained["theta"] = state[THETA_KEY]
-        if self.labelling == "last-winner":
-            trained["assignment_last_winner"] = self.last_winner_labels(records,
-                                                                        self.config.epochs)
-        return trained
-
-    def _metrics(self, progress, records) -> dict:
-        """``metrics.json``: the final evaluation, its history, activity and timing."""
-        c, proto = self.config, self.spec.protocol
-        assignment = self._assignment(records)
-        final = progress.history[-1]
-        train_rec = records["train"]
-        n_window = min(1000, len(train_rec["spikes"]))
-        spikes = train_rec["spikes"]
-        metrics = {
-            "model": self.spec.name, "neurons": c.neurons, "dataset": c.dataset,
-            "train_images": len(self.images.train_idx), "epochs": c.epochs,
-            "label_images": len(self.images.label_idx), "test_images": len(self.images.test_idx),
-            "scored_on": self.images.scored_on,
-            "accuracy_all_activity": final["accuracy_all_activity"],
-            "accuracy_proportion_weighting": final["accuracy_proportion_weighting"],
-            "per_class_accuracy": final["per_class_accuracy"],
-            "confusion_matrix": final["confusion_matrix"],
-            "silent_test_fraction": final["silent_fraction"],
-            "history": progress.history,
-            "activity": {
-                "spikes_per_image_first": float(spikes[:n_window].mean()),
-                "spikes_per_image_last": float(spikes[-n_window:].mean()),
-                "window_images": n_window,
-                "shown_again_fraction": float(np.mean(train_rec["presentations"] > 1)),
-                "mean_presentations": float(train_rec["presentations"].mean()),
-                "max_presentations_reached": int(np.sum(
-                    train_rec["presentations"] >= proto.max_presentations)),
-            },
-            "labelled_neurons": int(np.sum(assignment.labels >= 0)),
-            "labelling": self.labelling,
-            **({"neurons_requested": self.neurons_requested}
-               if self.neurons_requested != c.neurons else {}),
-            "timing": progress.timing,
-            "train_images_per_second": _rate(progress.timing, "train"),
-        }
-        if self.labelling == "last-winner":
-            metrics["accuracy_last_winner"] = final["accuracy_last_winner"]
-            metrics["labelled_neurons_last_winner"] = final["labelled_neurons_last_winner"]
-        return metrics
-
-
-#: State key of the adaptive thresholds (volt), saved as ``theta`` too.
-THETA_KEY = "exc.theta"
-
-
-def learned_synapses(spec) -> str | None:
-    """Name of the synapses whose weights a run learns (saved as ``weights``): the
-    normalised ones, else the STDP ones; None for a model with neither."""
-    return spec.protocol.normalise or (spec.stdp.synapses if spec.stdp else None)
-
 
 def initial_rng(seed: int) -> np.random.Generator:
     """The generator that draws a run's build-time values (delays, first) and then its
     initial state: the same draws for the same seed, model and sizes."""
     return np.random.default_rng([seed, 0])
-
-
-def _rate(timing, kind):
-    seconds = sum(v["seconds"] for k, v in timing.items() if k.startswith(kind + "-"))
-    images = sum(v["images"] for k, v in timing.items() if k.startswith(kind + "-"))
-    return images / seconds if seconds else None
 
 
 def _phase_records(records, phase, n, n_neurons, epochs):
@@ -473,4 +345,4 @@ def resume(run_dir, progress: bool = True, workers: int | None = None) -> dict:
 
 
 __all__ = ["RunConfig", "Trainer", "Phase", "Progress", "phases", "resume",
-           "refuse_used_run_dir", "learned_synapses", "initial_rng", "THETA_KEY"]
+           "refuse_used_run_dir", "initial_rng"]

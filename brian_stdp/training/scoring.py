@@ -1,0 +1,168 @@
+"""A run's scores, from what the trainer recorded: the neurons' labels, each epoch's test
+result, and the contents of ``state.npz`` and ``metrics.json``.
+
+Plain functions of the trainer's records; nothing here simulates. Shared arguments:
+
+records : dict
+    ``records["train"]`` holds, for every training image of every epoch in a row
+    (shape ``(epochs * n_train,)``), its output ``spikes``, its ``presentations`` and its
+    ``winner`` (neuron of its last winning spike, -1: none); ``records["label"]`` and
+    ``records["test"]`` hold the spike ``counts`` of each image (shape
+    ``(n_images, n_neurons)``) and its ``presentations``.
+images : RunImages
+    The run's image selection (:func:`brian_stdp.training.selection.select_images`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from brian_stdp.training import evaluation
+from brian_stdp.training.selection import Phase, RunImages
+
+#: State key of the adaptive thresholds (volt), saved as ``theta`` too.
+THETA_KEY = "exc.theta"
+
+#: Training images at each end of the run that ``metrics.json``'s activity figures average.
+ACTIVITY_WINDOW = 1000
+
+
+def label_assignment(records: dict, images: RunImages) -> evaluation.Assignment:
+    """Each neuron's class from the label phase's spike counts (the standard labelling)."""
+    labels = images.train_set.labels[images.label_idx]
+    return evaluation.assign_labels(records["label"]["counts"], labels,
+                                    images.train_set.n_classes)
+
+
+def test_result(records: dict, images: RunImages, spec, epoch: int, labelling: str,
+                n_neurons: int) -> dict:
+    """The history row of a test phase: :func:`evaluation.evaluate` of its counts, the
+    epoch, images seen, images the protocol gave up on, and the paper's last-winner
+    evaluation when ``labelling`` is ``"last-winner"``."""
+    rec = records["test"]
+    labels = images.test_set.labels[images.test_idx]
+    result = evaluation.evaluate(rec["counts"], labels, label_assignment(records, images),
+                                 images.test_set.n_classes)
+    protocol = spec.protocol
+    gave_up = ((rec["presentations"] >= protocol.max_presentations)
+               & (rec["counts"].sum(axis=1) < protocol.min_spikes))
+    result.update(epoch=epoch, images_seen=epoch * len(images.train_idx),
+                  gave_up=int(np.sum(gave_up)))
+    if labelling == "last-winner":
+        result.update(last_winner_evaluation(records, images, n_neurons, epoch))
+    return result
+
+
+def last_winner_labels(records: dict, images: RunImages, n_neurons: int,
+                       epochs: int) -> np.ndarray:
+    """Each neuron's label from the training images it won last (the paper's rule), over
+    the first ``epochs`` epochs; shape (n_neurons,), -1 for a neuron that never won."""
+    n = len(images.train_idx)
+    winners = records["train"]["winner"][:epochs * n].astype(np.int64)
+    labels = np.concatenate([images.train_set.labels[images.stream(Phase("train", e))[1]]
+                             for e in range(1, epochs + 1)])
+    return evaluation.last_winner_labels(winners, labels, n_neurons)
+
+
+def last_winner_evaluation(records: dict, images: RunImages, n_neurons: int,
+                           epoch: int) -> dict:
+    """The paper's evaluation of the test counts (last-winner labels, most active neuron),
+    as entries of a history row."""
+    counts = records["test"]["counts"]
+    labels = images.test_set.labels[images.test_idx]
+    neuron_labels = last_winner_labels(records, images, n_neurons, epoch)
+    predictions = evaluation.predict_by_top_neuron(counts, neuron_labels)
+    n_classes = images.test_set.n_classes
+    per_class = evaluation.per_class_accuracy(predictions, labels, n_classes)
+    return {
+        "accuracy_last_winner": evaluation.accuracy(predictions, labels),
+        "labelled_neurons_last_winner": int(np.sum(neuron_labels >= 0)),
+        "per_class_accuracy_last_winner": [None if np.isnan(v) else float(v)
+                                           for v in per_class],
+        "confusion_matrix_last_winner": evaluation.confusion_matrix(
+            predictions, labels, n_classes).tolist(),
+    }
+
+
+def learned_synapses(spec) -> str | None:
+    """Name of the synapses whose weights a run learns (saved as ``weights``): the
+    normalised ones, else the STDP ones; None for a model with neither."""
+    return spec.protocol.normalise or (spec.stdp.synapses if spec.stdp else None)
+
+
+def trained_arrays(state: dict, records: dict, images: RunImages, spec, handles,
+                   labelling: str, n_neurons: int, epochs: int) -> dict:
+    """What ``state.npz`` holds: the final network state (``state/NAME``), the learned
+    weight matrix ``weights`` (n_source, n_target), ``theta`` (n_neurons,) in volts, the
+    neurons' labels with the rates and proportions they came from, and ``image_shape``.
+
+    ``handles`` are the session's :class:`~brian_stdp.backends.network.NetworkHandles`
+    (the synapse indices of the learned weights)."""
+    assignment = label_assignment(records, images)
+    syn_name = learned_synapses(spec)
+    trained = {f"state/{key}": value for key, value in state.items()}
+    if syn_name:
+        synapses = spec.synapses[syn_name]
+        pre, post = handles.synapse_indices[syn_name]
+        weights = np.zeros((handles.size(synapses.source), handles.size(synapses.target)))
+        weights[pre, post] = state[f"{syn_name}.w"]
+        trained["weights"] = weights
+    trained.update(assignment=assignment.labels, rates=assignment.rates,
+                   proportions=assignment.proportions,
+                   image_shape=np.array(images.train_set.shape))
+    if THETA_KEY in state:
+        trained["theta"] = state[THETA_KEY]
+    if labelling == "last-winner":
+        trained["assignment_last_winner"] = last_winner_labels(records, images, n_neurons,
+                                                               epochs)
+    return trained
+
+
+def run_metrics(config, spec, images: RunImages, history: list, timing: dict,
+                records: dict, labelling: str, neurons_requested: int) -> dict:
+    """``metrics.json``: the last epoch's evaluation, the ``history`` of every test phase,
+    the training activity over its first and last :data:`ACTIVITY_WINDOW` images, and
+    ``timing`` with the training speed (images/s)."""
+    final = history[-1]
+    train_rec = records["train"]
+    spikes = train_rec["spikes"]
+    n_window = min(ACTIVITY_WINDOW, len(spikes))
+    metrics = {
+        "model": spec.name, "neurons": config.neurons, "dataset": config.dataset,
+        "train_images": len(images.train_idx), "epochs": config.epochs,
+        "label_images": len(images.label_idx), "test_images": len(images.test_idx),
+        "scored_on": images.scored_on,
+        "accuracy_all_activity": final["accuracy_all_activity"],
+        "accuracy_proportion_weighting": final["accuracy_proportion_weighting"],
+        "per_class_accuracy": final["per_class_accuracy"],
+        "confusion_matrix": final["confusion_matrix"],
+        "silent_test_fraction": final["silent_fraction"],
+        "history": history,
+        "activity": {
+            "spikes_per_image_first": float(spikes[:n_window].mean()),
+            "spikes_per_image_last": float(spikes[-n_window:].mean()),
+            "window_images": n_window,
+            "shown_again_fraction": float(np.mean(train_rec["presentations"] > 1)),
+            "mean_presentations": float(train_rec["presentations"].mean()),
+            "max_presentations_reached": int(np.sum(
+                train_rec["presentations"] >= spec.protocol.max_presentations)),
+        },
+        "labelled_neurons": int(np.sum(label_assignment(records, images).labels >= 0)),
+        "labelling": labelling,
+        **({"neurons_requested": neurons_requested}
+           if neurons_requested != config.neurons else {}),
+        "timing": timing,
+        "train_images_per_second": images_per_second(timing, "train"),
+    }
+    if labelling == "last-winner":
+        metrics["accuracy_last_winner"] = final["accuracy_last_winner"]
+        metrics["labelled_neurons_last_winner"] = final["labelled_neurons_last_winner"]
+    return metrics
+
+
+def images_per_second(timing: dict, kind: str) -> float | None:
+    """Simulation speed of the phases of one kind (``"train"``, ``"label"``, ``"test"``)
+    over all their epochs, in images per second of simulation; None before any ran."""
+    phases = [entry for name, entry in timing.items() if name.startswith(kind + "-")]
+    seconds = sum(entry["seconds"] for entry in phases)
+    return sum(entry["images"] for entry in phases) / seconds if seconds else None
