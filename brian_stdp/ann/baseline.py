@@ -75,7 +75,7 @@ class AnnConfig:
     epochs : int
         Passes over the selected training images.
     dataset : str
-        One of :data:`brian_stdp.data.datasets.DATASETS`.
+        One of :data:`brian_stdp.data.sources.DATASETS`.
     train : int or None
         Use the first ``train`` training images (None: all); excludes ``per_class``.
     per_class : int or None

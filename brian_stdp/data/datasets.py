@@ -1,80 +1,35 @@
-"""Image datasets as uint8 arrays: MNIST, Fashion-MNIST and scikit-learn's digits.
+"""Image datasets as uint8 arrays, and which training images a run uses.
 
-MNIST and Fashion-MNIST are read from the four standard idx files
-(``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
-``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each gzipped or raw);
-MNIST is also read from a Keras ``mnist.npz`` cache file and, when allowed,
-downloaded into :func:`default_cache_dir`. The digits come with scikit-learn.
+:func:`load_dataset` gives one split of MNIST, Fashion-MNIST or scikit-learn's digits as
+a :class:`Dataset`: images (n, height, width) uint8 and labels (n,) int64, checked
+(image size, matching counts, labels 0..9). Where the files are found, and MNIST's
+download, is :mod:`~brian_stdp.data.sources`; reading them is :mod:`~brian_stdp.data.formats`.
+Every problem with a file raises :class:`~brian_stdp.errors.DataError` naming the file,
+the problem and what to do.
 
-Where a dataset is looked for (first folder holding it wins):
-
-- an explicit ``data_dir`` is the only place looked at; it must hold the dataset;
-- MNIST: ``$BRIAN_STDP_DATA``, ``default_cache_dir()/mnist``, ``~/.keras/datasets``;
-- Fashion-MNIST: ``$BRIAN_STDP_DATA/../fashion-mnist``,
-  ``$BRIAN_STDP_DATA/fashion-mnist``, ``/usr/share/datasets/fashion-mnist``
-  (Debian package ``dataset-fashion-mnist``), ``default_cache_dir()/fashion-mnist``,
-  ``~/.keras/datasets/fashion-mnist``.
-
-Setting ``BRIAN_STDP_NO_DOWNLOAD`` to a true value (``1``, ``yes``, ...) forbids
-downloading. Every problem with a file raises :class:`~brian_stdp.errors.DataError`
-naming the file, the problem and what to do.
-
-The index helpers (:func:`select_indices`, :func:`split_validation`,
-:func:`iter_chunks`) choose and stream images by index; they build no spike trains.
+The selection helpers (:func:`check_selection`, :func:`select_indices`,
+:func:`split_validation`, :func:`iter_chunks`, :func:`selection_name`,
+:func:`describe_selection`) choose and stream images by index and name the choice; they
+build no spike trains.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import http.client
-import logging
-import math
-import os
-import shutil
-import urllib.request
-import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from brian_stdp.data.formats import (FORMAT_HINT, IDX_FILES, KERAS_FILE, REFETCH_HINT, read_idx,
+                                     read_keras)
+from brian_stdp.data.sources import DATASETS, check_choice, find_or_download, idx_path
 from brian_stdp.errors import ConfigError, DataError
 
-DATASETS = ("mnist", "fashion-mnist", "digits")
 SPLITS = ("train", "test")
 N_CLASSES = 10
 
-DATA_ENV = "BRIAN_STDP_DATA"
-NO_DOWNLOAD_ENV = "BRIAN_STDP_NO_DOWNLOAD"
-
-_IDX_FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
 _IMAGE_SIDE = 28
-_IDX_UBYTE = 0x08
-_GZIP_MAGIC = b"\x1f\x8b"
-
-_KERAS_FILE = "mnist.npz"
-_KERAS_KEYS = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
-
-_MNIST_MIRRORS = (
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-)
-# sha256 of the uncompressed idx files, keyed by file name without ".gz".
-_MNIST_SHA256 = {
-    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-}
-_DOWNLOAD_TIMEOUT_S = 60
-
-_DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 _DIGITS_N_TRAIN = 1347
 
@@ -82,11 +37,6 @@ _DIGITS_N_TRAIN = 1347
 TRAIN_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": _DIGITS_N_TRAIN}
 
 _DIGITS_MAX_VALUE = 16
-
-_REFETCH_HINT = "delete it and download it again, or check --data-dir"
-_FORMAT_HINT = "check that --data-dir points at MNIST-format idx files"
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,7 +46,7 @@ class Dataset:
     Attributes
     ----------
     name : str
-        One of :data:`DATASETS`.
+        One of :data:`~brian_stdp.data.sources.DATASETS`.
     split : str
         ``"train"`` or ``"test"``.
     images : numpy.ndarray
@@ -152,16 +102,17 @@ def load_dataset(
     Parameters
     ----------
     name : str
-        One of :data:`DATASETS`.
+        One of :data:`~brian_stdp.data.sources.DATASETS`.
     split : str
         ``"train"`` or ``"test"``.
     data_dir : str or os.PathLike, optional
         Folder holding the dataset's files; when given, no other place is searched.
         Ignored for ``"digits"``.
     download : bool
-        Whether MNIST may be downloaded into :func:`default_cache_dir` when it is
-        found nowhere; the environment variable ``BRIAN_STDP_NO_DOWNLOAD`` overrides
-        this. Fashion-MNIST is never downloaded.
+        Whether MNIST may be downloaded into
+        :func:`~brian_stdp.data.sources.default_cache_dir` when it is found nowhere;
+        the environment variable ``BRIAN_STDP_NO_DOWNLOAD`` overrides this.
+        Fashion-MNIST is never downloaded.
 
     Returns
     -------
@@ -173,153 +124,11 @@ def load_dataset(
     DataError
         Unknown name or split, dataset not found, or a missing or malformed file.
     """
-    _check_choice("dataset", name, DATASETS)
-    _check_choice("split", split, SPLITS)
+    check_choice("dataset", name, DATASETS)
+    check_choice("split", split, SPLITS)
     if name == "digits":
         return _load_digits(split)
-    folder = find_data_dir(name, data_dir)
-    if folder is None:
-        if name == "mnist" and _download_allowed(download):
-            folder = _download_mnist(default_cache_dir() / "mnist")
-        else:
-            raise DataError(_not_found_message(name, download))
-    return _load_from_folder(name, split, folder)
-
-
-def find_data_dir(name: str, data_dir=None) -> Path | None:
-    """Return the first folder that holds the dataset `name`, or None.
-
-    A folder holds MNIST or Fashion-MNIST when it contains all four idx files
-    (gzipped or raw); a folder holding a Keras ``mnist.npz`` also holds MNIST.
-
-    Parameters
-    ----------
-    name : str
-        One of :data:`DATASETS`; ``"digits"`` needs no folder and gives None.
-    data_dir : str or os.PathLike, optional
-        Explicit folder; when given it is the only candidate.
-
-    Returns
-    -------
-    pathlib.Path or None
-        The folder, or None when no searched folder holds the dataset.
-
-    Raises
-    ------
-    DataError
-        Unknown name, or an explicit `data_dir` that is missing or lacks the files.
-    """
-    _check_choice("dataset", name, DATASETS)
-    if name == "digits":
-        return None
-    if data_dir is not None:
-        folder = Path(data_dir).expanduser()
-        if not folder.is_dir():
-            raise DataError(f"data folder {folder} does not exist; check --data-dir")
-        if not _holds_dataset(name, folder):
-            missing = ", ".join(f"{stem}[.gz]" for stem in _missing_idx_files(folder))
-            alternative = f" (nor a Keras {_KERAS_FILE})" if name == "mnist" else ""
-            raise DataError(
-                f"data folder {folder} does not hold {name}: missing {missing}"
-                f"{alternative}; check --data-dir"
-            )
-        return folder
-    for folder in _search_dirs(name):
-        if _holds_dataset(name, folder):
-            return folder
-    return None
-
-
-def default_cache_dir() -> Path:
-    """Return ``$XDG_CACHE_HOME/brian_stdp``, or ``~/.cache/brian_stdp`` when unset."""
-    cache_home = os.environ.get("XDG_CACHE_HOME")
-    base = Path(cache_home) if cache_home else Path.home() / ".cache"
-    return base / "brian_stdp"
-
-
-def read_idx(path, ndim: int | None = None) -> np.ndarray:
-    """Read an idx file of unsigned bytes, gzipped or raw.
-
-    Gzip is recognised by the file's first bytes, not its name.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The idx file.
-    ndim : int, optional
-        Required number of dimensions (1 for labels, 3 for images); any other
-        magic number is then an error.
-
-    Returns
-    -------
-    numpy.ndarray
-        dtype uint8, with the shape stored in the file's header.
-
-    Raises
-    ------
-    DataError
-        Missing or unreadable file, corrupt gzip data, wrong magic number, or a
-        file shorter or longer than its header says.
-    """
-    path = Path(path)
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found; check --data-dir") from None
-    except OSError as err:
-        raise DataError(f"{path}: cannot read file ({err.strerror}); check --data-dir") from None
-    if content[:2] == _GZIP_MAGIC:
-        try:
-            content = gzip.decompress(content)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as err:
-            raise DataError(
-                f"{path}: corrupt or truncated gzip data ({err}); {_REFETCH_HINT}"
-            ) from None
-    return _parse_idx(content, path, ndim)
-
-
-def write_idx(path, array) -> None:
-    """Write `array` as an idx file of unsigned bytes, atomically.
-
-    The file is gzipped when `path` ends with ``.gz``. It is written under a
-    temporary name in the same folder and then renamed into place, so `path`
-    never holds a partial file.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Destination file.
-    array : array_like of int, shape (d1, ..., dk), 1 <= k <= 255
-        Values 0..255; stored as uint8.
-
-    Raises
-    ------
-    DataError
-        The array is 0-d, or its values are not integers in 0..255.
-    """
-    path = Path(path)
-    array = np.asarray(array)
-    if not 1 <= array.ndim <= 255:
-        raise DataError(f"{path}: cannot write a {array.ndim}-d array as idx (1 to 255 dims)")
-    if array.dtype != np.uint8:
-        fits = np.issubdtype(array.dtype, np.integer) and (
-            array.size == 0 or (array.min() >= 0 and array.max() <= 255)
-        )
-        if not fits:
-            raise DataError(
-                f"{path}: idx files here hold unsigned bytes; the {array.dtype} array "
-                "has values outside integers 0..255"
-            )
-    header = bytes([0, 0, _IDX_UBYTE, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
-    content = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
-    if path.suffix == ".gz":
-        content = gzip.compress(content, mtime=0)
-    tmp = _temp_path(path)
-    try:
-        tmp.write_bytes(content)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return _load_from_folder(name, split, find_or_download(name, data_dir, download))
 
 
 def check_selection(config, optional_counts: tuple) -> None:
@@ -471,126 +280,20 @@ def iter_chunks(indices, chunk_size: int) -> Iterator[np.ndarray]:
     return (indices[start : start + chunk_size] for start in range(0, len(indices), chunk_size))
 
 
-def _check_choice(kind: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise DataError(f"unknown {kind} {value!r}; choose one of: {', '.join(choices)}")
-
-
-def _env_flag(variable: str) -> bool:
-    return os.environ.get(variable, "").strip().lower() not in ("", "0", "false", "no", "off")
-
-
-def _download_allowed(download: bool) -> bool:
-    return download and not _env_flag(NO_DOWNLOAD_ENV)
-
-
-def _keras_dir() -> Path:
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
-
-
-def _search_dirs(name: str) -> list[Path]:
-    """Folders searched for `name` when no data_dir is given, in order."""
-    env_dir = os.environ.get(DATA_ENV)
-    if name == "mnist":
-        env_dirs = [Path(env_dir)] if env_dir else []
-        return [*env_dirs, default_cache_dir() / "mnist", _keras_dir()]
-    env_dirs = (
-        [Path(env_dir).resolve().parent / "fashion-mnist", Path(env_dir) / "fashion-mnist"]
-        if env_dir
-        else []
-    )
-    return [
-        *env_dirs,
-        _DEBIAN_FASHION_DIR,
-        default_cache_dir() / "fashion-mnist",
-        _keras_dir() / "fashion-mnist",
-    ]
-
-
-def _idx_path(folder: Path, stem: str) -> Path | None:
-    """The gzipped or raw idx file `stem` in `folder`, or None."""
-    for candidate in (folder / f"{stem}.gz", folder / stem):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _missing_idx_files(folder: Path) -> list[str]:
-    stems = [stem for pair in _IDX_FILES.values() for stem in pair]
-    return [stem for stem in stems if _idx_path(folder, stem) is None]
-
-
-def _holds_dataset(name: str, folder: Path) -> bool:
-    if not _missing_idx_files(folder):
-        return True
-    return name == "mnist" and (folder / _KERAS_FILE).is_file()
-
-
-def _not_found_message(name: str, download: bool) -> str:
-    searched = "\n".join(f"  {folder}" for folder in _search_dirs(name))
-    if name == "mnist":
-        if download:
-            reason, allow = f"{NO_DOWNLOAD_ENV} is set", f"unset {NO_DOWNLOAD_ENV}"
-        else:
-            reason, allow = "download=False", "download=True"
-        why = f"downloading is off ({reason})"
-        fix = (
-            "pass --data-dir FOLDER holding the four idx files (or mnist.npz), "
-            f"set {DATA_ENV}=FOLDER, or allow downloading ({allow})"
-        )
-    else:
-        why = "Fashion-MNIST is never downloaded"
-        fix = (
-            "install the Debian package dataset-fashion-mnist "
-            "(apt-get install dataset-fashion-mnist) or pass --data-dir FOLDER "
-            "holding the four Fashion-MNIST idx files"
-        )
-    return f"{name} not found; looked in:\n{searched}\n{why}. To fix: {fix}."
-
-
 def _load_from_folder(name: str, split: str, folder: Path) -> Dataset:
-    image_stem, label_stem = _IDX_FILES[split]
-    image_path = _idx_path(folder, image_stem)
-    label_path = _idx_path(folder, label_stem)
+    image_stem, label_stem = IDX_FILES[split]
+    image_path = idx_path(folder, image_stem)
+    label_path = idx_path(folder, label_stem)
     if image_path is not None and label_path is not None:
         images = read_idx(image_path, ndim=3)
         labels = read_idx(label_path, ndim=1)
         source = str(folder)
     else:
-        image_path = label_path = folder / _KERAS_FILE
-        images, labels = _read_keras(image_path, split)
+        image_path = label_path = folder / KERAS_FILE
+        images, labels = read_keras(image_path, split)
         source = str(image_path)
     _check_arrays(name, images, labels, image_path, label_path)
     return Dataset(name, split, images, labels.astype(np.int64), source)
-
-
-def _read_keras(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Images (n, 28, 28) uint8 and labels (n,) of `split` from a Keras mnist.npz."""
-    if not zipfile.is_zipfile(path):
-        raise DataError(f"{path}: not a valid npz archive (corrupt or truncated); {_REFETCH_HINT}")
-    keys = _KERAS_KEYS[split]
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in keys if key not in archive.files]
-            if missing:
-                raise DataError(
-                    f"{path}: missing array {', '.join(missing)}; a Keras {_KERAS_FILE} "
-                    f"holds x_train, y_train, x_test, y_test; {_REFETCH_HINT}"
-                )
-            images, labels = (archive[key] for key in keys)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-        raise DataError(f"{path}: corrupt npz archive ({err}); {_REFETCH_HINT}") from None
-    if images.dtype != np.uint8 or images.ndim != 3:
-        raise DataError(
-            f"{path}: {keys[0]} must be a 3-d uint8 array of images, found "
-            f"{images.ndim}-d {images.dtype}; {_REFETCH_HINT}"
-        )
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise DataError(
-            f"{path}: {keys[1]} must be a 1-d integer array of labels, found "
-            f"{labels.ndim}-d {labels.dtype}; {_REFETCH_HINT}"
-        )
-    return images, labels
 
 
 def _check_arrays(
@@ -601,61 +304,19 @@ def _check_arrays(
     if (height, width) != (_IMAGE_SIDE, _IMAGE_SIDE):
         raise DataError(
             f"{image_path}: wrong image size {height}x{width}; {name} images are "
-            f"{_IMAGE_SIDE}x{_IMAGE_SIDE}; {_FORMAT_HINT}"
+            f"{_IMAGE_SIDE}x{_IMAGE_SIDE}; {FORMAT_HINT}"
         )
     if len(images) != len(labels):
         raise DataError(
             f"image and label counts disagree: {image_path} holds {len(images)} images "
-            f"but {label_path} holds {len(labels)} labels; {_REFETCH_HINT}"
+            f"but {label_path} holds {len(labels)} labels; {REFETCH_HINT}"
         )
     if labels.size and (labels.min() < 0 or labels.max() >= N_CLASSES):
         bad = labels[(labels < 0) | (labels >= N_CLASSES)][0]
         raise DataError(
             f"{label_path}: label {bad} out of range; labels must lie in "
-            f"0..{N_CLASSES - 1}; {_REFETCH_HINT}"
+            f"0..{N_CLASSES - 1}; {REFETCH_HINT}"
         )
-
-
-def _parse_idx(content: bytes, path: Path, ndim: int | None) -> np.ndarray:
-    """Decode the bytes of an uncompressed idx file."""
-    if len(content) < 4:
-        raise DataError(
-            f"{path}: truncated: {len(content)} bytes is too short for an idx header; "
-            f"{_REFETCH_HINT}"
-        )
-    magic = int.from_bytes(content[:4], "big")
-    file_ndim = content[3]
-    magic_ok = content[:3] == bytes([0, 0, _IDX_UBYTE]) and file_ndim > 0
-    if not magic_ok or (ndim is not None and file_ndim != ndim):
-        if ndim is None:
-            expected = "0x000008NN (unsigned bytes, NN dimensions)"
-        else:
-            kind = {1: "label", 3: "image"}.get(ndim, f"{ndim}-d")
-            expected = f"0x{(_IDX_UBYTE << 8) + ndim:08x} ({kind} file of unsigned bytes)"
-        raise DataError(
-            f"{path}: wrong magic number 0x{magic:08x}, expected {expected}; {_FORMAT_HINT}"
-        )
-    header_size = 4 + 4 * file_ndim
-    if len(content) < header_size:
-        raise DataError(
-            f"{path}: truncated: the header of a {file_ndim}-d idx file needs "
-            f"{header_size} bytes, the file has {len(content)}; {_REFETCH_HINT}"
-        )
-    dims = tuple(int(d) for d in np.frombuffer(content, ">u4", count=file_ndim, offset=4))
-    expected_size = math.prod(dims)
-    actual_size = len(content) - header_size
-    if actual_size < expected_size:
-        raise DataError(
-            f"{path}: truncated: the header promises shape {dims} ({expected_size} bytes "
-            f"of data) but only {actual_size} bytes follow; {_REFETCH_HINT}"
-        )
-    if actual_size > expected_size:
-        raise DataError(
-            f"{path}: too long: {actual_size - expected_size} extra bytes after the "
-            f"data of shape {dims} the header describes; {_REFETCH_HINT}"
-        )
-    data = np.frombuffer(content, np.uint8, count=expected_size, offset=header_size)
-    return data.reshape(dims).copy()
 
 
 def _load_digits(split: str) -> Dataset:
@@ -667,68 +328,6 @@ def _load_digits(split: str) -> Dataset:
     labels = bunch.target.astype(np.int64)
     part = slice(None, _DIGITS_N_TRAIN) if split == "train" else slice(_DIGITS_N_TRAIN, None)
     return Dataset("digits", split, images[part], labels[part], "scikit-learn digits")
-
-
-def _temp_path(path: Path) -> Path:
-    """A temporary name next to `path`, for writing before an atomic rename."""
-    return path.with_name(f".{path.name}.{os.getpid()}.part")
-
-
-def _fetch(url: str, dest_path: Path) -> None:
-    """Copy the resource at `url` into the file `dest_path`."""
-    with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response:
-        with open(dest_path, "wb") as out:
-            shutil.copyfileobj(response, out)
-
-
-def _download_mnist(folder: Path) -> Path:
-    """Download the MNIST idx files missing from `folder`; return `folder`."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise DataError(
-            f"cannot create the download folder {folder} ({err.strerror}); "
-            f"set XDG_CACHE_HOME, or {DATA_ENV} to a folder holding MNIST"
-        ) from None
-    for stem, sha256 in _MNIST_SHA256.items():
-        if _idx_path(folder, stem) is None:
-            _download_verified(folder / f"{stem}.gz", sha256)
-    return folder
-
-
-def _download_verified(target: Path, sha256: str) -> None:
-    """Fetch `target` from the first mirror whose file's uncompressed sha256 matches."""
-    tmp = _temp_path(target)
-    problems = []
-    try:
-        for mirror in _MNIST_MIRRORS:
-            url = mirror + target.name
-            _log.info("downloading %s", url)
-            try:
-                _fetch(url, tmp)
-                actual = _gunzipped_sha256(tmp)
-            except (OSError, EOFError, zlib.error, http.client.HTTPException) as err:
-                problems.append(f"{url}: {err}")
-                continue
-            if actual == sha256:
-                os.replace(tmp, target)
-                return
-            problems.append(f"{url}: checksum mismatch (sha256 {actual}, expected {sha256})")
-    finally:
-        tmp.unlink(missing_ok=True)
-    raise DataError(
-        f"could not download {target.name}:\n  " + "\n  ".join(problems) + "\n"
-        f"Download the four MNIST idx files yourself into {target.parent}, or pass "
-        f"--data-dir / set {DATA_ENV} to a folder that holds them."
-    )
-
-
-def _gunzipped_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with gzip.open(path, "rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def selection_name(train, per_class) -> str:

@@ -12,7 +12,8 @@ from brian_stdp.ann import baseline as ann
 from brian_stdp.ann import cli as ann_cli
 from brian_stdp.ann.baseline import (PAPER_CONFIGURATIONS, AnnConfig, count_parameters,
                                      epoch_order, load_data, macs_per_image, parse_hidden)
-from brian_stdp.data.datasets import find_data_dir, load_dataset, select_indices
+from brian_stdp.data.datasets import load_dataset, select_indices
+from brian_stdp.data.sources import find_data_dir
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import rundir
 

@@ -1,4 +1,5 @@
-"""Tests of brian_stdp.data.datasets: idx files, dataset search, download, index selection."""
+"""Tests of brian_stdp.data.datasets, .formats and .sources: idx files, dataset search, download,
+index selection."""
 
 import gzip
 import hashlib
@@ -6,9 +7,10 @@ import hashlib
 import numpy as np
 import pytest
 
-from brian_stdp.data import datasets as data
-from brian_stdp.data.datasets import (DATASETS, Dataset, find_data_dir, iter_chunks, load_dataset,
-                                      read_idx, select_indices, split_validation, write_idx)
+from brian_stdp.data import sources
+from brian_stdp.data.datasets import Dataset, iter_chunks, load_dataset, select_indices, split_validation
+from brian_stdp.data.formats import read_idx, write_idx
+from brian_stdp.data.sources import DATASETS, find_data_dir
 from brian_stdp.errors import DataError
 
 pytestmark = pytest.mark.codegen_independent
@@ -61,7 +63,7 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("BRIAN_STDP_DATA", str(tmp_path / "env" / "mnist"))
     monkeypatch.delenv("KERAS_HOME", raising=False)
-    monkeypatch.setattr(data, "_DEBIAN_FASHION_DIR", tmp_path / "debian" / "fashion-mnist")
+    monkeypatch.setattr(sources, "_DEBIAN_FASHION_DIR", tmp_path / "debian" / "fashion-mnist")
     return tmp_path
 
 
@@ -171,10 +173,10 @@ def test_explicit_data_dir_lacking_files_is_an_error(isolated):
 
 def test_default_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert data.default_cache_dir() == tmp_path / "xdg" / "brian_stdp"
+    assert sources.default_cache_dir() == tmp_path / "xdg" / "brian_stdp"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert data.default_cache_dir() == tmp_path / "home" / ".cache" / "brian_stdp"
+    assert sources.default_cache_dir() == tmp_path / "home" / ".cache" / "brian_stdp"
 
 
 def test_unknown_name_or_split():
@@ -205,7 +207,7 @@ def test_fashion_mnist_next_to_mnist_folder(isolated):
 
 
 def test_fashion_mnist_missing_says_how_to_install(isolated, monkeypatch):
-    monkeypatch.setattr(data, "_fetch", lambda url, dest: pytest.fail(f"fetched {url}"))
+    monkeypatch.setattr(sources, "_fetch", lambda url, dest: pytest.fail(f"fetched {url}"))
     pattern = r"(?s)fashion-mnist not found.*dataset-fashion-mnist.*--data-dir"
     with pytest.raises(DataError, match=pattern):
         load_dataset("fashion-mnist", download=True)
@@ -430,7 +432,7 @@ def fake_mirror(monkeypatch, isolated):
         for stem, array in zip(IDX_STEMS[split], small_split(n)):
             files[stem] = idx_bytes(array)
     checksums = {stem: hashlib.sha256(content).hexdigest() for stem, content in files.items()}
-    monkeypatch.setattr(data, "_MNIST_SHA256", checksums)
+    monkeypatch.setattr(sources, "_MNIST_SHA256", checksums)
     fetched = []
 
     def fetch(url, dest_path):
@@ -438,7 +440,7 @@ def fake_mirror(monkeypatch, isolated):
         stem = url.rsplit("/", 1)[1].removesuffix(".gz")
         dest_path.write_bytes(gzip.compress(files[stem]))
 
-    monkeypatch.setattr(data, "_fetch", fetch)
+    monkeypatch.setattr(sources, "_fetch", fetch)
     monkeypatch.delenv("BRIAN_STDP_NO_DOWNLOAD")
     return fetched
 
@@ -456,20 +458,20 @@ def test_download_puts_verified_files_in_cache(isolated, fake_mirror):
 
 
 def test_download_tries_next_mirror(isolated, fake_mirror, monkeypatch):
-    working_fetch = data._fetch
+    working_fetch = sources._fetch
 
     def flaky_fetch(url, dest_path):
         if "googleapis" in url:
             raise OSError("connection refused")
         working_fetch(url, dest_path)
 
-    monkeypatch.setattr(data, "_fetch", flaky_fetch)
+    monkeypatch.setattr(sources, "_fetch", flaky_fetch)
     assert len(load_dataset("mnist", "test")) == 10
     assert all("ossci-datasets" in url for url in fake_mirror)
 
 
 def test_download_checksum_mismatch_leaves_no_file(isolated, fake_mirror, monkeypatch):
-    monkeypatch.setitem(data._MNIST_SHA256, "train-images-idx3-ubyte", "0" * 64)
+    monkeypatch.setitem(sources._MNIST_SHA256, "train-images-idx3-ubyte", "0" * 64)
     pattern = r"(?s)could not download train-images-idx3-ubyte.gz.*checksum mismatch"
     with pytest.raises(DataError, match=pattern):
         load_dataset("mnist", "train")
@@ -479,7 +481,7 @@ def test_download_checksum_mismatch_leaves_no_file(isolated, fake_mirror, monkey
 
 @pytest.mark.parametrize("env_value, download", [("1", True), (None, False)])
 def test_no_download_when_forbidden(isolated, monkeypatch, env_value, download):
-    monkeypatch.setattr(data, "_fetch", lambda url, dest: pytest.fail(f"fetched {url}"))
+    monkeypatch.setattr(sources, "_fetch", lambda url, dest: pytest.fail(f"fetched {url}"))
     if env_value is None:
         monkeypatch.delenv("BRIAN_STDP_NO_DOWNLOAD")
     else:
