@@ -1,8 +1,7 @@
 """Simulation backends: the Brian2 network of a model file and the sessions that run it.
 
-- :mod:`~brian_stdp.backends.registry`: the session class for a device name (the one place
-  that tells devices apart).
-- :mod:`~brian_stdp.backends.devices`: device names, availability, install steps, GPU settings.
+- :mod:`~brian_stdp.backends.devices`: one module per device, registering its name, session
+  class, availability check and install steps (the one place that tells devices apart).
 - :mod:`~brian_stdp.backends.network`: the Brian2 objects of a model (one builder for the
   chunked and the single-run formulation).
 - :mod:`~brian_stdp.backends.protocol`: the presentation protocol (re-presentation rule) and

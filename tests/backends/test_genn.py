@@ -226,7 +226,7 @@ def test_custom_events_and_schedule_changes_are_reported():
 def _genn_ready():
     if importlib.util.find_spec("brian2genn") is None:
         return False
-    from brian_stdp.backends.devices import genn_problem
+    from brian_stdp.backends.devices.genn import genn_problem
 
     return genn_problem() is None
 

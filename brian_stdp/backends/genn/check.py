@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from brian_stdp.backends.devices import genn as genn_device
 from brian_stdp.errors import ConfigError, ModelFileError
 from brian_stdp.model.spec import ModelSpec, load_model
 
@@ -380,7 +381,7 @@ def collect(spec: ModelSpec, handles, n_images: int, slots: int, seconds: float,
 
 
 def train_single_run(spec: ModelSpec, images: np.ndarray, n_neurons: int, seed: int = 0,
-                     slots: int | None = None, device: str = "genn", directory=None,
+                     slots: int | None = None, device: str = genn_device.NAME, directory=None,
                      compile: bool = True, run: bool = True):
     """Train on ``images`` in one run of ``device``.
 
@@ -397,7 +398,8 @@ def train_single_run(spec: ModelSpec, images: np.ndarray, n_neurons: int, seed: 
     slots : int, optional
         Presentation slots (default ``ceil(1.5 * n_images)``).
     device : str
-        ``"genn"``, ``"cpp_standalone"`` or ``"runtime"``.
+        A device whose session class runs the single-run network (``single_run``):
+        genn, cpp_standalone or runtime.
     directory : path, optional
         Build folder for the standalone devices.
     compile, run : bool
@@ -412,11 +414,11 @@ def train_single_run(spec: ModelSpec, images: np.ndarray, n_neurons: int, seed: 
     import brian2
 
     from brian_stdp.backends.network import initial_state
-    from brian_stdp.backends.registry import SESSIONS, session_class
+    from brian_stdp.backends import devices
     from brian_stdp.data.encoding import encode
 
-    runners = [name for name in SESSIONS if session_class(name).single_run]
-    backend = session_class(device) if device in SESSIONS else None
+    runners = [name for name in devices.names() if devices.session_class(name).single_run]
+    backend = devices.session_class(device) if device in devices.names() else None
     if backend is None or not backend.single_run:
         raise ConfigError(f"--device {device}: the single-run formulation runs on "
                           f"{', '.join(runners)}")
