@@ -8,5 +8,7 @@
   the input layer of each formulation.
 - :mod:`~brian_stdp.backends.session`: the :class:`Session` interface; compile once, run
   chunk after chunk (runtime, cpp_standalone, cuda_standalone).
+- :mod:`~brian_stdp.backends.single_run`: a whole training run as one ``Network.run``
+  (what GeNN builds; also runs on runtime and cpp_standalone).
 - :mod:`~brian_stdp.backends.genn`: brian2genn, one build per chunk.
 """

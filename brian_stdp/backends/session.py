@@ -215,7 +215,7 @@ class Session:
         return spec
 
     # -- one network in one run (genn --generate, the single-run formulation) ----------
-    #: Whether :func:`brian_stdp.backends.genn.check.train_single_run` runs on this device.
+    #: Whether :func:`brian_stdp.backends.single_run.train_single_run` runs on this device.
     single_run = False
 
     @classmethod

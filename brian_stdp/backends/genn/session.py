@@ -116,7 +116,7 @@ class GennSession(Session):
         return adapted
 
     def _build(self, stimulus, n_avail, ctrl, plastic) -> NetworkHandles:
-        from brian_stdp.backends.genn.check import build_single_run
+        from brian_stdp.backends.single_run import build_single_run
 
         brian2.defaultclock.dt = self.spec.protocol.dt
         return build_single_run(self.spec, self.n_neurons, stimulus, self.slots,
@@ -136,7 +136,7 @@ class GennSession(Session):
     # -- running --------------------------------------------------------------------------
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed) -> ChunkResult:
         """Build, compile and run one chunk on GeNN."""
-        from brian_stdp.backends.genn.check import set_state
+        from brian_stdp.backends.single_run import set_state
         from brian_stdp.backends.genn.device import register
 
         self.directory.mkdir(parents=True, exist_ok=True)
