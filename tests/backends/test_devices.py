@@ -62,10 +62,20 @@ def test_bad_environment_value_is_named(key, value):
 
 
 # -- the registry --------------------------------------------------------------------------
+def _fresh_import(code: str) -> str:
+    """What ``code`` prints after importing the registry in a fresh interpreter (so that no
+    device module is imported by anything but the package)."""
+    out = subprocess.run([sys.executable, "-c",
+                          "import sys; from brian_stdp.backends import devices; " + code],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
 def test_registry_lists_the_four_devices_each_with_session_install_and_check():
     from brian_stdp.backends.session import Session
 
-    assert sorted(devices.names()) == ["cpp_standalone", "cuda_standalone", "genn", "runtime"]
+    assert _fresh_import("print(sorted(devices.names()))") == str(
+        ["cpp_standalone", "cuda_standalone", "genn", "runtime"])
     assert devices.DEFAULT_DEVICE == "cpp_standalone"
     for name in devices.names():
         device = devices.get(name)
@@ -86,11 +96,8 @@ def test_unknown_or_repeated_device_name_is_refused():
 
 def test_importing_the_registry_imports_no_simulator():
     """brian2cuda and brian2genn are imported by their sessions only, never to list devices."""
-    code = ("import sys; from brian_stdp.backends import devices; devices.names(); "
-            "print(sorted(m for m in ('brian2', 'brian2cuda', 'brian2genn') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "[]"
+    assert _fresh_import("devices.names(); print(sorted(m for m in ('brian2', 'brian2cuda', "
+                         "'brian2genn') if m in sys.modules))") == "[]"
 
 
 # -- availability --------------------------------------------------------------------------
