@@ -61,7 +61,7 @@ INSTALL = (
 
 
 # -- availability ------------------------------------------------------------------------
-def problem() -> str | None:
+def cuda_problem() -> str | None:
     """What is missing for brian2cuda (brian2 >= 2.6, the package, nvcc, cuRAND, a GPU),
     with install steps, or None."""
     rerun = machine.rerun_problem(NAME)
@@ -88,7 +88,7 @@ DEVICE = register(Device(
     name=NAME,
     description="brian2cuda's GPU device: compiled once, re-run per chunk like cpp_standalone",
     session="brian_stdp.backends.session:CudaStandaloneSession",
-    problem=problem, install=INSTALL))
+    problem=cuda_problem, install=INSTALL))
 
 
 # -- brian2cuda --------------------------------------------------------------------------

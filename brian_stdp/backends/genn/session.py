@@ -2,7 +2,7 @@
 
 brian2genn allows one ``run()`` per build, so every chunk is a build of its
 own: :meth:`GennSession.run_chunk` builds the single-run network of
-:mod:`brian_stdp.genn` for the chunk's images, with the network state and the
+:mod:`brian_stdp.backends.single_run` for the chunk's images, with the network state and the
 controller state of the previous chunk as its initial values and
 ``plastic`` compiled in, lets GeNN generate, compile and run it, and reads
 the spikes and the final state back as a :class:`~brian_stdp.backends.session.ChunkResult`.
@@ -136,8 +136,8 @@ class GennSession(Session):
     # -- running --------------------------------------------------------------------------
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed) -> ChunkResult:
         """Build, compile and run one chunk on GeNN."""
-        from brian_stdp.backends.single_run import set_state
         from brian_stdp.backends.genn.device import register
+        from brian_stdp.backends.single_run import set_state
 
         self.directory.mkdir(parents=True, exist_ok=True)
         device_name = register()
