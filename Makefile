@@ -24,7 +24,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml Makefile
 	touch $@
 
 # GeNN 4.9.0 is not on the package registries: its vendored release is unpacked into the
-# GeNN environment ($(GENN_VENV)/genn-4.9.0, where brian_stdp.devices.genn_path finds it),
+# GeNN environment ($(GENN_VENV)/genn-4.9.0, where brian_stdp.backends.devices.genn.genn_path finds it),
 # after its sha256 is checked. Elsewhere, download genn-4.9.0.tar.gz from
 # https://github.com/genn-team/genn/releases/tag/4.9.0 and give its path as GENN_ARCHIVE.
 GENN_ARCHIVE ?= ../shared/vendor/genn-4.9.0.tar.gz

@@ -11,8 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from brian_stdp.backends.devices import DEVICES, device_problem, genn_problem_elsewhere
-from brian_stdp.backends.registry import session_class
+from brian_stdp.backends import devices
 from brian_stdp.cli import HelpFormatter, guarded
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.errors import BrianSTDPError, ConfigError
@@ -52,9 +51,9 @@ def parser() -> argparse.ArgumentParser:
                         "where the time goes")
     p.add_argument("--model", default="diehl_cook_2015",
                    help=f"model file path, or one of: {', '.join(available_models())}")
-    p.add_argument("--device", "--devices", dest="devices", default="cpp_standalone",
+    p.add_argument("--device", "--devices", dest="devices", default=devices.DEFAULT_DEVICE,
                    metavar="DEVICE[,DEVICE...]",
-                   help=f"device, or comma-separated devices ({', '.join(DEVICES)})")
+                   help=f"device, or comma-separated devices ({', '.join(devices.names())})")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", default=None,
                    help="folder with MNIST's idx files (else $BRIAN_STDP_DATA, the cache)")
@@ -65,23 +64,24 @@ def parser() -> argparse.ArgumentParser:
 
 def run_bench(args, log=None) -> dict:
     """Measure every device and size the flags ask for; return the JSON document."""
-    devices = [d.strip() for d in args.devices.split(",") if d.strip()]
-    if not devices:
+    chosen = [d.strip() for d in args.devices.split(",") if d.strip()]
+    if not chosen:
         raise ConfigError("--device: give at least one device")
     unavailable, elsewhere = {}, {}
-    for device in devices:
-        problem = device_problem(device)
-        if problem and device not in DEVICES:
+    for device in chosen:
+        problem = devices.device_problem(device)
+        if problem and device not in devices.names():
             raise ConfigError(problem)
-        python = session_class(device).python_elsewhere() if problem else None
+        python = devices.get(device).python_elsewhere() if problem else None
         if python is not None:  # another environment (.venv-genn) runs it
             elsewhere[device] = python
-            problem = genn_problem_elsewhere(python)
+            problem = devices.problem_elsewhere(device, python)
         if problem:
             unavailable[device] = problem
-    if args.profile and not all(session_class(d).can_profile for d in devices):
-        raise ConfigError("--profile times the code objects of cpp_standalone only: "
-                          "leave it out or use --device cpp_standalone")
+    if args.profile and not all(devices.session_class(d).can_profile for d in chosen):
+        profilers = [d for d in devices.names() if devices.session_class(d).can_profile]
+        raise ConfigError(f"--profile times the code objects of {', '.join(profilers)} only: "
+                          f"leave it out or use --device {profilers[0]}")
     for flag in ("images", "chunk", "threads"):
         value = getattr(args, flag)
         if value <= 0:
@@ -94,7 +94,7 @@ def run_bench(args, log=None) -> dict:
         raise ConfigError(f"--images {args.images}: the MNIST training split has only "
                           f"{len(dataset)} images")
     rows = []
-    for device in devices:
+    for device in chosen:
         for neurons in args.neurons:
             if device in unavailable:
                 rows.append({"device": device, "neurons": neurons,
@@ -112,15 +112,15 @@ def run_bench(args, log=None) -> dict:
             except BrianSTDPError:
                 raise
             except Exception as err:  # an optional device's failure keeps the others' figures
-                if not session_class(device).optional:
+                if not devices.session_class(device).optional:
                     raise
                 row = {"device": device, "neurons": neurons,
                        "failed": f"{type(err).__name__}: {err}".strip()}
             rows.append(row)
     measured = [row for row in rows if "unavailable" not in row and "failed" not in row]
-    return {"machine": machine_info(args.seed, devices),
+    return {"machine": machine_info(args.seed, chosen),
             "settings": {"model": spec.name, "images": args.images, "chunk": args.chunk,
-                         "threads": args.threads, "seed": args.seed, "devices": devices,
+                         "threads": args.threads, "seed": args.seed, "devices": chosen,
                          "profile": args.profile,
                          "neurons": args.neurons},
             "table": format_table(measured).splitlines(),

@@ -4,7 +4,8 @@
     python -m brian_stdp.genn --generate DIR [--neurons N --images N]
     python -m brian_stdp.genn --train [--neurons N --images N]   (= python -m brian_stdp.run --device genn)
 
-The work is done by :mod:`brian_stdp.backends.genn.check`; this module parses the flags.
+The work is done by :mod:`brian_stdp.backends.genn.check` (the check, the project) and
+:mod:`brian_stdp.backends.single_run` (the network); this module parses the flags.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from brian_stdp.backends.genn.check import (DEFAULT_SLOTS_PER_IMAGE, GENN_MODEL,
-                                            check_genn_compatible, project_problems,
-                                            train_single_run)
+from brian_stdp.backends.genn.check import GENN_MODEL, check_genn_compatible, project_problems
+from brian_stdp.backends.single_run import DEFAULT_SLOTS_PER_IMAGE, train_single_run
+from brian_stdp.backends.devices import genn as genn_device
 from brian_stdp.errors import ConfigError, DeviceError
 from brian_stdp.model.spec import load_model
 
@@ -61,7 +62,8 @@ def main(argv=None) -> int:
             _need_brian2genn()
             images = _images(args, spec)
             train_single_run(spec, images, args.neurons, seed=args.seed, slots=args.slots,
-                             device="genn", directory=args.generate, compile=False, run=False)
+                             device=genn_device.NAME, directory=args.generate, compile=False,
+                             run=False)
             problems = project_problems(spec, args.generate)
             if problems:
                 raise DeviceError(f"--generate {args.generate}: the GeNN project is "
@@ -70,7 +72,7 @@ def main(argv=None) -> int:
             return 0
         from brian_stdp.run import main as run_main
 
-        return run_main(["--device", "genn", "--model", args.model, "--neurons",
+        return run_main(["--device", genn_device.NAME, "--model", args.model, "--neurons",
                          str(args.neurons), "--train", str(args.images), "--label", "all",
                          "--seed", str(args.seed),
                          *(["--data-dir", args.data_dir] if args.data_dir else [])])
@@ -81,10 +83,8 @@ def main(argv=None) -> int:
 def _need_brian2genn():
     import importlib.util
 
-    from brian_stdp.backends.devices import _INSTALL
-
     if importlib.util.find_spec("brian2genn") is None:
-        raise DeviceError(f"--generate: {_INSTALL['genn']}")
+        raise DeviceError(f"--generate: {genn_device.INSTALL}")
 
 
 def _images(args, spec):

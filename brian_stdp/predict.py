@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from brian_stdp.backends.devices import DEVICES, check_device
+from brian_stdp.backends import devices
+from brian_stdp.backends.devices import DEFAULT_DEVICE, check_device
 from brian_stdp.cli import HelpFormatter, guarded
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.images import INVERT_CHOICES, prepare_images
@@ -35,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--test", type=int, default=None, metavar="N",
                    help="also classify the first N test images of the run's dataset and "
                         "print the accuracy")
-    p.add_argument("--device", default="cpp_standalone", help=", ".join(DEVICES))
+    p.add_argument("--device", default=DEFAULT_DEVICE, help=", ".join(devices.names()))
     p.add_argument("--invert", choices=INVERT_CHOICES, default="auto",
                    help="invert image files (auto: when the mean pixel is above 127)")
     p.add_argument("--seed", type=int, default=None,

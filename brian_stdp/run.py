@@ -15,7 +15,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from brian_stdp.backends.devices import DEVICES
+from brian_stdp.backends import devices
 from brian_stdp.cli import (HelpFormatter, add_setting_flags, console_log, file_log, guarded,
                             read_toml_file, settings_from_args)
 from brian_stdp.errors import ConfigError
@@ -35,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
                    help="experiment config: overrides of these flags' defaults (keys as the "
                         "flags, with '_' for '-'); flags given here win")
     add_setting_flags(p, RunConfig, help_extra={
-        "model": f": {', '.join(available_models())}", "device": f": {', '.join(DEVICES)}"})
+        "model": f": {', '.join(available_models())}", "device": f": {', '.join(devices.names())}"})
     p.add_argument("--out", type=Path, default=None,
                    help="new run directory; one that holds a run is refused (default: "
                         "runs/out/<model>_<neurons>n_<time>)")

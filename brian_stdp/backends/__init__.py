@@ -1,13 +1,14 @@
 """Simulation backends: the Brian2 network of a model file and the sessions that run it.
 
-- :mod:`~brian_stdp.backends.registry`: the session class for a device name (the one place
-  that tells devices apart).
-- :mod:`~brian_stdp.backends.devices`: device names, availability, install steps, GPU settings.
+- :mod:`~brian_stdp.backends.devices`: one module per device, registering its name, session
+  class, availability check and install steps (the one place that tells devices apart).
 - :mod:`~brian_stdp.backends.network`: the Brian2 objects of a model (one builder for the
   chunked and the single-run formulation).
 - :mod:`~brian_stdp.backends.protocol`: the presentation protocol (re-presentation rule) and
   the input layer of each formulation.
 - :mod:`~brian_stdp.backends.session`: the :class:`Session` interface; compile once, run
   chunk after chunk (runtime, cpp_standalone, cuda_standalone).
+- :mod:`~brian_stdp.backends.single_run`: a whole training run as one ``Network.run``
+  (what GeNN builds; also runs on runtime and cpp_standalone).
 - :mod:`~brian_stdp.backends.genn`: brian2genn, one build per chunk.
 """

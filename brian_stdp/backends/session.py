@@ -29,7 +29,7 @@ from brian2 import Quantity, second
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
 from brian_stdp.backends import build_cache
-from brian_stdp.backends.devices import CUDA_SEED_CODE, configure_cuda
+from brian_stdp.backends.devices import cpp_standalone, cuda_standalone, runtime
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
                                          initial_state)
 from brian_stdp.backends.spike_queue import patch_spike_queue
@@ -157,7 +157,7 @@ class Session:
     backend.
 
     The trainer, classification and the benchmark use only what this class defines;
-    :func:`brian_stdp.backends.registry.session_class` picks the subclass for a device
+    :func:`brian_stdp.backends.devices.session_class` picks the subclass for a device
     name, and nothing else asks which device it is on.
 
     Parameters
@@ -214,14 +214,8 @@ class Session:
         """The model this session class runs for ``spec``: ``spec`` itself."""
         return spec
 
-    @classmethod
-    def python_elsewhere(cls):
-        """The Python of another environment that runs this device when this one cannot
-        (path), else None."""
-        return None
-
     # -- one network in one run (genn --generate, the single-run formulation) ----------
-    #: Whether :func:`brian_stdp.backends.genn.check.train_single_run` runs on this device.
+    #: Whether :func:`brian_stdp.backends.single_run.train_single_run` runs on this device.
     single_run = False
 
     @classmethod
@@ -368,7 +362,7 @@ class Session:
 class RuntimeSession(Session):
     """The runtime device (for debugging): the network is rebuilt and run for every chunk."""
 
-    device_name = "runtime"
+    device_name = runtime.NAME
     single_run = True
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed) -> ChunkResult:
@@ -388,7 +382,7 @@ class StandaloneSession(Session):
     """``cpp_standalone``: compiled once, re-run per chunk with new values (``run_args``);
     each run reads its seed from ``BRIAN_STDP_SEED``."""
 
-    device_name = "cpp_standalone"
+    device_name = cpp_standalone.NAME
     single_run = True
     can_profile = True
     #: Whether the program flushes denormal numbers to zero (see ``_FLUSH_DENORMALS_CODE``).
@@ -505,9 +499,10 @@ class StandaloneSession(Session):
 
 class CudaStandaloneSession(StandaloneSession):
     """``cuda_standalone`` (brian2cuda): as cpp_standalone, on an NVIDIA GPU (see
-    :func:`brian_stdp.backends.devices.configure_cuda`); cuRAND reseeded per run."""
+    :func:`brian_stdp.backends.devices.cuda_standalone.configure_cuda`); cuRAND reseeded
+    per run."""
 
-    device_name = "cuda_standalone"
+    device_name = cuda_standalone.NAME
     optional = True
     single_run = False
     flush_denormals = False  # host code goes through nvcc; the GPU has flags of its own
@@ -521,10 +516,10 @@ class CudaStandaloneSession(StandaloneSession):
         super()._select_device()
 
     def _configure_device(self):
-        configure_cuda(self.directory)
+        cuda_standalone.configure_cuda(self.directory)
 
     def _seed_code(self) -> str:
-        return CUDA_SEED_CODE.format(var=SEED_VARIABLE)
+        return cuda_standalone.CUDA_SEED_CODE.format(var=SEED_VARIABLE)
 
 
 def forget_device() -> None:
@@ -532,7 +527,7 @@ def forget_device() -> None:
     device, so that another network can be built."""
     brian2.device.reinit()
     brian2.device.activate()
-    brian2.set_device("runtime")
+    brian2.set_device(runtime.NAME)
 
 
 def _is_absolute_time(var, name) -> bool:

@@ -63,7 +63,7 @@ from pathlib import Path
 import numpy as np
 
 from brian_stdp.backends.network import draw_fixed
-from brian_stdp.backends.registry import session_class
+from brian_stdp.backends.devices import DEFAULT_DEVICE, session_class
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import rundir
 from brian_stdp.training.chunks import chunk_seed, stream
@@ -197,7 +197,7 @@ def machine_info(seed: int, devices) -> dict:
 
 # -- measuring ---------------------------------------------------------------------------
 def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CHUNK,
-               device: str = "cpp_standalone", threads: int = 1, seed: int = 0,
+               device: str = DEFAULT_DEVICE, threads: int = 1, seed: int = 0,
                log=None, profile: bool = False) -> dict:
     """Compile one network size and train it on ``images`` images; return its figures.
 

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from brian_stdp.backends.devices import check_device
+from brian_stdp.backends.devices import DEFAULT_DEVICE, check_device, session_class
 from brian_stdp.backends.network import fixed_keys
-from brian_stdp.backends.registry import session_class
 from brian_stdp.data.images import prepare_images
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec, load_model
@@ -172,7 +171,7 @@ def _network_state(run: TrainedRun, session) -> dict:
     return state
 
 
-def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standalone",
+def spike_counts(run: TrainedRun, images: np.ndarray, device: str = DEFAULT_DEVICE,
                  progress: bool = False, seed: int | None = None,
                  workers: int | None = None) -> tuple:
     """Spike counts per image and neuron, and presentations per image.
@@ -242,7 +241,7 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standal
     return counts, presentations
 
 
-def predict_images(run_dir, images, device: str = "cpp_standalone", progress: bool = False,
+def predict_images(run_dir, images, device: str = DEFAULT_DEVICE, progress: bool = False,
                    invert: str = "auto", seed: int | None = None,
                    workers: int | None = None) -> dict:
     """Classify images with a trained run.

@@ -11,7 +11,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from brian_stdp.backends.devices import check_device
+from brian_stdp.backends.devices import DEFAULT_DEVICE, check_device
 from brian_stdp.cli import count, setting
 from brian_stdp.data.datasets import check_selection
 from brian_stdp.errors import ConfigError
@@ -79,7 +79,7 @@ class RunConfig:
               "and score them instead of the test images", parse=int, metavar="N")
     seed: int = setting(0, "seed of everything random: initial weights, image order, input "
                            "spikes, the --per-class choice", metavar="N")
-    device: str = setting("cpp_standalone", "simulation device", metavar="NAME")
+    device: str = setting(DEFAULT_DEVICE, "simulation device", metavar="NAME")
     threads: int = setting(1, "OpenMP threads (cpp_standalone); 2 threads train slower "
                                  "than 1 at 400-6400 neurons (runs/README.md): use more "
                                  "cores with --workers and grids instead", metavar="N")

@@ -55,7 +55,7 @@ class SessionRecipe:
     Attributes
     ----------
     device : str
-        Device name (:data:`brian_stdp.backends.registry.SESSIONS`).
+        Device name (:func:`brian_stdp.backends.devices.names`).
     spec : ModelSpec
     n_neurons, n_input, slots : int
     fixed : dict of str to ndarray
@@ -85,7 +85,7 @@ class SessionRecipe:
 
     def build(self, directory):
         """A new (not yet compiled) session in the build folder ``directory``."""
-        from brian_stdp.backends.registry import session_class
+        from brian_stdp.backends.devices import session_class
 
         return session_class(self.device)(self.spec, self.n_neurons, self.n_input, self.slots,
                                           self.fixed, directory=directory,

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from brian_stdp.backends.network import check_model, draw_fixed, fixed_keys
-from brian_stdp.backends.registry import session_class
+from brian_stdp.backends.devices import session_class
 from brian_stdp.backends.session import ControllerState
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import load_model

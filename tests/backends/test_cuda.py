@@ -14,7 +14,7 @@ import brian2
 import numpy as np
 import pytest
 
-from brian_stdp.backends import devices
+from brian_stdp.backends.devices import cuda_standalone, machine
 from brian_stdp.backends.network import draw_fixed
 from brian_stdp.backends.session import SEED_VARIABLE, CudaStandaloneSession
 from brian_stdp.model.spec import load_model
@@ -32,8 +32,8 @@ _PREFS = ("devices.cuda_standalone.cuda_backend.detect_gpus",
 @pytest.fixture
 def cuda_session(tmp_path, monkeypatch):
     """A Session of a 4-neuron network on cuda_standalone, as if no GPU were visible."""
-    monkeypatch.setattr(devices, "visible_gpus", lambda: 0)
-    for key in list(devices.os.environ):
+    monkeypatch.setattr(machine, "visible_gpus", lambda: 0)
+    for key in list(cuda_standalone.os.environ):
         if key.startswith("BRIAN_STDP_CUDA_"):
             monkeypatch.delenv(key)
     importlib.import_module("brian2cuda")  # registers the device and its preferences
@@ -65,8 +65,8 @@ def test_generated_cuda_project_has_the_package_settings(cuda_session, monkeypat
     assert nvcc_flags.rindex("-std=c++17") > nvcc_flags.index("-std=c++11")
     assert "-std=c++11" not in nvcc_flags.split("-Xcompiler", 1)[1]
     assert "-arch=sm_90" in nvcc_flags
-    curand = devices.curand_dirs()
-    if curand is not None and not devices._toolkit_has_curand():
+    curand = cuda_standalone.curand_dirs()
+    if curand is not None and not cuda_standalone._toolkit_has_curand():
         assert f"-I{curand[0]}" in nvcc_flags
         link = build / "curand_link" / "libcurand.so"
         assert link.is_symlink() and link.resolve() == curand[1].resolve()

@@ -1,17 +1,19 @@
-"""Tests of brian_stdp.backends.devices: availability messages and brian2cuda's settings (no GPU)."""
+"""Tests of brian_stdp.backends.devices: the registry, availability messages and brian2cuda's
+settings (no GPU)."""
 
 import importlib.util
 import json
+import subprocess
 import sys
 
 import pytest
 
 from brian_stdp.backends import devices
-from brian_stdp.backends.devices import (DEFAULT_COMPUTE_CAPABILITY, DEVICES, check_device,
-                                         cuda_settings, device_problem)
+from brian_stdp.backends.devices import check_device, device_problem, genn, machine
+from brian_stdp.backends.devices.cuda_standalone import DEFAULT_COMPUTE_CAPABILITY, cuda_settings
 from brian_stdp.bench import format_summary
 from brian_stdp.bench import main as bench_main
-from brian_stdp.errors import DeviceError
+from brian_stdp.errors import ConfigError, DeviceError
 
 pytestmark = pytest.mark.codegen_independent
 
@@ -59,12 +61,51 @@ def test_bad_environment_value_is_named(key, value):
         cuda_settings({key: value}, gpus=0)
 
 
+# -- the registry --------------------------------------------------------------------------
+def _fresh_import(code: str) -> str:
+    """What ``code`` prints after importing the registry in a fresh interpreter (so that no
+    device module is imported by anything but the package)."""
+    out = subprocess.run([sys.executable, "-c",
+                          "import sys; from brian_stdp.backends import devices; " + code],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_registry_lists_the_four_devices_each_with_session_install_and_check():
+    from brian_stdp.backends.session import Session
+
+    assert _fresh_import("print(sorted(devices.names()))") == str(
+        ["cpp_standalone", "cuda_standalone", "genn", "runtime"])
+    assert devices.DEFAULT_DEVICE == "cpp_standalone"
+    for name in devices.names():
+        device = devices.get(name)
+        assert device.name == name and device.description
+        session = devices.session_class(name)
+        assert issubclass(session, Session) and session.device_name == name
+        assert isinstance(device.install, str) and device.install
+        problem = device.problem()
+        assert problem is None or (isinstance(problem, str) and name in problem)
+
+
+def test_unknown_or_repeated_device_name_is_refused():
+    with pytest.raises(ConfigError, match="--device tpu: unknown; use one of cpp_standalone"):
+        devices.session_class("tpu")
+    with pytest.raises(ValueError, match="registered twice"):
+        devices.register(genn.DEVICE)
+
+
+def test_importing_the_registry_imports_no_simulator():
+    """brian2cuda and brian2genn are imported by their sessions only, never to list devices."""
+    assert _fresh_import("devices.names(); print(sorted(m for m in ('brian2', 'brian2cuda', "
+                         "'brian2genn') if m in sys.modules))") == "[]"
+
+
 # -- availability --------------------------------------------------------------------------
 def test_unknown_device_lists_the_known_ones():
     with pytest.raises(DeviceError) as err:
         check_device("tpu")
     assert "unknown device" in str(err.value)
-    assert all(name in str(err.value) for name in DEVICES)
+    assert all(name in str(err.value) for name in devices.names())
 
 
 def _pretend_missing(monkeypatch, package):
@@ -75,7 +116,7 @@ def _pretend_missing(monkeypatch, package):
 
 def test_missing_brian2cuda_gives_install_steps(monkeypatch):
     _pretend_missing(monkeypatch, "brian2cuda")
-    monkeypatch.setattr(devices, "_brian2_reruns_programs", lambda: True)  # as brian2 >= 2.6
+    monkeypatch.setattr(machine, "brian2_reruns_programs", lambda: True)  # as brian2 >= 2.6
     with pytest.raises(DeviceError) as err:
         check_device("cuda_standalone")
     assert "pip install 'brian2cuda==1.0b1' nvidia-curand-cu12" in str(err.value)
@@ -85,16 +126,18 @@ def test_missing_brian2cuda_gives_install_steps(monkeypatch):
 def test_missing_nvcc_or_gpu_is_named(monkeypatch):
     if importlib.util.find_spec("brian2cuda") is None:
         pytest.skip("brian2cuda is not installed")
-    monkeypatch.setattr(devices.shutil, "which", lambda name: None)
+    from brian_stdp.backends.devices import cuda_standalone
+
+    monkeypatch.setattr(cuda_standalone.shutil, "which", lambda name: None)
     monkeypatch.delenv("CUDA_PATH", raising=False)
     assert "nvcc" in device_problem("cuda_standalone")
     monkeypatch.undo()
-    if devices.shutil.which("nvcc") is None or devices.curand_dirs() is None:
+    if cuda_standalone.shutil.which("nvcc") is None or cuda_standalone.curand_dirs() is None:
         return  # the GPU check comes after nvcc and cuRAND
-    monkeypatch.setattr(devices, "visible_gpus", lambda: 0)
-    monkeypatch.setattr(devices.Path, "exists", lambda self: False)
+    monkeypatch.setattr(machine, "visible_gpus", lambda: 0)
+    monkeypatch.setattr(cuda_standalone.Path, "exists", lambda self: False)
     assert "no NVIDIA GPU is visible" in device_problem("cuda_standalone")
-    monkeypatch.setattr(devices, "visible_gpus", lambda: 1)
+    monkeypatch.setattr(machine, "visible_gpus", lambda: 1)
     assert device_problem("cuda_standalone") is None
 
 
@@ -115,19 +158,19 @@ def test_brian2genn_with_the_wrong_brian2_or_without_genn(monkeypatch):
     monkeypatch.setattr(brian2, "__version__", "2.5.4")
     monkeypatch.setattr(sys, "prefix", "/nonexistent")  # no GeNN inside the environment
     monkeypatch.delenv("GENN_PATH", raising=False)
-    monkeypatch.setattr(devices.shutil, "which", lambda name: None)
+    monkeypatch.setattr(genn.shutil, "which", lambda name: None)
     assert "GeNN 4.x was not found" in device_problem("genn")
 
 
 def test_chunked_standalone_devices_need_brian2_2_6(monkeypatch):
-    monkeypatch.setattr(devices, "_brian2_reruns_programs", lambda: False)  # as brian2 2.5
+    monkeypatch.setattr(machine, "brian2_reruns_programs", lambda: False)  # as brian2 2.5
     for name in ("cpp_standalone", "cuda_standalone"):
         assert "needs brian2 >= 2.6" in device_problem(name)
     assert device_problem("runtime") is None
 
 
 def test_runner_takes_genn_and_drives_it_with_the_genn_session(monkeypatch):
-    from brian_stdp.backends.registry import session_class
+    from brian_stdp.backends.devices import session_class
     from brian_stdp.backends.session import StandaloneSession
 
     monkeypatch.setattr(devices, "device_problem", lambda name: None)
@@ -137,13 +180,13 @@ def test_runner_takes_genn_and_drives_it_with_the_genn_session(monkeypatch):
 
 
 def test_genn_is_found_inside_the_environment_before_genn_path(tmp_path):
-    bundled = tmp_path / "env" / devices.GENN_FOLDER
+    bundled = tmp_path / "env" / genn.GENN_FOLDER
     (bundled / "bin").mkdir(parents=True)
     (bundled / "bin" / "genn-buildmodel.sh").write_text("")
     other = tmp_path / "other"
     other.mkdir()
-    assert devices.genn_path(tmp_path / "env", {"GENN_PATH": str(other)}) == bundled
-    assert devices.genn_path(tmp_path / "none", {"GENN_PATH": str(other)}) == other
+    assert genn.genn_path(tmp_path / "env", {"GENN_PATH": str(other)}) == bundled
+    assert genn.genn_path(tmp_path / "none", {"GENN_PATH": str(other)}) == other
 
 
 # -- the benchmark's device table ----------------------------------------------------------
@@ -163,9 +206,9 @@ def test_summary_table_puts_figures_and_notes_in_cells():
 
 
 def test_bench_prints_install_steps_for_an_unavailable_device(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("brian_stdp.bench.device_problem",
+    monkeypatch.setattr(devices, "device_problem",
                         lambda name: f"--device {name}: pip install something")
-    monkeypatch.setattr("brian_stdp.backends.devices.genn_python", lambda: None)  # no GeNN environment
+    monkeypatch.setattr(genn, "genn_python", lambda: None)  # no GeNN environment
     out = tmp_path / "b.json"
     assert bench_main(["--devices", "genn,cuda_standalone", "--neurons", "10,20", "--images",
                        "10", "--out", str(out), "--quiet"]) == 0
@@ -205,4 +248,4 @@ def test_broken_genn_environment_is_reported(tmp_path):
     broken = tmp_path / "python"
     broken.write_text("#!/bin/sh\necho 'ModuleNotFoundError: brian_stdp' >&2\nexit 1\n")
     broken.chmod(0o755)
-    assert "ModuleNotFoundError: brian_stdp" in devices.genn_problem_elsewhere(broken)
+    assert "ModuleNotFoundError: brian_stdp" in devices.problem_elsewhere("genn", broken)

@@ -21,9 +21,9 @@ import brian2
 import numpy as np
 import pytest
 
-from brian_stdp.backends.genn.check import (GENN_MODEL, build_single_run, check_genn_compatible,
-                                            genn_problems, genn_spec, project_problems, set_state,
-                                            train_single_run)
+from brian_stdp.backends.genn.check import (GENN_MODEL, check_genn_compatible, genn_problems,
+                                            genn_spec, project_problems)
+from brian_stdp.backends.single_run import build_single_run, set_state, train_single_run
 from brian_stdp.backends.network import check_model, initial_state
 from brian_stdp.errors import ConfigError, ModelFileError
 from brian_stdp.genn import main
@@ -118,6 +118,25 @@ def test_genn_variant_builds_in_brian2():
       ('on_pre = "ge_post += w"\ninitial = { w = "(rand()',
        'on_pre = "ge_post += w*gain"\ninitial = { w = "(rand()')],
      "reads the shared variable 'gain' of exc"),
+    ([('model = "w : 1 (constant)"\non_pre = "gi_post += w"',
+       'model = """\nw : 1 (constant)\nscaled = 2*w : 1 (constant over dt)\n"""\n'
+       'on_pre = "gi_post += w"')],
+     "'scaled' is a 'constant over dt' subexpression"),
+    ([('model = "w : 1 (constant)"\non_pre = "gi_post += w"',
+       'model = """\nw : 1 (constant)\nscaled = 2*w : 1\n"""\non_pre = "gi_post += scaled"')],
+     "on_pre: uses the subexpression 'scaled'"),
+    ([('on_pre = "ge_post += w"\ninitial = { w = "w_exc_inh" }',
+       'on_pre = """\nge_post += w\nge_post += w\n"""\ninitial = { w = "w_exc_inh" }')],
+     "on_pre: writes 'ge' more than once"),
+    ([('on_pre = "gi_post += w"', 'on_pre = """\ngi_post += w\nv_pre = 0*mV\n"""')],
+     "on_pre: writes the presynaptic variable 'v_pre'"),
+    ([('model = "w : 1 (constant)"\non_pre = "gi_post += w"',
+       'model = """\nw : 1 (constant)\na_post = w : 1 (summed)\nb_post = w : 1 (summed)\n"""\n'
+       'on_pre = "gi_post += w"')],
+     "2 summed variables (a_post, b_post)"),
+    ([('model = "w : 1 (constant)"\non_pre = "gi_post += w"',
+       'model = "w : 1 (constant"\non_pre = "gi_post += w"')],
+     "[synapses.inh_exc] model: cannot parse"),
 ])
 def test_each_genn_rule_is_reported(tmp_path, replacements, expected):
     problems = genn_problems(_variant_with(tmp_path, *replacements))
@@ -226,7 +245,7 @@ def test_custom_events_and_schedule_changes_are_reported():
 def _genn_ready():
     if importlib.util.find_spec("brian2genn") is None:
         return False
-    from brian_stdp.backends.devices import genn_problem
+    from brian_stdp.backends.devices.genn import genn_problem
 
     return genn_problem() is None
 

@@ -2,7 +2,7 @@
 
 brian2genn allows one ``run()`` per build, so every chunk is a build of its
 own: :meth:`GennSession.run_chunk` builds the single-run network of
-:mod:`brian_stdp.genn` for the chunk's images, with the network state and the
+:mod:`brian_stdp.backends.single_run` for the chunk's images, with the network state and the
 controller state of the previous chunk as its initial values and
 ``plastic`` compiled in, lets GeNN generate, compile and run it, and reads
 the spikes and the final state back as a :class:`~brian_stdp.backends.session.ChunkResult`.
@@ -37,6 +37,7 @@ import brian2
 import numpy as np
 from brian2 import second
 
+from brian_stdp.backends.devices import genn as genn_device
 from brian_stdp.backends.network import NetworkHandles
 from brian_stdp.backends.session import (SEED_VARIABLE, ChunkResult, Session, forget_device,
                                          read_state)
@@ -62,9 +63,9 @@ def use_gpu(environ=os.environ, gpus: int | None = None) -> bool:
     choice = environ.get(BACKEND_VARIABLE, "").strip().lower()
     if choice in ("", "auto"):
         if gpus is None:
-            from brian_stdp.backends.devices import visible_gpus
+            from brian_stdp.backends.devices import machine
 
-            gpus = visible_gpus()
+            gpus = machine.visible_gpus()
         return gpus > 0
     if choice in ("cpu", "gpu"):
         return choice == "gpu"
@@ -79,22 +80,21 @@ class GennSession(Session):
     is ignored (GeNN's CPU backend runs on one thread).
     """
 
-    device_name = "genn"
+    device_name = genn_device.NAME
     optional = True
     single_run = True
 
     def _select_device(self):
         """Check that GeNN and the model can run; the device itself is set per chunk."""
-        from brian_stdp.backends.devices import genn_path, genn_problem
         from brian_stdp.backends.genn.check import check_genn_compatible
 
-        problem = genn_problem()
+        problem = genn_device.genn_problem()
         if problem:
             raise DeviceError(problem)
         if self.directory is None:
-            raise ConfigError("--device genn needs a build folder")
+            raise ConfigError(f"--device {self.device_name} needs a build folder")
         check_genn_compatible(self.spec)
-        self.genn_path = genn_path()
+        self.genn_path = genn_device.genn_path()
         self.use_gpu = use_gpu()
         log.info("GeNN %s backend (GeNN in %s)", "GPU" if self.use_gpu else "CPU",
                  self.genn_path)
@@ -102,16 +102,6 @@ class GennSession(Session):
     def _make_network(self) -> NetworkHandles:
         """The network on the runtime device, for sizes, indices and the initial state."""
         return self._build(np.zeros((self.slots, self.n_input)), self.slots, None, True)
-
-    @classmethod
-    def python_elsewhere(cls):
-        """The GeNN environment's Python (``.venv-genn``) when brian2genn is not importable
-        here, else None."""
-        import importlib.util
-
-        from brian_stdp.backends.devices import genn_python
-
-        return genn_python() if importlib.util.find_spec("brian2genn") is None else None
 
     @staticmethod
     def adapt_spec(spec: ModelSpec) -> ModelSpec:
@@ -126,7 +116,7 @@ class GennSession(Session):
         return adapted
 
     def _build(self, stimulus, n_avail, ctrl, plastic) -> NetworkHandles:
-        from brian_stdp.backends.genn.check import build_single_run
+        from brian_stdp.backends.single_run import build_single_run
 
         brian2.defaultclock.dt = self.spec.protocol.dt
         return build_single_run(self.spec, self.n_neurons, stimulus, self.slots,
@@ -146,8 +136,8 @@ class GennSession(Session):
     # -- running --------------------------------------------------------------------------
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed) -> ChunkResult:
         """Build, compile and run one chunk on GeNN."""
-        from brian_stdp.backends.genn.check import set_state
         from brian_stdp.backends.genn.device import register
+        from brian_stdp.backends.single_run import set_state
 
         self.directory.mkdir(parents=True, exist_ok=True)
         device_name = register()
@@ -198,10 +188,10 @@ class GennSession(Session):
     def open_single_run(cls, directory, compile=True, run=True):
         """brian2genn's own device (unpatched), which builds inside ``Network.run``."""
         if directory is None:
-            raise ConfigError("--device genn needs a build folder")
+            raise ConfigError(f"--device {cls.device_name} needs a build folder")
         import brian2genn  # noqa: F401  (registers the device)
 
-        brian2.set_device("genn", directory=str(directory), compile=compile, run=run)
+        brian2.set_device(cls.device_name, directory=str(directory), compile=compile, run=run)
 
     @classmethod
     def close_single_run(cls):

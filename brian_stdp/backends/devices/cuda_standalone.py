@@ -1,11 +1,8 @@
-"""Simulation devices: names, availability, install steps, and the GPU devices' settings.
+"""``cuda_standalone``, brian2cuda's GPU device: its availability, install steps and settings.
 
-Four devices are known. ``cpp_standalone`` (the default) and ``runtime`` come
-with Brian2. ``cuda_standalone`` (brian2cuda) drives the same chunked
-:class:`~brian_stdp.backends.session.Session` as ``cpp_standalone``: the program is
-compiled once and re-run per chunk. ``genn`` (brian2genn) allows only one
-``run()`` per build, so :class:`~brian_stdp.backends.genn.session.GennSession` builds
-once per chunk (:mod:`brian_stdp.backends.registry` picks the class by name).
+It drives the same chunked session as ``cpp_standalone``
+(:class:`~brian_stdp.backends.session.CudaStandaloneSession`): the program is compiled
+once and re-run per chunk. brian2cuda is imported only by the session, never here.
 
 brian2cuda settings
 -------------------
@@ -39,26 +36,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from brian_stdp.backends.devices import Device, machine, register
 from brian_stdp.errors import DeviceError
 
-#: Devices the runner accepts, with a one-line description.
-DEVICES = {
-    "cpp_standalone": "Brian2's C++ standalone device: compiled once, re-run per chunk (default)",
-    "runtime": "Brian2's runtime device (Python/Cython): slow, for debugging small networks",
-    "cuda_standalone": "brian2cuda's GPU device: compiled once, re-run per chunk like "
-                       "cpp_standalone",
-    "genn": "brian2genn's GPU device (GeNN's CPU backend without a GPU): one build per "
-            "chunk, own environment (Python 3.11, brian2 2.5); see "
-            "brian_stdp.backends.genn.session",
-}
-
-#: Devices that compile one program and re-run it per chunk.
-STANDALONE_DEVICES = ("cpp_standalone", "cuda_standalone")
+NAME = "cuda_standalone"
 
 #: Compute capability assumed when no GPU is visible to detect it from (H100/H200).
 DEFAULT_COMPUTE_CAPABILITY = 9.0
@@ -66,194 +51,47 @@ DEFAULT_COMPUTE_CAPABILITY = 9.0
 #: C++ standard that CUDA 13's Thrust needs (brian2cuda's makefile says c++11).
 DEFAULT_CUDA_STD = "c++17"
 
-_GENN_DOCS = "docs/devices.md, section 'brian2genn'"
-
-_INSTALL = {
-    "cuda_standalone": (
-        "brian2cuda is not installed. Install it into this environment with\n"
-        "    pip install 'brian2cuda==1.0b1' nvidia-curand-cu12\n"
-        "(or pip install -e '.[cuda]'). brian2cuda 1.0b1 is a pre-release that pins "
-        "brian2 2.10.1; nvidia-curand-cu12 provides cuRAND where the CUDA toolkit lacks it. "
-        "nvcc (the CUDA toolkit) must be on PATH."),
-    "genn": (
-        "brian2genn is not installed. It needs brian2 2.5.x, numpy < 2 and Python 3.11, so "
-        "it lives in its own environment:\n"
-        "    python3.11 -m venv genn-venv\n"
-        "    genn-venv/bin/pip install -e . 'brian2genn==1.7.0' 'brian2>=2.5,<2.6' 'numpy<2'\n"
-        "or conda env create -f environment-genn.yml; on this project's machines "
-        "make test-genn does all of it. GeNN 4.9.0 itself is not on PyPI: download "
-        "genn-4.9.0.tar.gz from https://github.com/genn-team/genn/releases/tag/4.9.0, unpack "
-        f"it somewhere writable and set GENN_PATH to it. See {_GENN_DOCS}."),
-}
+#: How to install brian2cuda.
+INSTALL = (
+    "brian2cuda is not installed. Install it into this environment with\n"
+    "    pip install 'brian2cuda==1.0b1' nvidia-curand-cu12\n"
+    "(or pip install -e '.[cuda]'). brian2cuda 1.0b1 is a pre-release that pins "
+    "brian2 2.10.1; nvidia-curand-cu12 provides cuRAND where the CUDA toolkit lacks it. "
+    "nvcc (the CUDA toolkit) must be on PATH.")
 
 
 # -- availability ------------------------------------------------------------------------
-def check_device(name: str) -> None:
-    """Raise :class:`DeviceError` unless the chunked runner can use ``name`` here.
-
-    The message says what to install, or which devices exist.
-    """
-    problem = device_problem(name)
-    if problem:
-        raise DeviceError(problem)
-
-
-def device_problem(name: str) -> str | None:
-    """Why ``name`` cannot run here (install steps included), or None if it can.
-
-    Unlike :func:`check_device`, ``genn`` counts as available when brian2genn,
-    a suitable brian2 and GeNN are there (for :mod:`brian_stdp.genn` and the
-    benchmark).
-    """
-    if name not in DEVICES:
-        known = "\n".join(f"    {key:16s} {text}" for key, text in DEVICES.items())
-        return f"--device {name}: unknown device. Known devices:\n{known}"
-    if name == "cpp_standalone" and not (shutil.which("c++") or shutil.which("g++")):
-        return ("--device cpp_standalone needs a C++ compiler (g++), which is not on PATH. "
-                "Install one (Debian: apt-get install g++) or use --device runtime for small "
-                "networks.")
-    if name in STANDALONE_DEVICES and not _brian2_reruns_programs():
-        import brian2
-
-        return (f"--device {name}: the chunked runner re-runs one compiled program with new "
-                f"values (Brian2's run_args), which needs brian2 >= 2.6; this environment has "
-                f"brian2 {brian2.__version__} (the GeNN environment?). Use --device runtime, "
-                f"or the single-run formulation (python -m brian_stdp.genn).")
-    if name == "cuda_standalone":
-        return cuda_problem()
-    if name == "genn":
-        return genn_problem()
-    return None
-
-
 def cuda_problem() -> str | None:
-    """What is missing for brian2cuda (package, nvcc, cuRAND), with install steps, or None."""
+    """What is missing for brian2cuda (brian2 >= 2.6, the package, nvcc, cuRAND, a GPU),
+    with install steps, or None."""
+    rerun = machine.rerun_problem(NAME)
+    if rerun:
+        return rerun
     if importlib.util.find_spec("brian2cuda") is None:
-        return f"--device cuda_standalone: {_INSTALL['cuda_standalone']}"
+        return f"--device {NAME}: {INSTALL}"
     if shutil.which("nvcc") is None and not os.environ.get("CUDA_PATH"):
-        return ("--device cuda_standalone: nvcc (the CUDA toolkit's compiler) is not on PATH "
+        return (f"--device {NAME}: nvcc (the CUDA toolkit's compiler) is not on PATH "
                 "and CUDA_PATH is not set. Install the CUDA toolkit "
                 "(https://developer.nvidia.com/cuda-downloads) and put its bin/ on PATH.")
     if curand_dirs() is None and not _toolkit_has_curand():
-        return ("--device cuda_standalone: cuRAND is missing (neither the CUDA toolkit nor "
+        return (f"--device {NAME}: cuRAND is missing (neither the CUDA toolkit nor "
                 "the nvidia-curand-cu12 wheel provides curand.h). Install it with\n"
                 "    pip install nvidia-curand-cu12")
-    if visible_gpus() == 0 and not Path("/dev/nvidia0").exists():
-        return ("--device cuda_standalone: no NVIDIA GPU is visible here (nvidia-smi lists "
+    if machine.visible_gpus() == 0 and not Path("/dev/nvidia0").exists():
+        return (f"--device {NAME}: no NVIDIA GPU is visible here (nvidia-smi lists "
                 "none, no /dev/nvidia0). brian2cuda can generate and compile the program "
                 "without one (tests/backends/test_cuda.py), but running it needs a GPU.")
     return None
 
 
-def _brian2_reruns_programs() -> bool:
-    """Whether Brian2's standalone device can re-run a program with new values (>= 2.6).
-
-    Read from the installed version, not by importing Brian2 (which would
-    install Brian2's Ctrl-C handler in processes that only plan runs).
-    """
-    import importlib.metadata
-    import re
-
-    try:
-        version = importlib.metadata.version("brian2")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    numbers = re.match(r"(\d+)\.(\d+)", version)
-    return numbers is not None and (int(numbers[1]), int(numbers[2])) >= (2, 6)
-
-
-def genn_problem() -> str | None:
-    """What is missing for brian2genn (package, brian2 2.5, GeNN 4), with steps, or None."""
-    if importlib.util.find_spec("brian2genn") is None:
-        return f"--device genn: {_INSTALL['genn']}"
-    import brian2
-
-    if not brian2.__version__.startswith("2.5."):
-        return (f"--device genn: brian2genn 1.7 needs brian2 2.5.x, but this environment has "
-                f"brian2 {brian2.__version__}. Use the separate GeNN environment "
-                f"(see {_GENN_DOCS}).")
-    if genn_path() is None:
-        return ("--device genn: GeNN 4.x was not found (set GENN_PATH to an unpacked GeNN 4 "
-                "release, or put its bin/ with genn-buildmodel.sh on PATH). GeNN is not on "
-                "PyPI: download it from https://github.com/genn-team/genn/releases. Without "
-                f"GeNN the project can still be generated (see {_GENN_DOCS}).")
-    return None
-
-
-def genn_python() -> Path | None:
-    """The Python of a separate GeNN environment, if there is one.
-
-    ``BRIAN_STDP_GENN_PYTHON``, else ``.venv-genn/bin/python`` of this checkout
-    (what ``make test-genn`` creates). The benchmark runs ``genn`` there when
-    brian2genn is not importable in the current environment.
-    """
-    if os.environ.get("BRIAN_STDP_GENN_PYTHON"):
-        path = Path(os.environ["BRIAN_STDP_GENN_PYTHON"])
-        return path if path.is_file() else None
-    path = Path(__file__).resolve().parents[2] / ".venv-genn" / "bin" / "python"
-    return path if path.is_file() else None
-
-
-def genn_problem_elsewhere(python) -> str | None:
-    """:func:`genn_problem` as the Python ``python`` (another environment) sees it."""
-    code = ("from brian_stdp.backends.devices import genn_problem; "
-            "print(genn_problem() or '', end='')")
-    try:
-        out = subprocess.run([str(python), "-c", code], capture_output=True, text=True,
-                             timeout=300)
-    except (OSError, subprocess.SubprocessError) as err:
-        return f"--device genn: cannot start the GeNN environment's Python {python}: {err}"
-    if out.returncode != 0:
-        return (f"--device genn: the GeNN environment's Python {python} failed: "
-                f"{out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
-    return out.stdout.strip() or None
-
-
-#: Folder of the GeNN release that ``make`` unpacks into the GeNN environment.
-GENN_FOLDER = "genn-4.9.0"
-
-
-def genn_path(prefix=None, environ=None) -> Path | None:
-    """GeNN's folder, or None.
-
-    Looked for, in order: ``genn-4.9.0`` inside the running environment
-    (``sys.prefix``, where ``make test-genn`` unpacks it), ``GENN_PATH``,
-    and ``genn-buildmodel.sh`` on PATH.
-
-    Parameters
-    ----------
-    prefix : path, optional
-        The environment's folder (default ``sys.prefix``).
-    environ : mapping, optional
-        Environment variables (default ``os.environ``).
-    """
-    import sys
-
-    environ = os.environ if environ is None else environ
-    bundled = Path(sys.prefix if prefix is None else prefix) / GENN_FOLDER
-    if (bundled / "bin" / "genn-buildmodel.sh").is_file():
-        return bundled
-    if environ.get("GENN_PATH"):
-        path = Path(environ["GENN_PATH"])
-        return path if path.is_dir() else None
-    script = shutil.which("genn-buildmodel.sh")
-    return Path(script).resolve().parent.parent if script else None
+DEVICE = register(Device(
+    name=NAME,
+    description="brian2cuda's GPU device: compiled once, re-run per chunk like cpp_standalone",
+    session="brian_stdp.backends.session:CudaStandaloneSession",
+    problem=cuda_problem, install=INSTALL))
 
 
 # -- brian2cuda --------------------------------------------------------------------------
-def visible_gpus() -> int:
-    """Number of NVIDIA GPUs ``nvidia-smi -L`` lists (0 when it is missing or fails)."""
-    if shutil.which("nvidia-smi") is None:
-        return 0
-    try:
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return 0
-    if out.returncode != 0:
-        return 0
-    return sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
-
-
 def curand_dirs() -> tuple | None:
     """(include folder, library file) of the ``nvidia-curand`` wheel, or None if absent."""
     spec = importlib.util.find_spec("nvidia")
@@ -383,7 +221,7 @@ def configure_cuda(directory) -> CudaSettings:
 
     backend = brian2.prefs.devices.cuda_standalone.cuda_backend
     curand = None if _toolkit_has_curand() else curand_dirs()
-    settings = cuda_settings(os.environ, visible_gpus(), curand,
+    settings = cuda_settings(os.environ, machine.visible_gpus(), curand,
                              user_gpu_id=backend.gpu_id,
                              user_compute_capability=backend.compute_capability,
                              user_nvcc_flags=list(backend.extra_compile_args_nvcc))
