@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from brian_stdp.backends.network import draw_fixed
+from brian_stdp.backends.network import fixed_keys
+from brian_stdp.backends.registry import session_class
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.errors import ConfigError
-from brian_stdp.model.spec import load_model
 from brian_stdp.training import pretrained, rundir
 from brian_stdp.training.classify import load_run, predict_images
-from brian_stdp.training.trainer import RunConfig, Trainer, initial_rng
+from brian_stdp.training.trainer import THETA_KEY, RunConfig, Trainer
 
 pytestmark = pytest.mark.standalone_compatible
 
@@ -59,13 +59,37 @@ def test_export_refuses_a_folder_holding_a_run(full_and_compact, folder_digest):
 
 def test_expanded_state_has_the_runs_delays_and_learned_values(full_and_compact):
     full, compact = full_and_compact
-    saved = rundir.load_arrays(full / rundir.STATE)
-    spec = load_model(full / rundir.MODEL_COPY)
-    # The delays every run with this seed draws are the ones this run had.
-    fixed = draw_fixed(spec, 10, 784, initial_rng(4))
-    np.testing.assert_array_equal(fixed["inp_exc.delay"], saved["state/inp_exc.delay"])
+    saved = {key.removeprefix("state/"): value
+             for key, value in rundir.load_arrays(full / rundir.STATE).items()
+             if key.startswith("state/")}
     run = load_run(compact)
     assert run.compact is not None and run.state == {}
+    sessions = []
+
+    def make_session(fixed):
+        sessions.append(session_class("runtime")(run.spec, run.config.neurons, run.n_input,
+                                                 1, fixed))
+        return sessions[-1]
+
+    session, state = pretrained.expand_state(run.compact, run.spec, run.config.seed,
+                                             run.config.neurons, run.n_input, make_session)
+    try:
+        assert sessions == [session]
+        # every variable of the run's network, no more
+        assert state.keys() == saved.keys()
+        # the delays: those the run drew (and trained with), in the session and the state
+        delays = fixed_keys(run.spec)
+        assert delays == ["inp_exc.delay"]
+        for key in delays:
+            np.testing.assert_array_equal(session.fixed[key], saved[key], err_msg=key)
+            np.testing.assert_array_equal(state[key], saved[key], err_msg=key)
+        # the learned values, to float32, where the run's synapses have them
+        np.testing.assert_array_equal(state["inp_exc.w"],
+                                      saved["inp_exc.w"].astype(np.float32))
+        np.testing.assert_array_equal(state[THETA_KEY], saved[THETA_KEY].astype(np.float32))
+        assert np.ptp(state["inp_exc.w"]) > 0 and np.ptp(state[THETA_KEY]) > 0
+    finally:
+        session.close()
 
 
 def test_compact_run_classifies_like_the_full_one(full_and_compact):
