@@ -191,9 +191,18 @@ def test_resume_with_other_settings_is_refused(interrupted, tmp_path, capsys, fo
 
 @pytest.mark.standalone_compatible
 def test_two_threads_same_seed_same_result(tmp_path):
-    config = RunConfig(neurons=10, train=60, label=30, test=20, chunk=40, seed=3, threads=2)
+    config = RunConfig(neurons=10, train=60, label=30, test=20, chunk=40, seed=3, threads=2,
+                       keep_build=True)
     Trainer(config, tmp_path / "a", progress=False).run()
     Trainer(config, tmp_path / "b", progress=False).run()
+    # The program was built for 2 OpenMP threads (Brian2 writes these for
+    # devices.cpp_standalone.openmp_threads = 2; nothing of them for 1 thread).
+    for run in "ab":
+        build = tmp_path / run / "build"
+        assert "omp_set_num_threads(2);" in (build / "main.cpp").read_text(), run
+        assert "-fopenmp" in (build / "makefile").read_text(), run
+        assert any("#pragma omp" in path.read_text()
+                   for path in (build / "code_objects").glob("*.cpp")), run
     state_a, metrics_a = _results(tmp_path / "a")
     state_b, metrics_b = _results(tmp_path / "b")
     assert metrics_a["activity"]["spikes_per_image_last"] > 0, "the network spiked"
