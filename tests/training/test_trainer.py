@@ -15,6 +15,7 @@ from brian_stdp.backends.session import ChunkResult, Session
 from brian_stdp.errors import ConfigError, DeviceError, SimulationError
 from brian_stdp.run import main, parse_args
 from brian_stdp.training import rundir
+from brian_stdp.training.checkpoint import load_checkpoint
 from brian_stdp.training.chunks import check_activity, chunk_seed
 from brian_stdp.training.trainer import Phase, RunConfig, Trainer, phases, resume
 
@@ -30,23 +31,39 @@ def _results(run_dir):
     return state, metrics
 
 
-def _count_chunks(patcher, stop_at=None):
-    """Count :meth:`Session.run_chunk` calls; raise KeyboardInterrupt at call ``stop_at``."""
+def _count_chunks(patcher, stop_inside=None):
+    """Count :meth:`Session.run_chunk` calls (``calls["n"]``, those that ran).
+
+    With ``stop_inside = (run_dir, phase name)``: raise KeyboardInterrupt at the first
+    call made when the checkpoint in ``run_dir`` stands inside that phase (some of its
+    images done, not all), before the chunk runs.
+    """
     calls = {"n": 0}
     original = Session.run_chunk
 
     def counting(self, *args, **kwds):
+        if stop_inside is not None:
+            where = _stands_at(stop_inside[0])
+            if where is not None and where[0] == stop_inside[1] and where[1] > 0:
+                raise KeyboardInterrupt
         calls["n"] += 1
-        if calls["n"] == stop_at:
-            raise KeyboardInterrupt
         return original(self, *args, **kwds)
 
     patcher.setattr(Session, "run_chunk", counting)
     return calls
 
 
-#: Chunks run before the interruption: the fourth is inside the second epoch's training.
-CHUNKS_BEFORE_INTERRUPT = 3
+def _stands_at(run_dir):
+    """(phase name, images of it done) in the checkpoint of ``run_dir``; None: none yet."""
+    if not (run_dir / rundir.CHECKPOINT).exists():
+        return None
+    progress, _, _ = load_checkpoint(run_dir / rundir.CHECKPOINT)
+    return phases(TINY)[progress.phase_index].name, progress.position
+
+
+#: Where the interrupted run stops: inside the second epoch's training, after its first
+#: chunk (TINY trains on 120 images in chunks of 50).
+STOP_INSIDE = "train-2"
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +82,21 @@ def uninterrupted(whole_run):
 
 
 @pytest.fixture(scope="module")
-def interrupted(tmp_path_factory):
-    """A TINY run stopped by Ctrl-C after CHUNKS_BEFORE_INTERRUPT chunks (copy it to use it)."""
+def interrupted_run(tmp_path_factory):
+    """A TINY run stopped by Ctrl-C inside STOP_INSIDE: its folder (``path``, copy it to
+    use it) and the chunks it ran (``chunks``)."""
     run_dir = tmp_path_factory.mktemp("interrupted")
     with pytest.MonkeyPatch.context() as patcher:
-        _count_chunks(patcher, stop_at=CHUNKS_BEFORE_INTERRUPT + 1)
+        calls = _count_chunks(patcher, stop_inside=(run_dir, STOP_INSIDE))
         with pytest.raises(KeyboardInterrupt):
             Trainer(TINY, run_dir, progress=False).run()
     assert (run_dir / rundir.CHECKPOINT).exists() and not (run_dir / rundir.METRICS).exists()
-    return run_dir
+    return SimpleNamespace(path=run_dir, chunks=calls["n"])
+
+
+@pytest.fixture(scope="module")
+def interrupted(interrupted_run):
+    return interrupted_run.path
 
 
 def _copy(run_dir, dest):
@@ -100,14 +123,23 @@ def test_uninterrupted_run_writes_a_complete_run_dir(uninterrupted):
 
 
 @pytest.mark.standalone_compatible
-def test_resume_after_interrupt_equals_uninterrupted_run(whole_run, interrupted, tmp_path,
+def test_resume_after_interrupt_equals_uninterrupted_run(whole_run, interrupted_run, tmp_path,
                                                          monkeypatch):
     uninterrupted = whole_run.path
-    run_dir = _copy(interrupted, tmp_path / "run")
+    run_dir = _copy(interrupted_run.path, tmp_path / "run")
+    # It stopped where it was meant to: in the second epoch, part of its training done,
+    # after the first epoch was trained and evaluated.
+    progress, _, _ = load_checkpoint(run_dir / rundir.CHECKPOINT)
+    assert phases(TINY)[progress.phase_index].name == STOP_INSIDE
+    assert 0 < progress.position < TINY.train, progress.position
+    assert len(progress.history) == 1 and not progress.done
+    first_epoch = rundir.load_json(uninterrupted / rundir.METRICS)["history"][0]
+    assert progress.history[0] == first_epoch
+    assert interrupted_run.chunks < whole_run.chunks
     calls = _count_chunks(monkeypatch)
     resume(run_dir, progress=False)
     # It resumed: only the chunks after the checkpoint ran, not the whole run again.
-    assert calls["n"] == whole_run.chunks - CHUNKS_BEFORE_INTERRUPT
+    assert calls["n"] == whole_run.chunks - interrupted_run.chunks
     state_a, metrics_a = _results(uninterrupted)
     state_b, metrics_b = _results(run_dir)
     assert metrics_a == metrics_b
@@ -159,9 +191,18 @@ def test_resume_with_other_settings_is_refused(interrupted, tmp_path, capsys, fo
 
 @pytest.mark.standalone_compatible
 def test_two_threads_same_seed_same_result(tmp_path):
-    config = RunConfig(neurons=10, train=60, label=30, test=20, chunk=40, seed=3, threads=2)
+    config = RunConfig(neurons=10, train=60, label=30, test=20, chunk=40, seed=3, threads=2,
+                       keep_build=True)
     Trainer(config, tmp_path / "a", progress=False).run()
     Trainer(config, tmp_path / "b", progress=False).run()
+    # The program was built for 2 OpenMP threads (Brian2 writes these for
+    # devices.cpp_standalone.openmp_threads = 2; nothing of them for 1 thread).
+    for run in "ab":
+        build = tmp_path / run / "build"
+        assert "omp_set_num_threads(2);" in (build / "main.cpp").read_text(), run
+        assert "-fopenmp" in (build / "makefile").read_text(), run
+        assert any("#pragma omp" in path.read_text()
+                   for path in (build / "code_objects").glob("*.cpp")), run
     state_a, metrics_a = _results(tmp_path / "a")
     state_b, metrics_b = _results(tmp_path / "b")
     assert metrics_a["activity"]["spikes_per_image_last"] > 0, "the network spiked"
