@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from brian_stdp.backends.devices import session_class
 from brian_stdp.backends.network import fixed_keys
-from brian_stdp.backends.registry import session_class
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import pretrained, rundir
 from brian_stdp.training.classify import load_run, predict_images
-from brian_stdp.training.trainer import THETA_KEY, RunConfig, Trainer
+from brian_stdp.training.scoring import THETA_KEY
+from brian_stdp.training.trainer import RunConfig, Trainer
 
 pytestmark = pytest.mark.standalone_compatible
 
