@@ -58,19 +58,60 @@ import shutil
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from brian_stdp.backends.devices import (DEFAULT_DEVICE, device_problem, get, names,
+                                        problem_elsewhere, session_class)
 from brian_stdp.backends.network import draw_fixed
-from brian_stdp.backends.devices import DEFAULT_DEVICE, session_class
-from brian_stdp.errors import ConfigError
+from brian_stdp.data.datasets import load_dataset
+from brian_stdp.errors import BrianSTDPError, ConfigError
+from brian_stdp.model.spec import load_model
 from brian_stdp.training import rundir
 from brian_stdp.training.chunks import chunk_seed, stream
 
 DEFAULT_NEURONS = (100, 400, 1600)
 DEFAULT_IMAGES = 2000
 DEFAULT_CHUNK = 1000
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """What one benchmark measures (``python -m brian_stdp.bench`` flags of the same names).
+
+    Attributes
+    ----------
+    neurons : tuple of int
+        Network sizes (excitatory neurons).
+    images : int
+        Training images per size.
+    chunk : int
+        Presentation slots per compiled run.
+    threads : int
+        OpenMP threads (cpp_standalone).
+    profile : bool
+        Time every code object (devices whose session can profile).
+    model : str
+        Model file name or path.
+    devices : tuple of str
+        Device names, measured one after the other.
+    seed : int
+        In [0, 2**32).
+    data_dir : str or None
+        Folder with MNIST's idx files; None: the usual places.
+    """
+
+    neurons: tuple = DEFAULT_NEURONS
+    images: int = DEFAULT_IMAGES
+    chunk: int = DEFAULT_CHUNK
+    threads: int = 1
+    profile: bool = False
+    model: str = "diehl_cook_2015"
+    devices: tuple = (DEFAULT_DEVICE,)
+    seed: int = 0
+    data_dir: str | None = None
+
 
 COLUMNS = (  # (heading, row key, format)
     ("device", "device", "{}"),
@@ -306,7 +347,7 @@ def format_table(rows) -> str:
     return "\n".join(lines)
 
 
-def row_elsewhere(python, device: str, args, neurons: int) -> dict:
+def row_elsewhere(python, device: str, args: BenchSettings, neurons: int) -> dict:
     """Run the benchmark of one device and size in another environment (``python``, e.g.
     the GeNN environment's): this same command there; return its row."""
     import json
@@ -381,3 +422,81 @@ def format_summary(rows) -> str:
     for k, note in enumerate(notes, start=1):
         lines.append(f"[{k}] {note}")
     return "\n".join(lines)
+
+
+def run_benchmark(settings: BenchSettings, log=None) -> dict:
+    """Measure every device and size of ``settings``; return the JSON document (machine,
+    settings, table and summary lines, one row per device and size).
+
+    ``log(text)`` is told what is being measured; None: silent. A device that cannot run
+    here gets a row with its install steps (``unavailable``); an optional device that
+    fails gets a row with the error (``failed``), so the others' figures are kept.
+
+    Raises
+    ------
+    ConfigError
+        For a setting out of range (named as its flag) or an unknown device.
+    """
+    chosen = list(settings.devices)
+    if not chosen:
+        raise ConfigError("--device: give at least one device")
+    unavailable, elsewhere = {}, {}
+    for device in chosen:
+        problem = device_problem(device)
+        if problem and device not in names():
+            raise ConfigError(problem)
+        python = get(device).python_elsewhere() if problem else None
+        if python is not None:  # another environment (.venv-genn) runs it
+            elsewhere[device] = python
+            problem = problem_elsewhere(device, python)
+        if problem:
+            unavailable[device] = problem
+    if settings.profile and not all(session_class(d).can_profile for d in chosen):
+        profilers = [d for d in names() if session_class(d).can_profile]
+        raise ConfigError(f"--profile times the code objects of {', '.join(profilers)} only: "
+                          f"leave it out or use --device {profilers[0]}")
+    for flag in ("images", "chunk", "threads"):
+        value = getattr(settings, flag)
+        if value <= 0:
+            raise ConfigError(f"--{flag} must be a positive whole number, not {value}")
+    if not 0 <= settings.seed < 2**32:
+        raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {settings.seed}")
+    spec = load_model(settings.model)
+    dataset = load_dataset("mnist", "train", data_dir=settings.data_dir)
+    if settings.images > len(dataset):
+        raise ConfigError(f"--images {settings.images}: the MNIST training split has only "
+                          f"{len(dataset)} images")
+    rows = []
+    for device in chosen:
+        for neurons in settings.neurons:
+            if device in unavailable:
+                rows.append({"device": device, "neurons": neurons,
+                             "unavailable": unavailable[device]})
+                continue
+            if log is not None:
+                log(f"{device}, {neurons} neurons: compiling")
+            try:
+                if device in elsewhere:
+                    row = row_elsewhere(elsewhere[device], device, settings, neurons)
+                else:
+                    row = bench_size(spec, dataset, neurons, settings.images,
+                                     chunk=settings.chunk, device=device,
+                                     threads=settings.threads, seed=settings.seed, log=log,
+                                     profile=settings.profile)
+            except BrianSTDPError:
+                raise
+            except Exception as err:  # an optional device's failure keeps the others' figures
+                if not session_class(device).optional:
+                    raise
+                row = {"device": device, "neurons": neurons,
+                       "failed": f"{type(err).__name__}: {err}".strip()}
+            rows.append(row)
+    measured = [row for row in rows if "unavailable" not in row and "failed" not in row]
+    return {"machine": machine_info(settings.seed, chosen),
+            "settings": {"model": spec.name, "images": settings.images,
+                         "chunk": settings.chunk, "threads": settings.threads,
+                         "seed": settings.seed, "devices": chosen,
+                         "profile": settings.profile, "neurons": list(settings.neurons)},
+            "table": format_table(measured).splitlines(),
+            "summary": format_summary(rows).splitlines(),
+            "rows": rows}
