@@ -58,6 +58,7 @@ from brian_stdp.data.datasets import N_CLASSES, TRAIN_SIZES
 from brian_stdp.errors import ConfigError
 from brian_stdp.experiments.sweep import POINTS, RESULTS_JSON
 from brian_stdp.training import rundir
+from brian_stdp.training.config import RunConfig, read_run_config
 
 #: Pixels per image of each dataset (the input layer of both kinds of network).
 INPUT_SIZE = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
@@ -257,32 +258,40 @@ def load_points(run_dir) -> list:
     history = metrics.get("history") or []
     if point.kind != "snn" or any("accuracy_last_winner" not in entry for entry in history):
         return [point]
-    config = rundir.load_json(Path(run_dir) / rundir.CONFIG)
-    return [point, _snn_point(Path(run_dir), config, metrics, "accuracy_last_winner",
-                              LAST_WINNER)]
+    return [point, _snn_point(Path(run_dir), read_run_config(run_dir), metrics,
+                              "accuracy_last_winner", LAST_WINNER)]
 
 
 def load_point(run_dir) -> Point:
     """Read one run directory as a :class:`Point`.
 
+    An SNN run's settings are read by
+    :func:`brian_stdp.training.config.read_run_config`, with its checks; an ANN
+    run's ``config.json`` (a :class:`brian_stdp.ann.baseline.AnnConfig`) is read as
+    the dict it is, for the few fields the comparison shows.
+
     Raises
     ------
     ConfigError
-        The folder is neither an ANN nor an SNN run, or its metrics lack accuracies.
+        The folder is neither an ANN nor an SNN run, its SNN settings are invalid,
+        or its metrics lack accuracies.
     """
     run_dir = Path(run_dir)
     config = rundir.load_json(run_dir / rundir.CONFIG)
     metrics = rundir.load_json(run_dir / rundir.METRICS)
+    is_object = isinstance(config, dict)
+    if is_object and "hidden" not in config and not ("neurons" in config and "model" in config):
+        raise ConfigError(f"{run_dir / rundir.CONFIG}: neither an ANN run (no 'hidden') nor "
+                          f"an SNN run (no 'model' and 'neurons')")
+    if not is_object or "hidden" not in config:
+        config = read_run_config(run_dir)  # an SNN run (the reader refuses a non-object)
     try:
-        if "hidden" in config:
+        if isinstance(config, dict):
             return _ann_point(run_dir, config, metrics)
-        if "neurons" in config and "model" in config:
-            return _snn_point(run_dir, config, metrics)
+        return _snn_point(run_dir, config, metrics)
     except (KeyError, TypeError, ValueError, IndexError) as err:
         raise ConfigError(f"{run_dir / rundir.METRICS}: lacks or garbles {err}; is the run "
                           f"finished?") from None
-    raise ConfigError(f"{run_dir / rundir.CONFIG}: neither an ANN run (no 'hidden') nor an "
-                      f"SNN run (no 'model' and 'neurons')")
 
 
 def _ann_point(run_dir, config, metrics) -> Point:
@@ -305,11 +314,11 @@ def _ann_point(run_dir, config, metrics) -> Point:
         energy_per_image=float(metrics["macs_per_image"]), variant=variant)
 
 
-def _snn_point(run_dir, config, metrics, key="accuracy_all_activity", variant="") -> Point:
-    neurons = int(config["neurons"])
-    dataset = config.get("dataset", "mnist")
+def _snn_point(run_dir, config: RunConfig, metrics, key="accuracy_all_activity",
+               variant="") -> Point:
+    neurons, dataset = config.neurons, config.dataset
     history = metrics["history"]
-    epochs = int(metrics.get("epochs", config.get("epochs", 1)))
+    epochs = int(metrics.get("epochs", config.epochs))
     accuracy = {}
     for position, entry in enumerate(history):
         # older runs evaluated only after the last epoch and did not always say which
@@ -324,14 +333,14 @@ def _snn_point(run_dir, config, metrics, key="accuracy_all_activity", variant=""
         notes.append("no training time recorded")
     energy = _snn_events_per_image(neurons, metrics, timing, notes)
     parameters = _snn_parameters(run_dir / rundir.CONFIG, dataset, neurons)
-    name = str(metrics.get("model", config["model"]))
-    if str(config["model"]) != name:  # a model file given by path: name the file too
-        name = f"{name} ({Path(str(config['model'])).stem})"
+    name = str(metrics.get("model", config.model))
+    if config.model != name:  # a model file given by path: name the file too
+        name = f"{name} ({Path(config.model).stem})"
     return Point(
         kind="snn", run_dir=run_dir, architecture=name,
         neurons=neurons, layers=1, dataset=dataset,
-        data=selection_name(config.get("train"), config.get("per_class")),
-        seed=int(config.get("seed", 0)), epochs=epochs,
+        data=selection_name(config.train, config.per_class),
+        seed=config.seed, epochs=epochs,
         train_images=int(metrics["train_images"]), test_images=int(metrics["test_images"]),
         accuracy_by_epoch=accuracy, seconds_per_epoch=seconds,
         parameters=parameters, energy_per_image=energy, notes=notes,

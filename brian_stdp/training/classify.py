@@ -24,7 +24,7 @@ from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec, load_model
 from brian_stdp.training import evaluation, rundir
 from brian_stdp.training.chunks import blocks
-from brian_stdp.training.config import RunConfig, available_cores
+from brian_stdp.training.config import RunConfig, available_cores, read_run_config
 from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
 from brian_stdp.training.pretrained import expand_state, is_compact
 from brian_stdp.training.selection import phases
@@ -77,14 +77,7 @@ def load_run(run_dir) -> TrainedRun:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ConfigError(f"{run_dir}: no such run directory")
-    config_path = run_dir / rundir.CONFIG
-    values = rundir.load_json(config_path)
-    if not isinstance(values, dict):
-        raise ConfigError(f"{config_path}: expected a JSON object of run settings")
-    try:
-        config = RunConfig.from_dict(values, str(config_path))
-    except TypeError as err:
-        raise ConfigError(f"{config_path}: {err}") from None
+    config = read_run_config(run_dir)
     model_path = run_dir / rundir.MODEL_COPY
     if not model_path.is_file():
         raise ConfigError(f"{model_path}: not found; is {run_dir} a run directory?")

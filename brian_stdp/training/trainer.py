@@ -34,7 +34,7 @@ from brian_stdp.model.spec import load_model
 from brian_stdp.training import evaluation, rundir
 from brian_stdp.training.checkpoint import Progress, load_checkpoint, save_checkpoint
 from brian_stdp.training.chunks import blocks, chunk_seed, stream
-from brian_stdp.training.config import RunConfig
+from brian_stdp.training.config import RunConfig, read_run_config
 from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
 from brian_stdp.training.selection import Phase, phases, select_images
 
@@ -463,10 +463,7 @@ def resume(run_dir, progress: bool = True, workers: int | None = None) -> dict:
     for this session; None keeps it.
     """
     run_dir = Path(run_dir)
-    if not (run_dir / rundir.CONFIG).exists():
-        raise ConfigError(f"--resume {run_dir}: no {rundir.CONFIG} there; not a run directory")
-    config = RunConfig.from_dict(rundir.load_json(run_dir / rundir.CONFIG),
-                                 str(run_dir / rundir.CONFIG))
+    config = read_run_config(run_dir)
     if workers is not None:
         config = dataclasses.replace(config, workers=workers)
     return Trainer(config, run_dir, progress=progress, resume=True).run()
