@@ -102,7 +102,7 @@ def load_run(run_dir) -> TrainedRun:
         raise ConfigError(f"{state_path}: inconsistent neuron labels ({err})") from None
     if assignment.n_neurons != config.neurons:
         raise ConfigError(f"{state_path}: labels for {assignment.n_neurons} neurons, but "
-                          f"{config_path} says {config.neurons}")
+                          f"{run_dir / rundir.CONFIG} says {config.neurons}")
     shape = tuple(int(v) for v in np.ravel(arrays["image_shape"]))
     if len(shape) != 2 or min(shape) <= 0:
         raise ConfigError(f"{state_path}: image_shape {shape} is not (height, width)")
