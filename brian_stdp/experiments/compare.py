@@ -47,7 +47,6 @@ Outputs in ``--out``: ``report.md``, ``points.csv`` (one row per run),
 
 from __future__ import annotations
 
-import csv
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -619,19 +618,6 @@ def summary_rows(groups: dict) -> list:
     return rows
 
 
-def write_csv(path: Path, rows: list, columns) -> None:
-    """Write ``rows`` (dicts) as CSV with ``columns``, atomically; floats to 6 digits."""
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: (f"{value:.6g}" if isinstance(value, float) else
-                               "" if value is None else value) for key, value in row.items()})
-    rundir.atomic_write(path, lambda f: f.write(buffer.getvalue().encode()))
-
-
 def _percent(mean, std=None) -> str:
     if mean is None:
         return "n/a"
@@ -738,8 +724,8 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     groups = group_points(points)
-    write_csv(out / "points.csv", point_rows(points), POINT_COLUMNS)
-    write_csv(out / "summary.csv", summary_rows(groups), SUMMARY_COLUMNS)
+    rundir.save_csv(out / "points.csv", point_rows(points), POINT_COLUMNS)
+    rundir.save_csv(out / "summary.csv", summary_rows(groups), SUMMARY_COLUMNS)
     datasets = sorted({point.dataset for point in points})
     dataset = "mnist" if "mnist" in datasets else datasets[0]
     selections = list(REQUIRED_SELECTIONS) + sorted(
@@ -801,5 +787,5 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
     lines += ["Tables: `points.csv` (one row per run), `summary.csv` (one row per "
               "architecture and data selection).", ""]
     path = out / "report.md"
-    rundir.atomic_write(path, lambda f: f.write("\n".join(lines).encode()))
+    rundir.save_text(path, "\n".join(lines))
     return path

@@ -35,7 +35,6 @@ rewritten; the figures ``OUT/figures/*.png`` are drawn at the end
 from __future__ import annotations
 
 import contextlib
-import csv
 import itertools
 import math
 import os
@@ -680,25 +679,7 @@ def write_results(grid: Grid, session: dict | None = None,
     if pending_session is not None:
         results["running"] = pending_session
     rundir.save_json(out / RESULTS_JSON, results)
-    _write_csv(out / RESULTS_CSV, [{k: v for k, v in r.items() if k != "log_tail"}
-                                   for r in rows])
-    _write_csv(out / SUMMARY_CSV, summary)
+    rundir.save_csv(out / RESULTS_CSV, [{k: v for k, v in r.items() if k != "log_tail"}
+                                        for r in rows])
+    rundir.save_csv(out / SUMMARY_CSV, summary)
     return results
-
-
-def _write_csv(path: Path, rows: list) -> None:
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-
-    def write(f):
-        import io
-
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ("" if v is None else
-                                 f"{v:.6g}" if isinstance(v, float) else v)
-                             for k, v in row.items()})
-        f.write(text.getvalue().encode())
-
-    rundir.atomic_write(path, write)

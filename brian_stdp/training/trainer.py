@@ -29,7 +29,6 @@ import numpy as np
 from brian_stdp.backends.network import check_model, draw_fixed, fixed_keys
 from brian_stdp.backends.registry import session_class
 from brian_stdp.backends.session import ControllerState
-from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import load_model
 from brian_stdp.training import evaluation, rundir
 from brian_stdp.training.checkpoint import Progress, load_checkpoint, save_checkpoint
@@ -71,8 +70,7 @@ class Trainer:
             self.spec = self.session_class.adapt_spec(load_model(config.model))
             self.run_dir.mkdir(parents=True, exist_ok=True)
             for name, text in self.spec.copy_files(rundir.MODEL_COPY).items():
-                rundir.atomic_write(self.run_dir / name, lambda f, text=text: f.write(
-                    text.encode()))
+                rundir.save_text(self.run_dir / name, text)
             rundir.save_json(self.run_dir / rundir.CONFIG, dataclasses.asdict(config))
             rundir.save_json(self.run_dir / rundir.PROVENANCE,
                              rundir.provenance(config.seed, config.device))

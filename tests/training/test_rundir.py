@@ -114,3 +114,14 @@ def test_resume_on_the_command_line_refuses_a_bad_config_before_writing(tmp_path
     assert main(["--resume", str(tmp_path), "--quiet"]) == 2
     assert capsys.readouterr().err.strip() == f"error: {expected.value}"
     assert [p.name for p in tmp_path.iterdir()] == [rundir.CONFIG], "no log file opened"
+
+
+def test_csv_rows_with_floats_to_six_digits_and_none_empty(tmp_path):
+    path = tmp_path / "results.csv"
+    rundir.save_csv(path, [{"a": 1, "b": 2 / 3}, {"b": None, "c": "x"}])
+    assert path.read_text() == "a,b,c\n1,0.666667,\n,,x\n"
+    rundir.save_csv(path, [{"b": 1.0}], columns=("a", "b"))
+    assert path.read_text() == "a,b\n,1\n"
+    with pytest.raises(ValueError):
+        rundir.save_csv(path, [{"z": 1}], columns=("a",))
+    assert path.read_text() == "a,b\n,1\n", "a failed write leaves the old file"
