@@ -13,7 +13,7 @@ from pathlib import Path
 
 from brian_stdp.backends.devices import DEVICES, device_problem, genn_problem_elsewhere
 from brian_stdp.backends.registry import session_class
-from brian_stdp.cli import HelpFormatter, guarded
+from brian_stdp.cli import HelpFormatter, check_positive, guarded, positive_counts
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.errors import BrianSTDPError, ConfigError
 from brian_stdp.experiments.bench import (DEFAULT_CHUNK, DEFAULT_IMAGES, DEFAULT_NEURONS,
@@ -24,23 +24,11 @@ from brian_stdp.model.spec import load_model
 from brian_stdp.training import rundir
 
 
-def _int_list(text):
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole "
-                                         f"numbers") from None
-    if not values or any(v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r}: give positive whole numbers, e.g. "
-                                         f"100,400")
-    return values
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m brian_stdp.bench", description=__doc__.split("\n\n")[0],
         formatter_class=HelpFormatter)
-    p.add_argument("--neurons", type=_int_list, default=list(DEFAULT_NEURONS),
+    p.add_argument("--neurons", type=positive_counts, default=list(DEFAULT_NEURONS),
                    metavar="N,N,...", help="network sizes (excitatory neurons)")
     p.add_argument("--images", type=int, default=DEFAULT_IMAGES, metavar="N",
                    help="training images per size")
@@ -83,9 +71,7 @@ def run_bench(args, log=None) -> dict:
         raise ConfigError("--profile times the code objects of cpp_standalone only: "
                           "leave it out or use --device cpp_standalone")
     for flag in ("images", "chunk", "threads"):
-        value = getattr(args, flag)
-        if value <= 0:
-            raise ConfigError(f"--{flag} must be a positive whole number, not {value}")
+        check_positive(getattr(args, flag), f"--{flag}")
     if not 0 <= args.seed < 2**32:
         raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {args.seed}")
     spec = load_model(args.model)

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from brian_stdp.cli import check_positive
 from brian_stdp.errors import ConfigError, DataError
 
 DATASETS = ("mnist", "fashion-mnist", "digits")
@@ -339,10 +340,7 @@ def check_selection(config, optional_counts: tuple) -> None:
         Naming the first invalid flag.
     """
     for key in optional_counts:
-        value = getattr(config, key)
-        if value is not None and (not isinstance(value, int) or value <= 0):
-            raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number "
-                              f"(or left out), not {value!r}")
+        check_positive(getattr(config, key), f"--{key.replace('_', '-')}", optional=True)
     if config.train is not None and config.per_class is not None:
         raise ConfigError("--train and --per-class exclude each other: give one")
     if config.dataset not in DATASETS:

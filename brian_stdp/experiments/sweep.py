@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from brian_stdp.cli import read_toml_file
+from brian_stdp.cli import check_positive, read_toml_file
 from brian_stdp.errors import BrianSTDPError, ConfigError
 from brian_stdp.experiments.grid_kinds import DEFAULT_KIND, KINDS, Kind, get_kind
 from brian_stdp.model.files import model_label
@@ -391,8 +391,8 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
             return Client(scheduler, timeout="20s")
         except OSError as err:
             raise ConfigError(f"--scheduler {scheduler}: cannot connect ({err})") from None
-    if workers is not None and workers <= 0:
-        raise ConfigError(f"--workers must be a positive whole number, not {workers}")
+    if workers is not None:
+        check_positive(workers, "--workers")
     n_workers = workers or os.cpu_count() or 1
     import dask
 

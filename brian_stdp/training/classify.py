@@ -19,6 +19,7 @@ import numpy as np
 from brian_stdp.backends.devices import check_device
 from brian_stdp.backends.network import fixed_keys
 from brian_stdp.backends.registry import session_class
+from brian_stdp.cli import check_positive
 from brian_stdp.data.images import prepare_images
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec, load_model
@@ -201,8 +202,7 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = "cpp_standal
     if n == 0:
         return counts, presentations
     workers = available_cores() if workers is None else workers
-    if workers <= 0:
-        raise ConfigError(f"--workers must be a positive whole number, not {workers}")
+    check_positive(workers, "--workers")
     base_seed = run.config.seed if seed is None else int(seed)
     phase_index = len(phases(run.config))  # after the run's own phases: fresh random numbers
     slots = min(n, MAX_SLOTS)

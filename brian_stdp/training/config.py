@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brian_stdp.backends.devices import check_device
-from brian_stdp.cli import count, setting
+from brian_stdp.cli import check_positive, count, setting
 from brian_stdp.data.datasets import check_selection
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import evaluation, rundir
@@ -118,10 +118,7 @@ class RunConfig:
                 raise ConfigError(f"--{key.replace('_', '-')} is a switch: true or false, "
                                   f"not {getattr(self, key)!r}")
         for key in ("neurons", "epochs", "threads", "chunk", "workers"):
-            value = getattr(self, key)
-            if not isinstance(value, int) or value <= 0:
-                raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number, "
-                                  f"not {value!r}")
+            check_positive(getattr(self, key), f"--{key.replace('_', '-')}")
         check_selection(self, ("train", "per_class", "label", "test", "validation"))
         if self.labelling is not None and self.labelling not in evaluation.LABELLINGS:
             raise ConfigError(f"--labelling {self.labelling}: unknown labelling (choose from "
