@@ -4,7 +4,7 @@
 
 Every argument is a run directory (``config.json`` + ``metrics.json``) or a
 folder searched recursively for them (a grid's results). Each run is read as
-a :class:`Point`: an ANN run of :mod:`brian_stdp.ann` or an SNN run of
+a :class:`ComparedRun`: an ANN run of :mod:`brian_stdp.ann` or an SNN run of
 :mod:`brian_stdp.run` / :mod:`brian_stdp.sweep`. Runs are grouped by dataset
 and training-data selection (``all``, ``first<N>``, ``pc<K>`` for K per
 class), and within a selection by architecture; seeds are averaged.
@@ -73,7 +73,7 @@ FIGURES = ("fig1_ann_accuracy.png", "fig4_accuracy_vs_neurons.png", "cost_vs_neu
 
 
 @dataclass
-class Point:
+class ComparedRun:
     """One finished run, reduced to what the comparison needs.
 
     Attributes
@@ -261,8 +261,8 @@ def load_points(run_dir) -> list:
                               "accuracy_last_winner", LAST_WINNER)]
 
 
-def load_point(run_dir) -> Point:
-    """Read one run directory as a :class:`Point`.
+def load_point(run_dir) -> ComparedRun:
+    """Read one run directory as a :class:`ComparedRun`.
 
     An SNN run's settings are read by
     :func:`brian_stdp.training.config.read_run_config`, with its checks; an ANN
@@ -293,14 +293,14 @@ def load_point(run_dir) -> Point:
                           f"finished?") from None
 
 
-def _ann_point(run_dir, config, metrics) -> Point:
+def _ann_point(run_dir, config, metrics) -> ComparedRun:
     hidden = [int(units) for units in config["hidden"]]
     history = metrics["history"]
     train_seconds = [entry["train_seconds"] for entry in history]
     settings = (config["optimizer"], float(config["lr"]), int(config["batch"]))
     variant = ("" if settings == ("sgd", 0.001, 64)
                else f"{settings[0]}, lr {settings[1]:g}, batch {settings[2]}")
-    return Point(
+    return ComparedRun(
         kind="ann", run_dir=run_dir, architecture="-".join(map(str, hidden)),
         neurons=sum(hidden), layers=len(hidden), dataset=config["dataset"],
         data=selection_name(config.get("train"), config.get("per_class")),
@@ -314,7 +314,7 @@ def _ann_point(run_dir, config, metrics) -> Point:
 
 
 def _snn_point(run_dir, config: RunConfig, metrics, key="accuracy_all_activity",
-               variant="") -> Point:
+               variant="") -> ComparedRun:
     neurons, dataset = config.neurons, config.dataset
     history = metrics["history"]
     epochs = int(metrics.get("epochs", config.epochs))
@@ -335,7 +335,7 @@ def _snn_point(run_dir, config: RunConfig, metrics, key="accuracy_all_activity",
     name = str(metrics.get("model", config.model))
     if config.model != name:  # a model file given by path: name the file too
         name = f"{name} ({Path(config.model).stem})"
-    return Point(
+    return ComparedRun(
         kind="snn", run_dir=run_dir, architecture=name,
         neurons=neurons, layers=1, dataset=dataset,
         data=selection_name(config.train, config.per_class),
@@ -427,7 +427,7 @@ def load_grid_points(path) -> list:
     """The points of a grid's ``results.json`` rows whose run folders are gone.
 
     Each finished row without a finished run in its point folder becomes the
-    :class:`Point` that :func:`load_points` would have made of that folder, as
+    :class:`ComparedRun` that :func:`load_points` would have made of that folder, as
     far as the row tells: plus a :data:`LAST_WINNER` point when the row has
     ``accuracy_last_winner_epoch<K>`` for every evaluated epoch. Rows whose
     folders hold a finished run are left to :func:`load_points`. What a row
@@ -482,7 +482,7 @@ def _row_accuracies(row: dict, key: str, epochs: int) -> dict:
     return accuracy
 
 
-def _row_point(path: Path, base: dict, row: dict, accuracy: dict, variant="") -> Point:
+def _row_point(path: Path, base: dict, row: dict, accuracy: dict, variant="") -> ComparedRun:
     """One point of a grid row (see :func:`load_grid_points`)."""
     def value(key, default=None):
         return row[key] if key in row else base.get(key, default)
@@ -494,7 +494,7 @@ def _row_point(path: Path, base: dict, row: dict, accuracy: dict, variant="") ->
     train_images = _selected_images(path, dataset, value("train"), value("per_class"))
     rate = row.get("train_images_per_second")
     notes = [] if rate else ["no training time recorded"]
-    return Point(
+    return ComparedRun(
         kind="snn", run_dir=Path(f"{path}#{row['point']}"), architecture=str(value("model")),
         neurons=neurons, layers=1, dataset=dataset,
         data=selection_name(value("train"), value("per_class")),
@@ -526,7 +526,7 @@ class Group:
     points: list
 
     @property
-    def first(self) -> Point:
+    def first(self) -> ComparedRun:
         return self.points[0]
 
     def values(self, getter) -> list:
@@ -705,7 +705,7 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
 
     Parameters
     ----------
-    points : list of Point
+    points : list of ComparedRun
         At least one.
     out : path
         Folder for the report, figures and tables (created).

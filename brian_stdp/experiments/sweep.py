@@ -70,7 +70,7 @@ SWEEP_CTRL_C = "BRIAN_STDP_SWEEP_CTRL_C"
 LOG_TAIL_LINES = 15
 
 @dataclass(frozen=True)
-class Point:
+class GridPoint:
     """One run of a grid.
 
     Attributes
@@ -108,7 +108,7 @@ class Grid:
         Values of every axis listed in ``[grid]``, in the file's order.
     x_axis : str
         Axis on the x-axis of the figures.
-    points : tuple of Point
+    points : tuple of GridPoint
         Every combination, seeds varying slowest (all other points of seed 0
         come first, so a grid stopped early covers every setting once).
     kind : Kind
@@ -123,7 +123,7 @@ class Grid:
     points: tuple
     kind: Kind = KINDS[DEFAULT_KIND]
 
-    def run_dir(self, point: Point) -> Path:
+    def run_dir(self, point: GridPoint) -> Path:
         """The run directory of a point."""
         return self.out / POINTS / point.name
 
@@ -223,8 +223,8 @@ def _expand(path, kind: Kind, base, axes) -> tuple:
             raise ConfigError(f"{path}: the points {names[name]} and {chosen} share the folder "
                               f"name {name!r} (two model files with the same name?)")
         names[name] = chosen
-        points.append(Point(name=name, values=kind.values(config), config=config,
-                            kind=kind.name))
+        points.append(GridPoint(name=name, values=kind.values(config), config=config,
+                                kind=kind.name))
     return tuple(points)
 
 
@@ -257,7 +257,7 @@ def _matches(value, wanted: str) -> bool:
 
 
 # -- one point ----------------------------------------------------------------------------
-def point_state(grid: Grid, point: Point) -> str:
+def point_state(grid: Grid, point: GridPoint) -> str:
     """``finished``, ``interrupted``, ``failed`` or ``pending``.
 
     Raises
@@ -283,7 +283,7 @@ def point_state(grid: Grid, point: Point) -> str:
     return "pending"
 
 
-def run_command(point: Point, run_dir: Path, resume: bool) -> list:
+def run_command(point: GridPoint, run_dir: Path, resume: bool) -> list:
     """The command line of a point: ``python -m brian_stdp.run`` or ``brian_stdp.ann``.
 
     Every field of the point's configuration becomes the flag of the same
@@ -292,12 +292,12 @@ def run_command(point: Point, run_dir: Path, resume: bool) -> list:
     return KINDS[point.kind].command(point.config, Path(run_dir), resume)
 
 
-def run_point(point: Point, run_dir, cwd, resume: bool = False) -> dict:
+def run_point(point: GridPoint, run_dir, cwd, resume: bool = False) -> dict:
     """Run one point as a fresh ``python -m brian_stdp.run`` (or ``.ann``) process (a Dask task).
 
     Parameters
     ----------
-    point : Point
+    point : GridPoint
     run_dir : path
         The point's run directory (absolute, or relative to ``cwd``).
     cwd : path
