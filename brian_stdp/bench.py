@@ -12,23 +12,11 @@ import sys
 from pathlib import Path
 
 from brian_stdp.backends import devices
-from brian_stdp.cli import HelpFormatter, guarded
+from brian_stdp.cli import HelpFormatter, guarded, positive_counts
 from brian_stdp.errors import ConfigError
 from brian_stdp.experiments.bench import BenchSettings, format_profile, run_benchmark
 from brian_stdp.model.files import available_models
 from brian_stdp.training import rundir
-
-
-def _int_list(text):
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole "
-                                         f"numbers") from None
-    if not values or any(v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r}: give positive whole numbers, e.g. "
-                                         f"100,400")
-    return values
 
 
 def parser() -> argparse.ArgumentParser:
@@ -36,7 +24,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m brian_stdp.bench", description=__doc__.split("\n\n")[0],
         formatter_class=HelpFormatter)
     defaults = BenchSettings()
-    p.add_argument("--neurons", type=_int_list, default=list(defaults.neurons),
+    p.add_argument("--neurons", type=positive_counts, default=list(defaults.neurons),
                    metavar="N,N,...", help="network sizes (excitatory neurons)")
     p.add_argument("--images", type=int, default=defaults.images, metavar="N",
                    help="training images per size")

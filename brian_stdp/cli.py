@@ -112,6 +112,40 @@ def read_toml_file(path: Path, where: str, missing: str = "file not found") -> d
         raise ConfigError(f"{where}: not valid TOML ({err})") from None
 
 
+# -- small checks every command shares --------------------------------------------------------
+def is_positive_count(value) -> bool:
+    """Whether ``value`` is a whole number of at least 1 (an int; True and False are not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def check_positive(value, name: str, optional: bool = False) -> None:
+    """Raise :class:`ConfigError` ``NAME must be a positive whole number, not VALUE``
+    unless :func:`is_positive_count` (or, if ``optional``, None: "left out")."""
+    if optional and value is None or is_positive_count(value):
+        return
+    left_out = " (or left out)" if optional else ""
+    raise ConfigError(f"{name} must be a positive whole number{left_out}, not {value!r}")
+
+
+def positive_counts(text: str) -> list:
+    """Positive whole numbers separated by commas, from a flag's text: ``"100,400"`` ->
+    ``[100, 400]`` (spaces and empty items ignored); an argparse ``type``.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        No number, or an item that is not a positive whole number.
+    """
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or not all(is_positive_count(v) for v in values):
+        raise argparse.ArgumentTypeError(f"{text}: expected positive integers, "
+                                         f"comma-separated, e.g. 100,400")
+    return values
+
+
 # -- settings declared once -------------------------------------------------------------------
 def count(text: str):
     """A whole number of images, or ``all`` (None)."""

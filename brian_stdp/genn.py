@@ -44,7 +44,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from brian_stdp.cli import guarded
+    from brian_stdp.cli import check_positive, guarded
 
     args = parser().parse_args(argv)
 
@@ -55,8 +55,7 @@ def main(argv=None) -> int:
             print(f"{spec.path}: no GeNN restriction found")
             return 0
         for flag in ("neurons", "images"):
-            if getattr(args, flag) <= 0:
-                raise ConfigError(f"--{flag} must be a positive whole number")
+            check_positive(getattr(args, flag), f"--{flag}")
         spec = load_model(args.model)
         if args.generate:
             _need_brian2genn()

@@ -17,7 +17,7 @@ import numpy as np
 
 from brian_stdp.backends import devices
 from brian_stdp.backends.devices import DEFAULT_DEVICE, check_device
-from brian_stdp.cli import HelpFormatter, guarded
+from brian_stdp.cli import HelpFormatter, check_positive, guarded
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.images import INVERT_CHOICES, prepare_images
 from brian_stdp.errors import ConfigError
@@ -52,12 +52,11 @@ def _classify(args):
     """Run the classification the flags ask for; return the lines to print."""
     if not args.images and args.test is None:
         raise ConfigError("nothing to classify: give image files and/or --test N")
-    if args.test is not None and args.test <= 0:
-        raise ConfigError(f"--test must be a positive whole number, not {args.test}")
+    if args.test is not None:
+        check_positive(args.test, "--test")
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {args.seed}")
-    if args.workers <= 0:
-        raise ConfigError(f"--workers must be a positive whole number, not {args.workers}")
+    check_positive(args.workers, "--workers")
     check_device(args.device)
     run = load_run(args.run_dir)
     names = [str(path) for path in args.images]

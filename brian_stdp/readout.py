@@ -12,21 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from brian_stdp.cli import HelpFormatter, guarded
+from brian_stdp.cli import HelpFormatter, guarded, positive_counts
 from brian_stdp.errors import BrianSTDPError, ConfigError
 from brian_stdp.experiments.readout import DEFAULT_SIZES, format_table, readout_report
 from brian_stdp.training import rundir
-
-
-def _sizes(text: str) -> list:
-    try:
-        sizes = [int(n) for n in text.split(",")]
-    except ValueError:
-        sizes = [0]
-    if min(sizes) <= 0:
-        raise argparse.ArgumentTypeError(f"{text}: expected positive integers, "
-                                         f"comma-separated")
-    return sizes
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,7 +28,7 @@ def parser() -> argparse.ArgumentParser:
                     "one label per neuron).")
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR",
                    help="finished run folders (their checkpoint.npz is read)")
-    p.add_argument("--sizes", type=_sizes, default=list(DEFAULT_SIZES),
+    p.add_argument("--sizes", type=positive_counts, default=list(DEFAULT_SIZES),
                    help="labelling images of the vote's columns, comma-separated")
     p.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     return p

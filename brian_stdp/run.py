@@ -21,6 +21,7 @@ from brian_stdp.cli import (HelpFormatter, add_setting_flags, console_log, file_
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.files import available_models
 from brian_stdp.training import rundir
+from brian_stdp.training.config import read_run_config
 from brian_stdp.training.trainer import RunConfig, Trainer, refuse_used_run_dir, resume
 
 DEFAULTS = RunConfig()
@@ -130,9 +131,7 @@ def main(argv=None) -> int:
         nonlocal run_dir
         args = parse_args(argv)
         if args.resume is not None:
-            if not (args.resume / rundir.CONFIG).is_file():
-                raise ConfigError(f"--resume {args.resume}: no {rundir.CONFIG} there; not a "
-                                  f"run directory")
+            read_run_config(args.resume)  # a bad config.json is refused before the log opens
             run_dir = args.resume
             setup_logging(run_dir, args.quiet)
             metrics = resume(run_dir, progress=not args.quiet, workers=args.workers)

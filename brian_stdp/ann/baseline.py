@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from brian_stdp.cli import setting
+from brian_stdp.cli import check_positive, is_positive_count, setting
 from brian_stdp.data.datasets import N_CLASSES, check_selection, load_dataset, select_indices
 from brian_stdp.errors import ConfigError, DataError
 from brian_stdp.training import evaluation, rundir
@@ -119,7 +119,7 @@ class AnnConfig:
             raise ConfigError(f"--hidden must name at least one hidden layer, e.g. '16' or "
                               f"'64,64', not {self.hidden!r}")
         for units in self.hidden:
-            if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+            if not is_positive_count(units):
                 raise ConfigError(f"--hidden {format_hidden(self.hidden)}: every hidden layer "
                                   f"needs a positive whole number of units, not {units!r}")
         if self.optimizer not in OPTIMIZERS:
@@ -129,9 +129,7 @@ class AnnConfig:
                 or not math.isfinite(self.lr) or self.lr <= 0):
             raise ConfigError(f"--lr must be a positive finite learning rate, not {self.lr!r}")
         for key in ("batch", "epochs", "threads"):
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"--{key} must be a positive whole number, not {value!r}")
+            check_positive(getattr(self, key), f"--{key}")
         check_selection(self, ("train", "per_class", "test"))
 
     @classmethod

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from brian_stdp.cli import check_positive
 from brian_stdp.data.formats import (FORMAT_HINT, IDX_FILES, KERAS_FILE, REFETCH_HINT, read_idx,
                                      read_keras)
 from brian_stdp.data.sources import DATASETS, check_choice, find_or_download, idx_path
@@ -148,10 +149,7 @@ def check_selection(config, optional_counts: tuple) -> None:
         Naming the first invalid flag.
     """
     for key in optional_counts:
-        value = getattr(config, key)
-        if value is not None and (not isinstance(value, int) or value <= 0):
-            raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number "
-                              f"(or left out), not {value!r}")
+        check_positive(getattr(config, key), f"--{key.replace('_', '-')}", optional=True)
     if config.train is not None and config.per_class is not None:
         raise ConfigError("--train and --per-class exclude each other: give one")
     if config.dataset not in DATASETS:

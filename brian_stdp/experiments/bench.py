@@ -66,6 +66,7 @@ import numpy as np
 from brian_stdp.backends.devices import (DEFAULT_DEVICE, device_problem, get, names,
                                         problem_elsewhere, session_class)
 from brian_stdp.backends.network import draw_fixed
+from brian_stdp.cli import check_positive
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.errors import BrianSTDPError, ConfigError
 from brian_stdp.model.spec import load_model
@@ -456,9 +457,7 @@ def run_benchmark(settings: BenchSettings, log=None) -> dict:
         raise ConfigError(f"--profile times the code objects of {', '.join(profilers)} only: "
                           f"leave it out or use --device {profilers[0]}")
     for flag in ("images", "chunk", "threads"):
-        value = getattr(settings, flag)
-        if value <= 0:
-            raise ConfigError(f"--{flag} must be a positive whole number, not {value}")
+        check_positive(getattr(settings, flag), f"--{flag}")
     if not 0 <= settings.seed < 2**32:
         raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {settings.seed}")
     spec = load_model(settings.model)

@@ -4,7 +4,7 @@
 
 Every argument is a run directory (``config.json`` + ``metrics.json``) or a
 folder searched recursively for them (a grid's results). Each run is read as
-a :class:`Point`: an ANN run of :mod:`brian_stdp.ann` or an SNN run of
+a :class:`ComparedRun`: an ANN run of :mod:`brian_stdp.ann` or an SNN run of
 :mod:`brian_stdp.run` / :mod:`brian_stdp.sweep`. Runs are grouped by dataset
 and training-data selection (``all``, ``first<N>``, ``pc<K>`` for K per
 class), and within a selection by architecture; seeds are averaged.
@@ -47,7 +47,6 @@ Outputs in ``--out``: ``report.md``, ``points.csv`` (one row per run),
 
 from __future__ import annotations
 
-import csv
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +58,7 @@ from brian_stdp.data.datasets import (N_CLASSES, TRAIN_SIZES, describe_selection
 from brian_stdp.errors import ConfigError
 from brian_stdp.experiments.sweep import POINTS, RESULTS_JSON
 from brian_stdp.training import rundir
+from brian_stdp.training.config import RunConfig, read_run_config
 
 #: Pixels per image of each dataset (the input layer of both kinds of network).
 INPUT_SIZE = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
@@ -74,7 +74,7 @@ FIGURES = ("fig1_ann_accuracy.png", "fig4_accuracy_vs_neurons.png", "cost_vs_neu
 
 
 @dataclass
-class Point:
+class ComparedRun:
     """One finished run, reduced to what the comparison needs.
 
     Attributes
@@ -240,42 +240,50 @@ def load_points(run_dir) -> list:
     history = metrics.get("history") or []
     if point.kind != "snn" or any("accuracy_last_winner" not in entry for entry in history):
         return [point]
-    config = rundir.load_json(Path(run_dir) / rundir.CONFIG)
-    return [point, _snn_point(Path(run_dir), config, metrics, "accuracy_last_winner",
-                              LAST_WINNER)]
+    return [point, _snn_point(Path(run_dir), read_run_config(run_dir), metrics,
+                              "accuracy_last_winner", LAST_WINNER)]
 
 
-def load_point(run_dir) -> Point:
-    """Read one run directory as a :class:`Point`.
+def load_point(run_dir) -> ComparedRun:
+    """Read one run directory as a :class:`ComparedRun`.
+
+    An SNN run's settings are read by
+    :func:`brian_stdp.training.config.read_run_config`, with its checks; an ANN
+    run's ``config.json`` (a :class:`brian_stdp.ann.baseline.AnnConfig`) is read as
+    the dict it is, for the few fields the comparison shows.
 
     Raises
     ------
     ConfigError
-        The folder is neither an ANN nor an SNN run, or its metrics lack accuracies.
+        The folder is neither an ANN nor an SNN run, its SNN settings are invalid,
+        or its metrics lack accuracies.
     """
     run_dir = Path(run_dir)
     config = rundir.load_json(run_dir / rundir.CONFIG)
     metrics = rundir.load_json(run_dir / rundir.METRICS)
+    is_object = isinstance(config, dict)
+    if is_object and "hidden" not in config and not ("neurons" in config and "model" in config):
+        raise ConfigError(f"{run_dir / rundir.CONFIG}: neither an ANN run (no 'hidden') nor "
+                          f"an SNN run (no 'model' and 'neurons')")
+    if not is_object or "hidden" not in config:
+        config = read_run_config(run_dir)  # an SNN run (the reader refuses a non-object)
     try:
-        if "hidden" in config:
+        if isinstance(config, dict):
             return _ann_point(run_dir, config, metrics)
-        if "neurons" in config and "model" in config:
-            return _snn_point(run_dir, config, metrics)
+        return _snn_point(run_dir, config, metrics)
     except (KeyError, TypeError, ValueError, IndexError) as err:
         raise ConfigError(f"{run_dir / rundir.METRICS}: lacks or garbles {err}; is the run "
                           f"finished?") from None
-    raise ConfigError(f"{run_dir / rundir.CONFIG}: neither an ANN run (no 'hidden') nor an "
-                      f"SNN run (no 'model' and 'neurons')")
 
 
-def _ann_point(run_dir, config, metrics) -> Point:
+def _ann_point(run_dir, config, metrics) -> ComparedRun:
     hidden = [int(units) for units in config["hidden"]]
     history = metrics["history"]
     train_seconds = [entry["train_seconds"] for entry in history]
     settings = (config["optimizer"], float(config["lr"]), int(config["batch"]))
     variant = ("" if settings == ("sgd", 0.001, 64)
                else f"{settings[0]}, lr {settings[1]:g}, batch {settings[2]}")
-    return Point(
+    return ComparedRun(
         kind="ann", run_dir=run_dir, architecture="-".join(map(str, hidden)),
         neurons=sum(hidden), layers=len(hidden), dataset=config["dataset"],
         data=selection_name(config.get("train"), config.get("per_class")),
@@ -288,11 +296,11 @@ def _ann_point(run_dir, config, metrics) -> Point:
         energy_per_image=float(metrics["macs_per_image"]), variant=variant)
 
 
-def _snn_point(run_dir, config, metrics, key="accuracy_all_activity", variant="") -> Point:
-    neurons = int(config["neurons"])
-    dataset = config.get("dataset", "mnist")
+def _snn_point(run_dir, config: RunConfig, metrics, key="accuracy_all_activity",
+               variant="") -> ComparedRun:
+    neurons, dataset = config.neurons, config.dataset
     history = metrics["history"]
-    epochs = int(metrics.get("epochs", config.get("epochs", 1)))
+    epochs = int(metrics.get("epochs", config.epochs))
     accuracy = {}
     for position, entry in enumerate(history):
         # older runs evaluated only after the last epoch and did not always say which
@@ -307,14 +315,14 @@ def _snn_point(run_dir, config, metrics, key="accuracy_all_activity", variant=""
         notes.append("no training time recorded")
     energy = _snn_events_per_image(neurons, metrics, timing, notes)
     parameters = _snn_parameters(run_dir / rundir.CONFIG, dataset, neurons)
-    name = str(metrics.get("model", config["model"]))
-    if str(config["model"]) != name:  # a model file given by path: name the file too
-        name = f"{name} ({Path(str(config['model'])).stem})"
-    return Point(
+    name = str(metrics.get("model", config.model))
+    if config.model != name:  # a model file given by path: name the file too
+        name = f"{name} ({Path(config.model).stem})"
+    return ComparedRun(
         kind="snn", run_dir=run_dir, architecture=name,
         neurons=neurons, layers=1, dataset=dataset,
-        data=selection_name(config.get("train"), config.get("per_class")),
-        seed=int(config.get("seed", 0)), epochs=epochs,
+        data=selection_name(config.train, config.per_class),
+        seed=config.seed, epochs=epochs,
         train_images=int(metrics["train_images"]), test_images=int(metrics["test_images"]),
         accuracy_by_epoch=accuracy, seconds_per_epoch=seconds,
         parameters=parameters, energy_per_image=energy, notes=notes,
@@ -402,7 +410,7 @@ def load_grid_points(path) -> list:
     """The points of a grid's ``results.json`` rows whose run folders are gone.
 
     Each finished row without a finished run in its point folder becomes the
-    :class:`Point` that :func:`load_points` would have made of that folder, as
+    :class:`ComparedRun` that :func:`load_points` would have made of that folder, as
     far as the row tells: plus a :data:`LAST_WINNER` point when the row has
     ``accuracy_last_winner_epoch<K>`` for every evaluated epoch. Rows whose
     folders hold a finished run are left to :func:`load_points`. What a row
@@ -457,7 +465,7 @@ def _row_accuracies(row: dict, key: str, epochs: int) -> dict:
     return accuracy
 
 
-def _row_point(path: Path, base: dict, row: dict, accuracy: dict, variant="") -> Point:
+def _row_point(path: Path, base: dict, row: dict, accuracy: dict, variant="") -> ComparedRun:
     """One point of a grid row (see :func:`load_grid_points`)."""
     def value(key, default=None):
         return row[key] if key in row else base.get(key, default)
@@ -469,7 +477,7 @@ def _row_point(path: Path, base: dict, row: dict, accuracy: dict, variant="") ->
     train_images = _selected_images(path, dataset, value("train"), value("per_class"))
     rate = row.get("train_images_per_second")
     notes = [] if rate else ["no training time recorded"]
-    return Point(
+    return ComparedRun(
         kind="snn", run_dir=Path(f"{path}#{row['point']}"), architecture=str(value("model")),
         neurons=neurons, layers=1, dataset=dataset,
         data=selection_name(value("train"), value("per_class")),
@@ -501,7 +509,7 @@ class Group:
     points: list
 
     @property
-    def first(self) -> Point:
+    def first(self) -> ComparedRun:
         return self.points[0]
 
     def values(self, getter) -> list:
@@ -593,19 +601,6 @@ def summary_rows(groups: dict) -> list:
     return rows
 
 
-def write_csv(path: Path, rows: list, columns) -> None:
-    """Write ``rows`` (dicts) as CSV with ``columns``, atomically; floats to 6 digits."""
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: (f"{value:.6g}" if isinstance(value, float) else
-                               "" if value is None else value) for key, value in row.items()})
-    rundir.atomic_write(path, lambda f: f.write(buffer.getvalue().encode()))
-
-
 def _percent(mean, std=None) -> str:
     if mean is None:
         return "n/a"
@@ -693,7 +688,7 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
 
     Parameters
     ----------
-    points : list of Point
+    points : list of ComparedRun
         At least one.
     out : path
         Folder for the report, figures and tables (created).
@@ -712,8 +707,8 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     groups = group_points(points)
-    write_csv(out / "points.csv", point_rows(points), POINT_COLUMNS)
-    write_csv(out / "summary.csv", summary_rows(groups), SUMMARY_COLUMNS)
+    rundir.save_csv(out / "points.csv", point_rows(points), POINT_COLUMNS)
+    rundir.save_csv(out / "summary.csv", summary_rows(groups), SUMMARY_COLUMNS)
     datasets = sorted({point.dataset for point in points})
     dataset = "mnist" if "mnist" in datasets else datasets[0]
     selections = list(REQUIRED_SELECTIONS) + sorted(
@@ -775,5 +770,5 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
     lines += ["Tables: `points.csv` (one row per run), `summary.csv` (one row per "
               "architecture and data selection).", ""]
     path = out / "report.md"
-    rundir.atomic_write(path, lambda f: f.write("\n".join(lines).encode()))
+    rundir.save_text(path, "\n".join(lines))
     return path

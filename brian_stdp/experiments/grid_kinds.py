@@ -26,6 +26,7 @@ import tomllib
 from pathlib import Path
 
 from brian_stdp.ann import baseline as ann
+from brian_stdp.cli import is_positive_count
 from brian_stdp.errors import ConfigError, ModelFileError
 from brian_stdp.model.files import model_label
 from brian_stdp.training import rundir
@@ -36,14 +37,14 @@ def count_value(value, where):
     """An image count from a grid file: a positive int, or "all" (None)."""
     if isinstance(value, str) and value.lower() == "all":
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if not is_positive_count(value):
         raise ConfigError(f"{where}: {value!r} is not a positive whole number or \"all\"")
     return value
 
 
 def positive_value(value, where):
     """A positive whole number from a grid file."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if not is_positive_count(value):
         raise ConfigError(f"{where}: {value!r} is not a positive whole number")
     return value
 

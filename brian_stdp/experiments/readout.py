@@ -24,7 +24,7 @@ import numpy as np
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import evaluation, rundir
 from brian_stdp.training.checkpoint import load_checkpoint
-from brian_stdp.training.config import RunConfig
+from brian_stdp.training.config import read_run_config
 from brian_stdp.training.selection import select_images
 
 #: Labelling images of the vote's rows by default.
@@ -77,8 +77,7 @@ def readout_report(run_dir, sizes=DEFAULT_SIZES) -> dict:
         ``run_dir`` is not a finished run, or its records do not match its settings.
     """
     run_dir = Path(run_dir)
-    config = RunConfig.from_dict(rundir.load_json(run_dir / rundir.CONFIG),
-                                 str(run_dir / rundir.CONFIG))
+    config = read_run_config(run_dir)
     progress, _, records = load_checkpoint(run_dir / rundir.CHECKPOINT)
     if not progress.done or "label" not in records or "test" not in records:
         raise ConfigError(f"{run_dir}: the run has not finished (no label and test records "

@@ -35,7 +35,6 @@ rewritten; the figures ``OUT/figures/*.png`` are drawn at the end
 from __future__ import annotations
 
 import contextlib
-import csv
 import itertools
 import math
 import os
@@ -47,7 +46,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from brian_stdp.cli import read_toml_file
+from brian_stdp.cli import check_positive, read_toml_file
 from brian_stdp.errors import BrianSTDPError, ConfigError
 from brian_stdp.experiments.grid_kinds import DEFAULT_KIND, KINDS, Kind, get_kind
 from brian_stdp.model.files import model_label
@@ -71,7 +70,7 @@ SWEEP_CTRL_C = "BRIAN_STDP_SWEEP_CTRL_C"
 LOG_TAIL_LINES = 15
 
 @dataclass(frozen=True)
-class Point:
+class GridPoint:
     """One run of a grid.
 
     Attributes
@@ -109,7 +108,7 @@ class Grid:
         Values of every axis listed in ``[grid]``, in the file's order.
     x_axis : str
         Axis on the x-axis of the figures.
-    points : tuple of Point
+    points : tuple of GridPoint
         Every combination, seeds varying slowest (all other points of seed 0
         come first, so a grid stopped early covers every setting once).
     kind : Kind
@@ -124,7 +123,7 @@ class Grid:
     points: tuple
     kind: Kind = KINDS[DEFAULT_KIND]
 
-    def run_dir(self, point: Point) -> Path:
+    def run_dir(self, point: GridPoint) -> Path:
         """The run directory of a point."""
         return self.out / POINTS / point.name
 
@@ -224,8 +223,8 @@ def _expand(path, kind: Kind, base, axes) -> tuple:
             raise ConfigError(f"{path}: the points {names[name]} and {chosen} share the folder "
                               f"name {name!r} (two model files with the same name?)")
         names[name] = chosen
-        points.append(Point(name=name, values=kind.values(config), config=config,
-                            kind=kind.name))
+        points.append(GridPoint(name=name, values=kind.values(config), config=config,
+                                kind=kind.name))
     return tuple(points)
 
 
@@ -258,7 +257,7 @@ def _matches(value, wanted: str) -> bool:
 
 
 # -- one point ----------------------------------------------------------------------------
-def point_state(grid: Grid, point: Point) -> str:
+def point_state(grid: Grid, point: GridPoint) -> str:
     """``finished``, ``interrupted``, ``failed`` or ``pending``.
 
     Raises
@@ -284,7 +283,7 @@ def point_state(grid: Grid, point: Point) -> str:
     return "pending"
 
 
-def run_command(point: Point, run_dir: Path, resume: bool) -> list:
+def run_command(point: GridPoint, run_dir: Path, resume: bool) -> list:
     """The command line of a point: ``python -m brian_stdp.run`` or ``brian_stdp.ann``.
 
     Every field of the point's configuration becomes the flag of the same
@@ -293,12 +292,12 @@ def run_command(point: Point, run_dir: Path, resume: bool) -> list:
     return KINDS[point.kind].command(point.config, Path(run_dir), resume)
 
 
-def run_point(point: Point, run_dir, cwd, resume: bool = False) -> dict:
+def run_point(point: GridPoint, run_dir, cwd, resume: bool = False) -> dict:
     """Run one point as a fresh ``python -m brian_stdp.run`` (or ``.ann``) process (a Dask task).
 
     Parameters
     ----------
-    point : Point
+    point : GridPoint
     run_dir : path
         The point's run directory (absolute, or relative to ``cwd``).
     cwd : path
@@ -392,8 +391,8 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
             return Client(scheduler, timeout="20s")
         except OSError as err:
             raise ConfigError(f"--scheduler {scheduler}: cannot connect ({err})") from None
-    if workers is not None and workers <= 0:
-        raise ConfigError(f"--workers must be a positive whole number, not {workers}")
+    if workers is not None:
+        check_positive(workers, "--workers")
     n_workers = workers or os.cpu_count() or 1
     import dask
 
@@ -680,25 +679,7 @@ def write_results(grid: Grid, session: dict | None = None,
     if pending_session is not None:
         results["running"] = pending_session
     rundir.save_json(out / RESULTS_JSON, results)
-    _write_csv(out / RESULTS_CSV, [{k: v for k, v in r.items() if k != "log_tail"}
-                                   for r in rows])
-    _write_csv(out / SUMMARY_CSV, summary)
+    rundir.save_csv(out / RESULTS_CSV, [{k: v for k, v in r.items() if k != "log_tail"}
+                                        for r in rows])
+    rundir.save_csv(out / SUMMARY_CSV, summary)
     return results
-
-
-def _write_csv(path: Path, rows: list) -> None:
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-
-    def write(f):
-        import io
-
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ("" if v is None else
-                                 f"{v:.6g}" if isinstance(v, float) else v)
-                             for k, v in row.items()})
-        f.write(text.getvalue().encode())
-
-    rundir.atomic_write(path, write)

@@ -5,7 +5,7 @@
 :func:`plot_costs` (time, parameters and energy proxy against neurons) draw the
 groups of :func:`brian_stdp.experiments.compare.group_points`; each returns a
 Figure for :func:`brian_stdp.plots.theme.save_figure`. A figure line joins the
-groups of one *series* (:attr:`brian_stdp.experiments.compare.Point.series`),
+groups of one *series* (:attr:`brian_stdp.experiments.compare.ComparedRun.series`),
 with the same colour and marker in every figure.
 """
 

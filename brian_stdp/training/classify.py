@@ -18,12 +18,13 @@ import numpy as np
 
 from brian_stdp.backends.devices import DEFAULT_DEVICE, check_device, session_class
 from brian_stdp.backends.network import fixed_keys
+from brian_stdp.cli import check_positive
 from brian_stdp.data.images import prepare_images
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec, load_model
 from brian_stdp.training import evaluation, rundir
 from brian_stdp.training.chunks import blocks
-from brian_stdp.training.config import RunConfig, available_cores
+from brian_stdp.training.config import RunConfig, available_cores, read_run_config
 from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
 from brian_stdp.training.pretrained import expand_state, is_compact
 from brian_stdp.training.selection import phases
@@ -76,14 +77,7 @@ def load_run(run_dir) -> TrainedRun:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ConfigError(f"{run_dir}: no such run directory")
-    config_path = run_dir / rundir.CONFIG
-    values = rundir.load_json(config_path)
-    if not isinstance(values, dict):
-        raise ConfigError(f"{config_path}: expected a JSON object of run settings")
-    try:
-        config = RunConfig.from_dict(values, str(config_path))
-    except TypeError as err:
-        raise ConfigError(f"{config_path}: {err}") from None
+    config = read_run_config(run_dir)
     model_path = run_dir / rundir.MODEL_COPY
     if not model_path.is_file():
         raise ConfigError(f"{model_path}: not found; is {run_dir} a run directory?")
@@ -108,7 +102,7 @@ def load_run(run_dir) -> TrainedRun:
         raise ConfigError(f"{state_path}: inconsistent neuron labels ({err})") from None
     if assignment.n_neurons != config.neurons:
         raise ConfigError(f"{state_path}: labels for {assignment.n_neurons} neurons, but "
-                          f"{config_path} says {config.neurons}")
+                          f"{run_dir / rundir.CONFIG} says {config.neurons}")
     shape = tuple(int(v) for v in np.ravel(arrays["image_shape"]))
     if len(shape) != 2 or min(shape) <= 0:
         raise ConfigError(f"{state_path}: image_shape {shape} is not (height, width)")
@@ -207,8 +201,7 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = DEFAULT_DEVI
     if n == 0:
         return counts, presentations
     workers = available_cores() if workers is None else workers
-    if workers <= 0:
-        raise ConfigError(f"--workers must be a positive whole number, not {workers}")
+    check_positive(workers, "--workers")
     base_seed = run.config.seed if seed is None else int(seed)
     phase_index = len(phases(run.config))  # after the run's own phases: fresh random numbers
     slots = min(n, MAX_SLOTS)

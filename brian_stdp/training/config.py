@@ -1,4 +1,5 @@
-"""The settings of one spiking-network run (:class:`RunConfig`), saved as ``config.json``.
+"""The settings of one spiking-network run (:class:`RunConfig`), saved as ``config.json``,
+and the one reader of a run directory's ``config.json`` (:func:`read_run_config`).
 
 Kept apart from :mod:`brian_stdp.training.trainer` so that code which only plans runs
 (the grid runner and its Dask workers) never imports Brian2: Brian2 installs
@@ -10,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from brian_stdp.backends.devices import DEFAULT_DEVICE, check_device
-from brian_stdp.cli import count, setting
+from brian_stdp.cli import check_positive, count, setting
 from brian_stdp.data.datasets import check_selection
 from brian_stdp.errors import ConfigError
-from brian_stdp.training import evaluation
+from brian_stdp.training import evaluation, rundir
 
 
 def available_cores() -> int:
@@ -98,17 +100,29 @@ class RunConfig:
         choices=evaluation.LABELLINGS)
 
     def check(self) -> None:
-        """Raise :class:`ConfigError` naming the first invalid value."""
+        """Raise :class:`ConfigError` naming the first invalid value, or
+        :class:`~brian_stdp.errors.DeviceError` if the device cannot run here."""
+        self.check_values()
+        check_device(self.device)
+
+    def check_values(self) -> None:
+        """Raise :class:`ConfigError` naming the first invalid value (the device is
+        only checked to be a name: whether it can run here is :meth:`check`'s)."""
+        for key in ("model", "dataset", "device"):
+            if not isinstance(getattr(self, key), str):
+                raise ConfigError(f"--{key} must be a name, not {getattr(self, key)!r}")
+        if self.data_dir is not None and not isinstance(self.data_dir, str):
+            raise ConfigError(f"--data-dir must be a folder name, not {self.data_dir!r}")
+        for key in ("eval_every_epoch", "keep_build"):
+            if not isinstance(getattr(self, key), bool):
+                raise ConfigError(f"--{key.replace('_', '-')} is a switch: true or false, "
+                                  f"not {getattr(self, key)!r}")
         for key in ("neurons", "epochs", "threads", "chunk", "workers"):
-            value = getattr(self, key)
-            if not isinstance(value, int) or value <= 0:
-                raise ConfigError(f"--{key.replace('_', '-')} must be a positive whole number, "
-                                  f"not {value!r}")
+            check_positive(getattr(self, key), f"--{key.replace('_', '-')}")
         check_selection(self, ("train", "per_class", "label", "test", "validation"))
         if self.labelling is not None and self.labelling not in evaluation.LABELLINGS:
             raise ConfigError(f"--labelling {self.labelling}: unknown labelling (choose from "
                               f"{', '.join(evaluation.LABELLINGS)})")
-        check_device(self.device)
 
     @classmethod
     def from_dict(cls, values: dict, source: str) -> "RunConfig":
@@ -117,5 +131,35 @@ class RunConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)} (known: "
-                              f"{', '.join(sorted(known))})")
+                              f"{', '.join(sorted(known))}); correct or remove them")
         return cls(**values)
+
+
+def read_run_config(run_dir) -> RunConfig:
+    """The settings of the run in ``run_dir``, read from its ``config.json`` and checked.
+
+    Every command that reads a spiking-network run's settings (classify, resume,
+    readout, compare) reads them here, so a damaged file gets the same error from each.
+    Whether the run's device can run here is not checked (see :meth:`RunConfig.check`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file: it is missing, not JSON, not a JSON object, has an
+        unknown key or an invalid value.
+    """
+    path = Path(run_dir) / rundir.CONFIG
+    if not path.is_file():
+        raise ConfigError(f"{run_dir}: no {rundir.CONFIG} there; not a run directory")
+    values = rundir.load_json(path)
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: not a JSON object of run settings but a "
+                          f"{type(values).__name__}; the file is damaged: restore it, or "
+                          f"start the run again in a new folder")
+    config = RunConfig.from_dict(values, str(path))
+    try:
+        config.check_values()
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}; the file is damaged or was edited: correct the "
+                          f"value, or start the run again in a new folder") from None
+    return config

@@ -13,11 +13,14 @@ Every command writes one folder that every other command can read::
       figures/*.png     receptive fields, confusion matrix, accuracy, activity
 
 Files are written to a temporary name in the same folder and moved into
-place, so an interrupted run never leaves a half-written file.
+place, so an interrupted run never leaves a half-written file; every writer of
+a run's or an experiment's files (JSON, CSV, arrays, text) is here.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import platform
@@ -94,6 +97,30 @@ def atomic_write(path: Path, write) -> None:
 def save_json(path: Path, data) -> None:
     """Write ``data`` as indented JSON, atomically."""
     text = json.dumps(data, indent=2, sort_keys=False, default=_json_default) + "\n"
+    atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def save_csv(path: Path, rows: list, columns=None) -> None:
+    """Write ``rows`` (dicts) as CSV, atomically: floats to 6 significant digits, None
+    as an empty cell.
+
+    ``columns``: the header, in order (default: every key of the rows, in the order
+    they first appear); a row with a key outside it is an error.
+    """
+    if columns is None:
+        columns = dict.fromkeys(key for row in rows for key in row)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: ("" if value is None else
+                               f"{value:.6g}" if isinstance(value, float) else value)
+                         for key, value in row.items()})
+    atomic_write(path, lambda f: f.write(text.getvalue().encode()))
+
+
+def save_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8), atomically."""
     atomic_write(path, lambda f: f.write(text.encode()))
 
 

@@ -30,12 +30,11 @@ import numpy as np
 from brian_stdp.backends.network import check_model, draw_fixed, fixed_keys
 from brian_stdp.backends.devices import session_class
 from brian_stdp.backends.session import ControllerState
-from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import load_model
 from brian_stdp.training import rundir, scoring
 from brian_stdp.training.checkpoint import Progress, load_checkpoint, save_checkpoint
 from brian_stdp.training.chunks import blocks, chunk_seed, stream
-from brian_stdp.training.config import RunConfig
+from brian_stdp.training.config import RunConfig, read_run_config
 from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
 from brian_stdp.training.selection import Phase, phases, select_images
 
@@ -72,8 +71,7 @@ class Trainer:
             self.spec = self.session_class.adapt_spec(load_model(config.model))
             self.run_dir.mkdir(parents=True, exist_ok=True)
             for name, text in self.spec.copy_files(rundir.MODEL_COPY).items():
-                rundir.atomic_write(self.run_dir / name, lambda f, text=text: f.write(
-                    text.encode()))
+                rundir.save_text(self.run_dir / name, text)
             rundir.save_json(self.run_dir / rundir.CONFIG, dataclasses.asdict(config))
             rundir.save_json(self.run_dir / rundir.PROVENANCE,
                              rundir.provenance(config.seed, config.device))
@@ -335,10 +333,7 @@ def resume(run_dir, progress: bool = True, workers: int | None = None) -> dict:
     for this session; None keeps it.
     """
     run_dir = Path(run_dir)
-    if not (run_dir / rundir.CONFIG).exists():
-        raise ConfigError(f"--resume {run_dir}: no {rundir.CONFIG} there; not a run directory")
-    config = RunConfig.from_dict(rundir.load_json(run_dir / rundir.CONFIG),
-                                 str(run_dir / rundir.CONFIG))
+    config = read_run_config(run_dir)
     if workers is not None:
         config = dataclasses.replace(config, workers=workers)
     return Trainer(config, run_dir, progress=progress, resume=True).run()
