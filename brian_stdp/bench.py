@@ -2,7 +2,7 @@
 
     python -m brian_stdp.bench --neurons 100,400,1600 --images 2000
 
-The work is done by :mod:`brian_stdp.experiments.bench`; this module parses the flags.
+The work is done by :mod:`brian_stdp.experiments.benchmark`; this module parses the flags.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from brian_stdp.backends import devices
 from brian_stdp.cli import HelpFormatter, guarded, positive_counts
 from brian_stdp.errors import ConfigError
-from brian_stdp.experiments.bench import BenchSettings, format_profile, run_benchmark
+from brian_stdp.experiments.benchmark import BenchSettings, format_profile, run_benchmark
 from brian_stdp.model.files import available_models
 from brian_stdp.training import rundir
 

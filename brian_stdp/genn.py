@@ -4,7 +4,7 @@
     python -m brian_stdp.genn --generate DIR [--neurons N --images N]
     python -m brian_stdp.genn --train [--neurons N --images N]   (= python -m brian_stdp.run --device genn)
 
-The work is done by :mod:`brian_stdp.backends.genn.check` (the check, the project) and
+The work is done by :mod:`brian_stdp.backends.brian2genn.check` (the check, the project) and
 :mod:`brian_stdp.backends.single_run` (the network); this module parses the flags.
 """
 
@@ -14,7 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from brian_stdp.backends.genn.check import GENN_MODEL, check_genn_compatible, project_problems
+from brian_stdp.backends.brian2genn.check import (GENN_MODEL, check_genn_compatible,
+                                                  project_problems)
 from brian_stdp.backends.single_run import DEFAULT_SLOTS_PER_IMAGE, train_single_run
 from brian_stdp.backends.devices import genn as genn_device
 from brian_stdp.errors import ConfigError, DeviceError

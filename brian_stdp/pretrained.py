@@ -2,7 +2,7 @@
 
     python -m brian_stdp.pretrained RUN_DIR DEST
 
-The work is done by :mod:`brian_stdp.training.pretrained`; this module parses the flags.
+The work is done by :mod:`brian_stdp.training.compact`; this module parses the flags.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from brian_stdp.cli import HelpFormatter, guarded
-from brian_stdp.training.pretrained import export
+from brian_stdp.training.compact import export
 
 
 def parser() -> argparse.ArgumentParser:

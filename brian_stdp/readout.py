@@ -3,7 +3,7 @@ fewer labelling images and a supervised linear readout.
 
     python -m brian_stdp.readout runs/grid_headline/points/*n400*
 
-The work is done by :mod:`brian_stdp.experiments.readout`; this module parses the flags.
+The work is done by :mod:`brian_stdp.experiments.rescoring`; this module parses the flags.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from brian_stdp.cli import HelpFormatter, guarded, positive_counts
 from brian_stdp.errors import BrianSTDPError, ConfigError
-from brian_stdp.experiments.readout import DEFAULT_SIZES, format_table, readout_report
+from brian_stdp.experiments.rescoring import DEFAULT_SIZES, format_table, readout_report
 from brian_stdp.training import rundir
 
 

@@ -10,7 +10,7 @@ chunked (default; :mod:`brian_stdp.backends.session`)
     protocol for the input layer ``inp`` linked to it; ``stim`` has one row
     per slot; synaptic delays are the drawn build-time values (``fixed``);
     ``plastic`` and the controller state are set per chunk.
-single run (``single_run=SingleRun(...)``; GeNN, :mod:`brian_stdp.backends.genn`)
+single run (``single_run=SingleRun(...)``; GeNN, :mod:`brian_stdp.backends.brian2genn`)
     One program per run. Every input neuron holds a copy of the controller
     state; ``stim`` holds all images; the delay of the synapses from the
     input layer is moved into the input layer's threshold, other synapses
@@ -196,7 +196,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         Build the single-run formulation (see the module docstring) for
         ``single_run.stimulus`` (shape (n_images, n_input)) instead of the
         chunked one. The model must be GeNN-compatible
-        (:func:`brian_stdp.backends.genn.check.check_genn_compatible`).
+        (:func:`brian_stdp.backends.brian2genn.check.check_genn_compatible`).
     """
     proto = spec.protocol
     namespace = spec.namespace(n_neurons, n_input)

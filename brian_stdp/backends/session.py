@@ -7,7 +7,7 @@ spikes per slot and the new state. On ``cpp_standalone`` the program is
 compiled once and re-run with new values (Brian2's ``run_args``,
 :class:`StandaloneSession`, :class:`CudaStandaloneSession`); on ``runtime`` (for
 debugging, :class:`RuntimeSession`) the network is rebuilt for every chunk. GeNN's
-session (:mod:`brian_stdp.backends.genn.session`) builds once per chunk.
+session (:mod:`brian_stdp.backends.brian2genn.session`) builds once per chunk.
 
 The random seed of a standalone program is compiled in, so every re-run
 would repeat the same random numbers. The program built here instead reads

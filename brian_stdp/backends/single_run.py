@@ -17,12 +17,12 @@ in three ways, all of which keep the protocol (:mod:`brian_stdp.backends.protoco
   presentation window (the Bernoulli process of Brian2's PoissonGroup, as
   the runner's geometric waiting times are), with ``rate`` set per slot.
 
-The model must meet GeNN's rules (:func:`brian_stdp.backends.genn.check.genn_problems`).
+The model must meet GeNN's rules (:func:`brian_stdp.backends.brian2genn.check.genn_problems`).
 The number of slots is fixed before the run, so the run shows as many images as fit;
 :class:`SingleRunResult` says how many were completed. :func:`train_single_run` runs it
 on any device whose session class says ``single_run`` (genn, and cpp_standalone and
 runtime, which is how its behaviour is tested where there is no GeNN);
-:class:`~brian_stdp.backends.genn.session.GennSession` builds it once per chunk.
+:class:`~brian_stdp.backends.brian2genn.session.GennSession` builds it once per chunk.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 
 from brian_stdp.backends import devices
 from brian_stdp.backends.devices import genn as genn_device
-from brian_stdp.backends.genn.check import check_genn_compatible
+from brian_stdp.backends.brian2genn.check import check_genn_compatible
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec
 
@@ -84,7 +84,7 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
     ----------
     spec : ModelSpec
         A GeNN-compatible model
-        (:func:`~brian_stdp.backends.genn.check.check_genn_compatible` is called).
+        (:func:`~brian_stdp.backends.brian2genn.check.check_genn_compatible` is called).
     n_neurons : int
         Size of groups whose size is ``n_neurons``.
     slots : int

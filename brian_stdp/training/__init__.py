@@ -9,5 +9,5 @@
 - :mod:`~brian_stdp.training.evaluation`: labels, votes and scores, as plain NumPy functions.
 - :mod:`~brian_stdp.training.rundir`: run-directory layout, atomic writes, provenance.
 - :mod:`~brian_stdp.training.classify`: classify images with a finished run.
-- :mod:`~brian_stdp.training.pretrained`: a finished run in compact, shippable form.
+- :mod:`~brian_stdp.training.compact`: a finished run in compact, shippable form.
 """

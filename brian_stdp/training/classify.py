@@ -26,7 +26,7 @@ from brian_stdp.training import evaluation, rundir
 from brian_stdp.training.chunks import blocks
 from brian_stdp.training.config import RunConfig, available_cores, read_run_config
 from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
-from brian_stdp.training.pretrained import expand_state, is_compact
+from brian_stdp.training.compact import expand_state, is_compact
 from brian_stdp.training.selection import phases
 
 #: Most presentation slots compiled into one chunk.

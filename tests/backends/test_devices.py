@@ -11,7 +11,7 @@ import pytest
 from brian_stdp.backends import devices
 from brian_stdp.backends.devices import check_device, device_problem, genn, machine
 from brian_stdp.backends.devices.cuda_standalone import DEFAULT_COMPUTE_CAPABILITY, cuda_settings
-from brian_stdp.bench import format_summary
+from brian_stdp.experiments.benchmark import format_summary
 from brian_stdp.bench import main as bench_main
 from brian_stdp.errors import ConfigError, DeviceError
 

@@ -21,7 +21,7 @@ import brian2
 import numpy as np
 import pytest
 
-from brian_stdp.backends.genn.check import (GENN_MODEL, check_genn_compatible, genn_problems,
+from brian_stdp.backends.brian2genn.check import (GENN_MODEL, check_genn_compatible, genn_problems,
                                             genn_spec, project_problems)
 from brian_stdp.backends.single_run import build_single_run, set_state, train_single_run
 from brian_stdp.backends.network import check_model, initial_state

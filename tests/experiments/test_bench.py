@@ -5,7 +5,7 @@ import json
 import pytest
 
 from brian_stdp.bench import main
-from brian_stdp.experiments.bench import format_profile, format_table
+from brian_stdp.experiments.benchmark import format_profile, format_table
 
 pytestmark = pytest.mark.standalone_compatible
 

@@ -8,7 +8,7 @@ import pytest
 
 from brian_stdp import readout as command
 from brian_stdp.errors import ConfigError
-from brian_stdp.experiments import readout
+from brian_stdp.experiments import rescoring
 from brian_stdp.training import rundir
 from brian_stdp.training.trainer import RunConfig, Trainer
 
@@ -28,11 +28,11 @@ def test_the_linear_readout_reads_what_one_label_per_neuron_cannot():
     rng = np.random.default_rng(0)
     label_counts, label_labels = _two_classes_per_neuron(2000, rng)
     scored_counts, scored_labels = _two_classes_per_neuron(1000, rng)
-    all_activity, proportion = readout.vote_accuracy(label_counts, label_labels,
+    all_activity, proportion = rescoring.vote_accuracy(label_counts, label_labels,
                                                      scored_counts, scored_labels, 10)
     even = np.mean(scored_labels % 2 == 0)  # each neuron is labelled with its even class
     assert all_activity == pytest.approx(even) and proportion == pytest.approx(even)
-    assert readout.linear_readout_accuracy(label_counts, label_labels, scored_counts,
+    assert rescoring.linear_readout_accuracy(label_counts, label_labels, scored_counts,
                                            scored_labels) > 0.97
 
 
@@ -48,7 +48,7 @@ def finished_run(tmp_path_factory):
 @pytest.mark.standalone_compatible
 def test_the_vote_on_all_labelling_images_is_the_runs_own_figure(finished_run, tmp_path,
                                                                  capsys):
-    report = readout.readout_report(finished_run, sizes=(50, 200, 5000))
+    report = rescoring.readout_report(finished_run, sizes=(50, 200, 5000))
     assert [v["label_images"] for v in report["vote"]] == [50, 200], "capped at 200"
     metrics = rundir.load_json(finished_run / rundir.METRICS)
     assert report["vote"][-1]["all_activity"] == metrics["accuracy_all_activity"]
@@ -70,7 +70,7 @@ def test_an_unfinished_run_is_named_and_the_others_are_still_scored(finished_run
     unfinished.mkdir()
     (unfinished / rundir.CONFIG).write_text((finished_run / rundir.CONFIG).read_text())
     with pytest.raises(ConfigError, match="checkpoint.npz: not found"):
-        readout.readout_report(unfinished)
+        rescoring.readout_report(unfinished)
     assert command.main([str(unfinished), str(finished_run)]) == 2
     captured = capsys.readouterr()
     assert f"error: {unfinished}/checkpoint.npz: not found" in captured.err

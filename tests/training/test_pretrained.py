@@ -13,7 +13,8 @@ from brian_stdp.backends.devices import session_class
 from brian_stdp.backends.network import fixed_keys
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.errors import ConfigError
-from brian_stdp.training import pretrained, rundir
+from brian_stdp.training import compact as compact_form
+from brian_stdp.training import rundir
 from brian_stdp.training.classify import load_run, predict_images
 from brian_stdp.training.scoring import THETA_KEY
 from brian_stdp.training.trainer import RunConfig, Trainer
@@ -33,19 +34,19 @@ def full_and_compact(tmp_path_factory):
     root = tmp_path_factory.mktemp("pretrained")
     config = RunConfig(neurons=10, train=100, label=100, test=N_TEST, chunk=100, seed=4)
     Trainer(config, root / "full", progress=False).run()
-    pretrained.export(root / "full", root / "compact")
+    compact_form.export(root / "full", root / "compact")
     return root / "full", root / "compact"
 
 
 def test_compact_state_holds_the_learned_values_as_float32(full_and_compact):
     full, compact = full_and_compact
     arrays = rundir.load_arrays(compact / rundir.STATE)
-    assert sorted(arrays) == sorted(pretrained.COMPACT_KEYS)
+    assert sorted(arrays) == sorted(compact_form.COMPACT_KEYS)
     assert arrays["weights"].dtype == arrays["theta"].dtype == np.float32
     saved = rundir.load_arrays(full / rundir.STATE)
     np.testing.assert_array_equal(arrays["weights"], saved["weights"].astype(np.float32))
     np.testing.assert_array_equal(arrays["assignment"], saved["assignment"])
-    for name in pretrained.COPIED:
+    for name in compact_form.COPIED:
         assert (compact / name).read_bytes() == (full / name).read_bytes(), name
     assert (compact / "figures" / "receptive_fields.png").is_file()
 
@@ -54,7 +55,7 @@ def test_export_refuses_a_folder_holding_a_run(full_and_compact, folder_digest):
     full, compact = full_and_compact
     before = folder_digest(compact)
     with pytest.raises(ConfigError, match="already holds a run"):
-        pretrained.export(full, compact)
+        compact_form.export(full, compact)
     assert folder_digest(compact) == before
 
 
@@ -72,7 +73,7 @@ def test_expanded_state_has_the_runs_delays_and_learned_values(full_and_compact)
                                                  1, fixed))
         return sessions[-1]
 
-    session, state = pretrained.expand_state(run.compact, run.spec, run.config.seed,
+    session, state = compact_form.expand_state(run.compact, run.spec, run.config.seed,
                                              run.config.neurons, run.n_input, make_session)
     try:
         assert sessions == [session]
@@ -107,7 +108,7 @@ def test_compact_run_classifies_like_the_full_one(full_and_compact):
 
 def test_committed_network_classifies_mnist_pngs(tmp_path):
     """The README's example, on a fresh clone: the committed network and PNG files."""
-    run_dir = pretrained.PRETRAINED
+    run_dir = compact_form.PRETRAINED
     state = run_dir / rundir.STATE
     assert state.is_file() and state.stat().st_size <= 3_000_000
     metrics = rundir.load_json(run_dir / rundir.METRICS)

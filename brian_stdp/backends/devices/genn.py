@@ -1,7 +1,7 @@
 """``genn``, brian2genn's GPU device: its availability, install steps and where GeNN is.
 
 brian2genn allows one ``run()`` per build, so
-:class:`~brian_stdp.backends.genn.session.GennSession` builds once per chunk. It needs
+:class:`~brian_stdp.backends.brian2genn.session.GennSession` builds once per chunk. It needs
 brian2 2.5, numpy < 2 and Python 3.11, so it lives in an environment of its own
 (``.venv-genn``, :func:`genn_python`), where the benchmark runs it when brian2genn is not
 importable here. Without a GPU GeNN builds for its CPU backend. brian2genn is imported only
@@ -104,6 +104,6 @@ DEVICE = register(Device(
     name=NAME,
     description="brian2genn's GPU device (GeNN's CPU backend without a GPU): one build per "
                 "chunk, own environment (Python 3.11, brian2 2.5); see "
-                "brian_stdp.backends.genn.session",
-    session="brian_stdp.backends.genn.session:GennSession",
+                "brian_stdp.backends.brian2genn.session",
+    session="brian_stdp.backends.brian2genn.session:GennSession",
     problem=genn_problem, install=INSTALL, python_elsewhere=python_elsewhere))

@@ -38,7 +38,7 @@ After that table comes a second one, images/s per device and size, for
 ``--devices cpp_standalone,cuda_standalone,genn --neurons 400,1600,6400`` on a
 GPU machine. A device that is not available here (package, toolkit or GPU
 missing) gets a note with the install steps instead of figures. ``genn`` runs
-the same chunk loop through :class:`~brian_stdp.backends.genn.session.GennSession`
+the same chunk loop through :class:`~brian_stdp.backends.brian2genn.session.GennSession`
 (the reference model replaced by its GeNN variant,
 ``models/diehl_cook_2015_genn.toml``), which builds one program per chunk:
 its compile s adds up every build, and its img/s leaves the builds out. Run
@@ -63,8 +63,8 @@ from pathlib import Path
 
 import numpy as np
 
-from brian_stdp.backends.devices import (DEFAULT_DEVICE, device_problem, get, names,
-                                        problem_elsewhere, session_class)
+from brian_stdp.backends import devices as registry
+from brian_stdp.backends.devices import DEFAULT_DEVICE, session_class
 from brian_stdp.backends.network import draw_fixed
 from brian_stdp.cli import check_positive
 from brian_stdp.data.datasets import load_dataset
@@ -443,17 +443,17 @@ def run_benchmark(settings: BenchSettings, log=None) -> dict:
         raise ConfigError("--device: give at least one device")
     unavailable, elsewhere = {}, {}
     for device in chosen:
-        problem = device_problem(device)
-        if problem and device not in names():
+        problem = registry.device_problem(device)
+        if problem and device not in registry.names():
             raise ConfigError(problem)
-        python = get(device).python_elsewhere() if problem else None
+        python = registry.get(device).python_elsewhere() if problem else None
         if python is not None:  # another environment (.venv-genn) runs it
             elsewhere[device] = python
-            problem = problem_elsewhere(device, python)
+            problem = registry.problem_elsewhere(device, python)
         if problem:
             unavailable[device] = problem
-    if settings.profile and not all(session_class(d).can_profile for d in chosen):
-        profilers = [d for d in names() if session_class(d).can_profile]
+    if settings.profile and not all(registry.session_class(d).can_profile for d in chosen):
+        profilers = [d for d in registry.names() if registry.session_class(d).can_profile]
         raise ConfigError(f"--profile times the code objects of {', '.join(profilers)} only: "
                           f"leave it out or use --device {profilers[0]}")
     for flag in ("images", "chunk", "threads"):
@@ -485,7 +485,7 @@ def run_benchmark(settings: BenchSettings, log=None) -> dict:
             except BrianSTDPError:
                 raise
             except Exception as err:  # an optional device's failure keeps the others' figures
-                if not session_class(device).optional:
+                if not registry.session_class(device).optional:
                     raise
                 row = {"device": device, "neurons": neurons,
                        "failed": f"{type(err).__name__}: {err}".strip()}

@@ -62,7 +62,7 @@ def patched_main_source(source: str) -> str:
     marker = "// initialise random seeds (if any are used)\n"
     if marker not in source:
         raise RuntimeError("brian2genn's main.cpp template is not the one of brian2genn "
-                           "1.7.0 that brian_stdp.backends.genn.device patches; install "
+                           "1.7.0 that brian_stdp.backends.brian2genn.device patches; install "
                            "brian2genn==1.7.0")
     return source.replace(marker, _SEED_MAIN, 1)
 
@@ -85,7 +85,7 @@ def patched_engine_source(source: str) -> str:
     second = tail.find(anchor, write_at)
     if not sep or min(read_at, write_at, first, second) < 0 or not read_at < first < write_at:
         raise RuntimeError("brian2genn's engine.cpp template is not the one of brian2genn "
-                           "1.7.0 that brian_stdp.backends.genn.device patches; install "
+                           "1.7.0 that brian_stdp.backends.brian2genn.device patches; install "
                            "brian2genn==1.7.0")
     first = tail.find(anchor, read_at)
     second = tail.find(anchor, tail.find("{% for var in obj['write'] %}"))

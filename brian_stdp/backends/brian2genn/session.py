@@ -15,7 +15,7 @@ Differences from the chunked standalone program (all within the protocol):
 * Input spikes are drawn per time step (``rand() < rate*dt``, the Bernoulli
   process of Brian2's PoissonGroup) instead of as geometric waiting times;
   GeNN draws them with its own generator, seeded per chunk (``srand`` from
-  ``BRIAN_STDP_SEED``, see :mod:`brian_stdp.backends.genn.device`).
+  ``BRIAN_STDP_SEED``, see :mod:`brian_stdp.backends.brian2genn.device`).
 * Every synapse group has one delay (the GeNN variant's ``delay_input``).
 * Label and test builds leave the weight normalisation out (it scales by 1
   when nothing learns).
@@ -86,7 +86,7 @@ class GennSession(Session):
 
     def _select_device(self):
         """Check that GeNN and the model can run; the device itself is set per chunk."""
-        from brian_stdp.backends.genn.check import check_genn_compatible
+        from brian_stdp.backends.brian2genn.check import check_genn_compatible
 
         problem = genn_device.genn_problem()
         if problem:
@@ -107,7 +107,7 @@ class GennSession(Session):
     def adapt_spec(spec: ModelSpec) -> ModelSpec:
         """The model GeNN runs for ``spec``: itself, or for Diehl & Cook its GeNN variant
         (logged); raises ModelFileError listing what any other model must change."""
-        from brian_stdp.backends.genn.check import genn_spec
+        from brian_stdp.backends.brian2genn.check import genn_spec
 
         adapted = genn_spec(spec)
         if adapted is not spec:
@@ -136,7 +136,7 @@ class GennSession(Session):
     # -- running --------------------------------------------------------------------------
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed) -> ChunkResult:
         """Build, compile and run one chunk on GeNN."""
-        from brian_stdp.backends.genn.device import register
+        from brian_stdp.backends.brian2genn.device import register
         from brian_stdp.backends.single_run import set_state
 
         self.directory.mkdir(parents=True, exist_ok=True)
