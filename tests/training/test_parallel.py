@@ -144,6 +144,7 @@ def test_interrupted_test_phase_resumes_to_the_same_run(one_worker, tmp_path, mo
 
 
 @pytest.mark.standalone_compatible
+@pytest.mark.timeout(1800)  # it waits up to 900 s for the labelling, then resumes
 def test_killed_during_labelling_resumes_to_the_same_run(one_worker, tmp_path):
     run_dir = tmp_path / "run"
     command = [sys.executable, "-m", "brian_stdp.run", *_flags(SMALL), "--workers", "2",
