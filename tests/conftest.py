@@ -1,6 +1,6 @@
-"""Session-wide settings: read MNIST from the shared folder, never download, and keep
+"""Session-wide settings: read MNIST from the shared folder, never download, keep
 compiled programs in a build cache of this test run's own (shared by pytest-xdist's
-workers, removed at the end)."""
+workers, removed at the end), and give the long tests a longer timeout."""
 
 import hashlib
 import os
@@ -16,6 +16,17 @@ os.environ.setdefault(
 os.environ["BRIAN_STDP_NO_DOWNLOAD"] = "1"
 
 _BUILD_CACHE = "BRIAN_STDP_BUILD_CACHE"  # brian_stdp.backends.build_cache.CACHE_VARIABLE
+
+
+#: pytest-timeout's limit (second) for the tests marked long that set none of their own; the
+#: others have setup.cfg's.
+LONG_TEST_TIMEOUT = 3600
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("long") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(LONG_TEST_TIMEOUT))
 
 
 def pytest_configure(config):

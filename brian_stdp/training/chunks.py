@@ -168,6 +168,9 @@ class BlockResult:
         Input spikes, all chunks together.
     chunks : int
         Chunks the block took.
+    worker : int
+        The process that ran the block: 0 the one that runs the phase, ``k >= 1`` its
+        evaluation worker ``k`` (:class:`~brian_stdp.training.parallel.BlockPool`).
     """
 
     index: int
@@ -176,6 +179,7 @@ class BlockResult:
     seconds: float
     input_spikes: int
     chunks: int
+    worker: int = 0
 
 
 def run_block(session, images: np.ndarray, *, state: dict, seed: int, phase_index: int,

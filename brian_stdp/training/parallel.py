@@ -6,8 +6,9 @@ blocks of one phase in this process, with its own compiled session, and, given a
 :class:`BlockPool`, in worker processes too. Brian2's device is global per process, so
 each worker is a spawned process that builds and compiles a session of its own (in its
 own build folder) once, then takes blocks from a queue shared with this process until
-told to stop. Results come back in the order they finish; a block's result does not
-depend on the process that ran it, so neither does the phase's.
+told to stop. Results come back in the order they finish, each with the process that
+ran it (:attr:`~brian_stdp.training.chunks.BlockResult.worker`); a block's figures do not
+depend on that process, so neither do the phase's.
 
 A worker that fails (an error, a crash, a kill) ends the phase with a
 :class:`WorkerError` (or the worker's own :class:`~brian_stdp.errors.BrianSTDPError`)
@@ -26,7 +27,7 @@ import signal
 import tempfile
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -365,7 +366,8 @@ def _worker_main(number, recipe, directory, keep_build, tasks, results) -> None:
             if loaded[0] != task.state_path:
                 with np.load(task.state_path) as arrays:
                     loaded = (task.state_path, {key: arrays[key] for key in arrays.files})
-            results.put(("block", number, _run_task(session, task, loaded[1])))
+            result = _run_task(session, task, loaded[1])
+            results.put(("block", number, replace(result, worker=number)))
     except (KeyboardInterrupt, SystemExit):
         pass  # Ctrl-C or told to stop: the main process knows
     except BaseException as err:  # noqa: B036 (sent to the main process)

@@ -210,9 +210,39 @@ def test_controller_copies_agree_and_count_output_spikes(tmp_path, numpy_target)
     assert int(inp.count[0]) == int(np.sum(last_slot))
 
 
+# -- what the GeNN tests need: skipped without it, a failure under make test-genn ----------
+#: Set (to 1) by make test-genn: a test that needs brian2genn or GeNN fails where it is
+#: missing, instead of being skipped.
+REQUIRE_GENN = "BRIAN_STDP_REQUIRE_GENN"
+
+
+def _require(problem):
+    """Skip the test for ``problem`` (None: nothing missing), or fail it under
+    ``REQUIRE_GENN``."""
+    if problem is None:
+        return
+    if os.environ.get(REQUIRE_GENN, "") not in ("", "0"):
+        pytest.fail(f"{REQUIRE_GENN} is set (make test-genn), but {problem}", pytrace=False)
+    pytest.skip(f"{problem} (make test-genn runs it)")
+
+
+@pytest.fixture(scope="module")
+def brian2genn():
+    """brian2genn, which generates GeNN projects."""
+    _require(None if importlib.util.find_spec("brian2genn") is not None else
+             "brian2genn is not installed (the separate GeNN environment)")
+
+
+@pytest.fixture(scope="module")
+def genn(brian2genn):
+    """brian2genn and GeNN itself, which builds and runs them."""
+    from brian_stdp.backends.devices.genn import genn_problem
+
+    _require(genn_problem())
+
+
 # -- GeNN project generation (needs brian2genn) ---------------------------------------------
-@pytest.mark.skipif(importlib.util.find_spec("brian2genn") is None,
-                    reason="brian2genn is not installed (separate GeNN environment)")
+@pytest.mark.usefixtures("brian2genn")
 def test_generate_genn_project_without_compiling(tmp_path):
     spec = load_model(VARIANT)
     images = np.random.default_rng(5).integers(0, 256, size=(3, 28, 28)).astype(np.uint8)
@@ -242,16 +272,15 @@ def test_custom_events_and_schedule_changes_are_reported():
 
 
 # -- real GeNN: --device genn through the standard runner ----------------------------------
-def _genn_ready():
-    if importlib.util.find_spec("brian2genn") is None:
-        return False
-    from brian_stdp.backends.devices.genn import genn_problem
-
-    return genn_problem() is None
+#: Seconds a real GeNN test may take (pytest-timeout): its runs have 1200 s each (_run).
+GENN_TEST_TIMEOUT = 3000
 
 
-needs_genn = pytest.mark.skipif(not _genn_ready(),
-                                reason="needs brian2genn and GeNN (make test-genn)")
+def needs_genn(test):
+    """Mark ``test`` as one that builds and runs on GeNN (fixture ``genn``), with a longer
+    timeout."""
+    return pytest.mark.timeout(GENN_TEST_TIMEOUT)(pytest.mark.usefixtures("genn")(test))
+
 
 #: The comparison: 50 neurons, 1000 training, 300 labelling and 300 test images (at 600
 #: training and 200 test images both devices sit near 50 % and differ by noise alone).

@@ -22,8 +22,8 @@ from brian_stdp.training.trainer import RunConfig, Trainer, resume
 #: 20 neurons on scikit-learn's digits; label and test phases of 6 and 3 blocks of 50.
 SMALL = RunConfig(dataset="digits", neurons=20, train=300, label=300, test=150, chunk=50,
                   seed=4, workers=1)
-#: Blocks of the label phase.
-LABEL_BLOCKS = 6
+#: Blocks of the label and test phases.
+LABEL_BLOCKS, TEST_BLOCKS = 6, 3
 
 
 def _results(run_dir):
@@ -56,14 +56,48 @@ def one_worker(tmp_path_factory):
     return run_dir
 
 
+@pytest.fixture
+def ran_by(monkeypatch):
+    """The process that ran each block of a pool (:attr:`chunks.BlockResult.worker`: 0 this
+    process, k worker k), in the order the blocks finished.
+
+    Each phase of a pool starts once its workers have compiled (they compile while this
+    process trains, and might otherwise miss a short phase), so that the blocks are shared
+    as in a long phase: a worker takes a block as soon as it is free, this process when
+    none is waiting for one."""
+    workers = []
+    evaluate = parallel.BlockPool.evaluate
+
+    def evaluate_when_compiled(self, session, tasks, state):
+        deadline = time.monotonic() + 600
+        while len(self._ready) < self.size and time.monotonic() < deadline:
+            assert self._collect(parallel.POLL_SECONDS) == [], "no blocks queued yet"
+        for result in evaluate(self, session, tasks, state):
+            workers.append(result.worker)
+            yield result
+
+    monkeypatch.setattr(parallel.BlockPool, "evaluate", evaluate_when_compiled)
+    return workers
+
+
+def _assert_shared(ran_by, n_workers):
+    """Blocks ran in this process and in workers 1 to ``n_workers``, no others."""
+    assert set(ran_by) <= set(range(n_workers + 1)), ran_by
+    assert 0 in ran_by, f"this process ran no block: {ran_by}"
+    assert set(ran_by) - {0}, f"no worker ran a block: {ran_by}"
+
+
 @pytest.mark.parametrize("workers", [2, 3])
 @pytest.mark.standalone_compatible
-def test_any_number_of_workers_gives_the_same_run(workers, one_worker, tmp_path, caplog):
+def test_any_number_of_workers_gives_the_same_run(workers, one_worker, tmp_path, caplog,
+                                                  ran_by):
     caplog.set_level("INFO", logger="brian_stdp")
     run_dir = tmp_path / "run"
     metrics = Trainer(dataclasses.replace(SMALL, workers=workers), run_dir,
                       progress=False).run()
     assert f"started {workers - 1} evaluation worker(s)" in caplog.text
+    assert len(ran_by) == LABEL_BLOCKS + TEST_BLOCKS
+    _assert_shared(ran_by, workers - 1)
     _assert_same(one_worker, run_dir)
     _, arrays = _results(run_dir)
     assert arrays["records/test/counts"].sum() > 0, "the network spiked"
@@ -110,6 +144,7 @@ def test_interrupted_test_phase_resumes_to_the_same_run(one_worker, tmp_path, mo
 
 
 @pytest.mark.standalone_compatible
+@pytest.mark.timeout(1800)  # it waits up to 900 s for the labelling, then resumes
 def test_killed_during_labelling_resumes_to_the_same_run(one_worker, tmp_path):
     run_dir = tmp_path / "run"
     command = [sys.executable, "-m", "brian_stdp.run", *_flags(SMALL), "--workers", "2",
@@ -124,6 +159,8 @@ def test_killed_during_labelling_resumes_to_the_same_run(one_worker, tmp_path):
                 break
             time.sleep(0.1)
         assert process.poll() is None, process.stderr.read().decode()
+        assert any((run_dir / "build" / "workers").glob("pool-*/worker-*")), \
+            "the worker has its build folder"
         process.kill()  # SIGKILL: no cleanup at all
         process.wait()
     finally:
@@ -256,7 +293,7 @@ def test_workers_setting_is_checked():
 
 @pytest.mark.standalone_compatible
 def test_predict_gives_the_same_counts_for_any_number_of_workers(one_worker, monkeypatch,
-                                                                 caplog):
+                                                                 caplog, ran_by):
     caplog.set_level("INFO", logger="brian_stdp")
     monkeypatch.setattr(classify, "MAX_SLOTS", 40)  # 100 images: blocks of 40, 40, 20
     run = classify.load_run(one_worker)
@@ -266,6 +303,8 @@ def test_predict_gives_the_same_counts_for_any_number_of_workers(one_worker, mon
     counts_1, presentations_1 = classify.spike_counts(run, images, workers=1)
     counts_4, presentations_4 = classify.spike_counts(run, images, workers=4)
     assert "started 2 evaluation worker(s)" in caplog.text, "no more workers than blocks"
+    assert len(ran_by) == 3
+    _assert_shared(ran_by, 2)
     assert counts_1.sum() > 0
     np.testing.assert_array_equal(counts_1, counts_4)
     np.testing.assert_array_equal(presentations_1, presentations_4)
