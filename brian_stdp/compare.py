@@ -2,7 +2,7 @@
 
     python -m brian_stdp.compare runs/ann_fig1 runs/ann_pc80 runs/grid_fig3 runs/diehl_cook_400 --out runs/compare
 
-The work is done by :mod:`brian_stdp.experiments.compare`; this module parses the flags.
+The work is done by :mod:`brian_stdp.experiments.comparison`; this module parses the flags.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from pathlib import Path
 
 from brian_stdp.cli import HelpFormatter, guarded
 from brian_stdp.errors import ConfigError
-from brian_stdp.experiments.compare import LAST_WINNER, collect_points, make_report
+from brian_stdp.experiments.comparison.inputs import collect_points
+from brian_stdp.experiments.comparison.report import make_report
+from brian_stdp.experiments.comparison.runs import LAST_WINNER
 
 
 def parser() -> argparse.ArgumentParser:

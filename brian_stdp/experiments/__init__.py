@@ -2,7 +2,8 @@
 
 - :mod:`~brian_stdp.experiments.sweep`: grid files, their points, results tables.
 - :mod:`~brian_stdp.experiments.grid_kinds`: what a point is (an SNN or an ANN run).
-- :mod:`~brian_stdp.experiments.compare`: SNN against ANN on equal data, and its report.
+- :mod:`~brian_stdp.experiments.comparison`: SNN against ANN on equal data, and its report
+  (a subpackage: the runs, grid rows without folders, groups, the report).
 - :mod:`~brian_stdp.experiments.rescoring`: a finished run re-scored from its spike counts.
 - :mod:`~brian_stdp.experiments.benchmark`: compile time, speed and memory per device and size.
 """

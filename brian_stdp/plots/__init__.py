@@ -13,8 +13,8 @@ The figure files of the package's outputs, each drawn with the above:
 
 - :mod:`~brian_stdp.plots.run_figures`: a run directory's ``figures/`` (SNN and ANN runs).
 - :mod:`~brian_stdp.plots.grid_figures`: a grid's accuracy against its x-axis (``sweep``).
-- :mod:`~brian_stdp.plots.comparison`: the SNN-ANN comparison's Fig. 1, Fig. 4 and costs
-  (``compare``).
+- :mod:`~brian_stdp.plots.comparison_figures`: the SNN-ANN comparison's Fig. 1, Fig. 4
+  and costs (``compare``).
 
 The other subpackages import this one only when they draw, so that reading
 results, tables and reports needs no matplotlib import.

@@ -13,10 +13,12 @@ from brian_stdp.ann import baseline as ann
 from brian_stdp.compare import main as compare_main
 from brian_stdp.data.datasets import TRAIN_SIZES, load_dataset
 from brian_stdp.errors import ConfigError, DataError
-from brian_stdp.experiments import compare
-from brian_stdp.experiments.compare import (collect_points, find_run_dirs, group_points,
-                                            load_grid_points, load_point, make_report,
-                                            missing_points)
+from brian_stdp.experiments.comparison.grid_rows import GRID_ENERGY_NOTE, load_grid_points
+from brian_stdp.experiments.comparison.groups import group_points
+from brian_stdp.experiments.comparison.inputs import collect_points, find_run_dirs
+from brian_stdp.experiments.comparison.report import FIGURES, make_report, missing_points
+from brian_stdp.experiments.comparison.runs import (INPUT_SIZE, LAST_WINNER, load_point,
+                                                    load_points)
 from brian_stdp.experiments.grid_kinds import KINDS
 from brian_stdp.model.files import model_label
 from brian_stdp.training import rundir
@@ -131,9 +133,9 @@ def test_report_files(results, tmp_path):
     out = tmp_path / "compare"
     assert compare_main([str(results / "snn"), str(results / "ann" / "pc80_h8-8_seed0"),
                          "--out", str(out)]) == 0
-    for name in compare.FIGURES[1:] + ("report.md", "points.csv", "summary.csv"):
+    for name in FIGURES[1:] + ("report.md", "points.csv", "summary.csv"):
         assert (out / name).stat().st_size > 0, name
-    assert not (out / compare.FIGURES[0]).exists(), "no full-set ANN runs: no Fig. 1"
+    assert not (out / FIGURES[0]).exists(), "no full-set ANN runs: no Fig. 1"
     report = (out / "report.md").read_text()
     assert "Fig. 1 not drawn: no ANN runs on the full training set" in report
     assert "### Training on 80 images per class" in report
@@ -156,7 +158,7 @@ def test_fig1_from_full_set_ann_runs(tmp_path):
     config = ann.AnnConfig(dataset="digits", hidden=(4,), epochs=2, lr=0.1)
     ann.train(config, tmp_path / "runs" / "a", progress=False)
     make_report([load_point(tmp_path / "runs" / "a")], tmp_path / "out", [tmp_path / "runs"])
-    assert (tmp_path / "out" / compare.FIGURES[0]).stat().st_size > 0
+    assert (tmp_path / "out" / FIGURES[0]).stat().st_size > 0
     report = (tmp_path / "out" / "report.md").read_text()
     assert "## Fig. 1: dense ANNs on the full training set" in report
     assert "| ANN | 4 (sgd, lr 0.1, batch 64) | 4 | 0 | 2 | 1,347 / 450 |" in report
@@ -170,7 +172,7 @@ def test_committed_snn_runs_are_readable():
         point = load_point(run_dir)
         assert point.kind == "snn" and 0 <= point.best_accuracy <= 1
         assert point.neurons > 0
-        assert point.parameters == (compare.INPUT_SIZE[point.dataset] + 1) * point.neurons
+        assert point.parameters == (INPUT_SIZE[point.dataset] + 1) * point.neurons
 
 
 @pytest.mark.parametrize("make, message", [
@@ -221,15 +223,15 @@ def test_missing_sizes_and_seeds_are_named(tmp_path):
 def test_snn_runs_with_the_studys_labelling_give_a_second_series(tmp_path):
     run_dir = write_snn_run(tmp_path / "wolff", 100, per_class=80, accuracies=(0.5, 0.6),
                             spikes=(10.0, 10.0))
-    assert [p.variant for p in compare.load_points(run_dir)] == [""], "nothing recorded"
+    assert [p.variant for p in load_points(run_dir)] == [""], "nothing recorded"
     metrics = rundir.load_json(run_dir / rundir.METRICS)
     for entry, winner in zip(metrics["history"], (0.55, 0.52)):
         entry["accuracy_last_winner"] = winner
     rundir.save_json(run_dir / rundir.METRICS, metrics)
-    standard, paper = compare.load_points(run_dir)
+    standard, paper = load_points(run_dir)
     assert standard.accuracy_by_epoch == {1: 0.5, 2: 0.6} and standard.variant == ""
     assert paper.accuracy_by_epoch == {1: 0.55, 2: 0.52}
-    assert paper.variant == compare.LAST_WINNER
+    assert paper.variant == LAST_WINNER
     assert (paper.best_epoch, paper.energy_per_image) == (1, standard.energy_per_image)
     assert paper.series != standard.series, "a line of its own in the figures"
     groups = group_points([standard, paper])[("mnist", "pc80")]
@@ -272,12 +274,12 @@ def without_place(point):
 def test_grid_rows_give_the_points_of_their_run_folders(tmp_path, make):
     run_dir = make(tmp_path / "runs")
     results = write_grid(tmp_path / "grid", [grid_row(run_dir)])
-    (from_folder,) = compare.load_points(run_dir)
+    (from_folder,) = load_points(run_dir)
     (from_row,) = load_grid_points(results)
     assert without_place(from_row) == without_place(from_folder)
     assert from_row.seconds_per_epoch == pytest.approx(from_folder.seconds_per_epoch)
     assert from_row.run_dir == Path(f"{results}#{run_dir.name}")
-    assert from_row.energy_per_image is None and from_row.notes == [compare.GRID_ENERGY_NOTE]
+    assert from_row.energy_per_image is None and from_row.notes == [GRID_ENERGY_NOTE]
     assert collect_points([tmp_path / "grid"]) == [from_row]
 
 
@@ -292,8 +294,8 @@ def test_grid_rows_of_the_studys_labelling_give_a_second_point(tmp_path):
     assert row["accuracy_last_winner_epoch2"] == 0.52
     standard, paper = load_grid_points(write_grid(tmp_path / "grid", [row]))
     assert [without_place(p) for p in (standard, paper)] == [
-        without_place(p) for p in compare.load_points(run_dir)]
-    assert paper.variant == compare.LAST_WINNER and paper.accuracy_by_epoch == {1: 0.55, 2: 0.52}
+        without_place(p) for p in load_points(run_dir)]
+    assert paper.variant == LAST_WINNER and paper.accuracy_by_epoch == {1: 0.55, 2: 0.52}
     report = make_report([standard, paper], tmp_path / "out", [tmp_path / "grid"]).read_text()
     assert report.count("| 78,500 | n/a |") == 2, "no unit after a missing energy proxy"
 
@@ -321,7 +323,7 @@ def test_a_grid_row_with_its_run_folder_is_read_from_the_folder_only(tmp_path, c
     assert compare_main([str(grid), "--out", str(tmp_path / "out")]) == 0
     assert "0 ANN and 3 SNN runs compared" in capsys.readouterr().out
     report = (tmp_path / "out" / "report.md").read_text()
-    assert (f"`{grid / 'results.json'}`: {compare.GRID_ENERGY_NOTE} (2 points)") in report
+    assert (f"`{grid / 'results.json'}`: {GRID_ENERGY_NOTE} (2 points)") in report
 
 
 @pytest.mark.parametrize("content, message", [

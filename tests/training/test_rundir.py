@@ -84,7 +84,7 @@ def test_a_folder_without_config_json_is_not_a_run(tmp_path):
 
 def _entry_points():
     """Every command's way into a spiking-network run directory: each reads config.json."""
-    from brian_stdp.experiments.compare import load_point
+    from brian_stdp.experiments.comparison.runs import load_point
     from brian_stdp.experiments.rescoring import readout_report
     from brian_stdp.training.classify import load_run
     from brian_stdp.training.trainer import resume

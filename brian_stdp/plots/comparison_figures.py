@@ -1,11 +1,11 @@
-"""The figures of the SNN-ANN comparison (:mod:`brian_stdp.experiments.compare`).
+"""The figures of the SNN-ANN comparison (:mod:`brian_stdp.experiments.comparison`).
 
 :func:`plot_fig1` (the study's Fig. 1: ANN accuracy against the epoch),
 :func:`plot_fig4` (its Fig. 4: accuracy against neurons on equal data) and
 :func:`plot_costs` (time, parameters and energy proxy against neurons) draw the
-groups of :func:`brian_stdp.experiments.compare.group_points`; each returns a
+groups of :func:`brian_stdp.experiments.comparison.groups.group_points`; each returns a
 Figure for :func:`brian_stdp.plots.theme.save_figure`. A figure line joins the
-groups of one *series* (:attr:`brian_stdp.experiments.compare.ComparedRun.series`),
+groups of one *series* (:attr:`brian_stdp.experiments.comparison.runs.ComparedRun.series`),
 with the same colour and marker in every figure.
 """
 
@@ -28,7 +28,7 @@ def plot_fig1(groups: dict, dataset: str = "mnist"):
     Parameters
     ----------
     groups : dict
-        As :func:`brian_stdp.experiments.compare.group_points` returns them.
+        As :func:`brian_stdp.experiments.comparison.groups.group_points` returns them.
     dataset : str
         The dataset whose ``all`` selection is drawn.
 
@@ -83,7 +83,7 @@ def plot_fig4(groups: dict, selections, dataset: str = "mnist"):
     Parameters
     ----------
     groups : dict
-        As :func:`brian_stdp.experiments.compare.group_points` returns them.
+        As :func:`brian_stdp.experiments.comparison.groups.group_points` returns them.
     selections : sequence of str
         Data selections, one panel each (``all``, ``first<N>``, ``pc<K>``).
     dataset : str
@@ -151,7 +151,7 @@ def plot_costs(groups: dict, dataset: str = "mnist", data: str = "all"):
     Parameters
     ----------
     groups : dict
-        As :func:`brian_stdp.experiments.compare.group_points` returns them.
+        As :func:`brian_stdp.experiments.comparison.groups.group_points` returns them.
     dataset, data : str
         The dataset and data selection drawn.
 
