@@ -3,7 +3,7 @@
 
 A grid file (TOML) has fixed overrides of the run defaults in ``[base]`` and
 lists of values in ``[grid]``; every combination of the lists is one *point*.
-Its ``kind`` (:mod:`brian_stdp.experiments.grid_kinds`) says what a point is: ``snn`` (the
+Its ``kind`` (:mod:`brian_stdp.experiments.grids.kinds`) says what a point is: ``snn`` (the
 default) a spiking network, ``python -m brian_stdp.run``; ``ann`` a dense
 Keras network, ``python -m brian_stdp.ann`` (axes hidden, optimizer, lr,
 batch, epochs, train, per_class, seed). Each point is one ordinary run of
@@ -48,7 +48,7 @@ from pathlib import Path
 
 from brian_stdp.cli import check_positive, read_toml_file
 from brian_stdp.errors import BrianSTDPError, ConfigError
-from brian_stdp.experiments.grid_kinds import DEFAULT_KIND, KINDS, Kind, get_kind
+from brian_stdp.experiments.grids.kinds import DEFAULT_KIND, KINDS, Kind, get_kind
 from brian_stdp.model.files import model_label
 from brian_stdp.training import rundir
 
@@ -83,7 +83,7 @@ class GridPoint:
     config : RunConfig or AnnConfig
         The complete run configuration.
     kind : str
-        The kind of run (a key of :data:`brian_stdp.experiments.grid_kinds.KINDS`).
+        The kind of run (a key of :data:`brian_stdp.experiments.grids.kinds.KINDS`).
     """
 
     name: str
@@ -138,7 +138,7 @@ def load_grid(path) -> Grid:
         The TOML grid file. ``out`` and model paths in it are relative to its
         folder; ``out`` defaults to the file's path without ``.toml``. Its
         optional ``kind`` (``snn``, the default, or ``ann``) says which runs
-        the points are (see :mod:`brian_stdp.experiments.grid_kinds`).
+        the points are (see :mod:`brian_stdp.experiments.grids.kinds`).
 
     Raises
     ------
@@ -287,7 +287,7 @@ def run_command(point: GridPoint, run_dir: Path, resume: bool) -> list:
     """The command line of a point: ``python -m brian_stdp.run`` or ``brian_stdp.ann``.
 
     Every field of the point's configuration becomes the flag of the same
-    name (see :meth:`brian_stdp.experiments.grid_kinds.Kind.command`).
+    name (see :meth:`brian_stdp.experiments.grids.kinds.Kind.command`).
     """
     return KINDS[point.kind].command(point.config, Path(run_dir), resume)
 

@@ -17,7 +17,7 @@ from brian_stdp.experiments import compare
 from brian_stdp.experiments.compare import (collect_points, find_run_dirs, group_points,
                                             load_grid_points, load_point, make_report,
                                             missing_points)
-from brian_stdp.experiments.grid_kinds import KINDS
+from brian_stdp.experiments.grids.kinds import KINDS
 from brian_stdp.model.files import model_label
 from brian_stdp.training import rundir
 from brian_stdp.training.trainer import RunConfig

@@ -1,0 +1,1 @@
+"""Grids of runs on Dask (``python -m brian_stdp.sweep``)."""
