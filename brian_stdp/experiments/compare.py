@@ -56,7 +56,7 @@ import numpy as np
 from brian_stdp.data.datasets import (N_CLASSES, TRAIN_SIZES, describe_selection,
                                       selection_name)
 from brian_stdp.errors import ConfigError
-from brian_stdp.experiments.sweep import POINTS, RESULTS_JSON
+from brian_stdp.experiments.grids.files import POINTS, RESULTS_JSON
 from brian_stdp.training import rundir
 from brian_stdp.training.config import RunConfig, read_run_config
 
