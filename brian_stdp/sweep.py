@@ -8,7 +8,7 @@
     python -m brian_stdp.sweep runs/grid_fig3.toml --report        # tables and figures only
     python -m brian_stdp.sweep runs/ann_fig1.toml                  # a grid of Keras ANNs
 
-The work is done by :mod:`brian_stdp.experiments.sweep`, the figures by
+The work is done by :mod:`brian_stdp.experiments.grids`, the figures by
 :mod:`brian_stdp.plots.grid_figures`; this module parses the flags.
 """
 
@@ -19,8 +19,10 @@ import sys
 from pathlib import Path
 
 from brian_stdp.cli import guarded
-from brian_stdp.experiments.sweep import (RESULTS_CSV, SUMMARY_CSV, load_grid, make_client,
-                                          point_state, run_grid, select_points, write_results)
+from brian_stdp.experiments.grids.files import RESULTS_CSV, SUMMARY_CSV, load_grid, select_points
+from brian_stdp.experiments.grids.points import point_state
+from brian_stdp.experiments.grids.results import write_results
+from brian_stdp.experiments.grids.runner import make_client, run_grid
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""The figures of a grid of runs (:mod:`brian_stdp.experiments.sweep`): accuracy against an axis.
+"""The figures of a grid of runs (:mod:`brian_stdp.experiments.grids`): accuracy against an axis.
 
 Drawn from the grid's summary (mean and spread over the seeds, per setting and
 evaluated epoch) into ``OUT/figures``; see :func:`make_grid_figures`.
@@ -32,10 +32,10 @@ def make_grid_figures(grid, results: dict) -> list:
 
     Parameters
     ----------
-    grid : brian_stdp.experiments.sweep.Grid
+    grid : brian_stdp.experiments.grids.files.Grid
         The grid: its axes, x-axis, kind and output folder ``grid.out``.
     results : dict
-        As :func:`brian_stdp.experiments.sweep.write_results` returns it; its
+        As :func:`brian_stdp.experiments.grids.results.write_results` returns it; its
         ``summary`` rows (accuracies as fractions in [0, 1]) are drawn, in percent.
 
     Returns

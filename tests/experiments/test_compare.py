@@ -19,7 +19,7 @@ from brian_stdp.experiments.comparison.inputs import collect_points, find_run_di
 from brian_stdp.experiments.comparison.report import FIGURES, make_report, missing_points
 from brian_stdp.experiments.comparison.runs import (INPUT_SIZE, LAST_WINNER, load_point,
                                                     load_points)
-from brian_stdp.experiments.grid_kinds import KINDS
+from brian_stdp.experiments.grids.kinds import KINDS
 from brian_stdp.model.files import model_label
 from brian_stdp.training import rundir
 from brian_stdp.training.trainer import RunConfig

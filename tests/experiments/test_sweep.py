@@ -10,7 +10,12 @@ import pytest
 
 from brian_stdp.ann import cli as ann_cli
 from brian_stdp.errors import ConfigError
-from brian_stdp.experiments import sweep
+from brian_stdp.experiments.grids.files import (LOCK, POINT_RECORD, RESULTS_CSV, RESULTS_JSON,
+                                                SUMMARY_CSV, load_grid, select_points)
+from brian_stdp.experiments.grids.points import (LOG_TAIL_LINES, SWEEP_CTRL_C, _failure,
+                                                 _point_process_setup, point_state, run_command)
+from brian_stdp.experiments.grids.results import collect
+from brian_stdp.experiments.grids.runner import make_client, run_grid
 from brian_stdp.run import config_from_args, parse_args
 from brian_stdp.sweep import main as sweep_main
 from brian_stdp.training import rundir
@@ -43,7 +48,7 @@ SMALL = """
 
 # -- grid files ---------------------------------------------------------------------------
 def test_grid_expands_every_combination_seeds_slowest(tmp_path):
-    grid = sweep.load_grid(write_grid(tmp_path, SMALL))
+    grid = load_grid(write_grid(tmp_path, SMALL))
     assert len(grid.points) == 2 * 2 * 3
     assert [p.values["seed"] for p in grid.points] == [0] * 4 + [1] * 4 + [2] * 4
     assert len({p.name for p in grid.points}) == 12
@@ -59,9 +64,9 @@ def test_grid_expands_every_combination_seeds_slowest(tmp_path):
 
 
 def test_per_class_grids_label_on_all_selected_images_unless_told(tmp_path):
-    grid = sweep.load_grid(write_grid(tmp_path, "[grid]\nper_class = [3, 6]\n"))
+    grid = load_grid(write_grid(tmp_path, "[grid]\nper_class = [3, 6]\n"))
     assert [(p.config.train, p.config.label) for p in grid.points] == [(None, None)] * 2
-    grid = sweep.load_grid(write_grid(tmp_path, "[base]\nlabel = 20\n[grid]\nper_class = [3]\n"))
+    grid = load_grid(write_grid(tmp_path, "[base]\nlabel = 20\n[grid]\nper_class = [3]\n"))
     assert grid.points[0].config.label == 20
 
 
@@ -73,7 +78,7 @@ def test_model_paths_are_relative_to_the_grid_file(tmp_path):
         model = ["models/copy.toml"]
         train = ["all", 100]
     """)
-    grid = sweep.load_grid(path)
+    grid = load_grid(path)
     assert [p.config.model for p in grid.points] == [str(tmp_path / "models" / "copy.toml")] * 2
     assert [p.config.train for p in grid.points] == [None, 100]
     assert [p.name for p in grid.points] == ["copy_n400_tall_e1_s0_cpp_standalone",
@@ -102,17 +107,17 @@ def test_model_paths_are_relative_to_the_grid_file(tmp_path):
 def test_bad_grid_files_name_the_file_and_key(tmp_path, text, message):
     path = write_grid(tmp_path, text)
     with pytest.raises(ConfigError) as err:
-        sweep.load_grid(path)
+        load_grid(path)
     assert str(path) in str(err.value) and message in str(err.value)
 
 
 def test_missing_grid_file(tmp_path):
     with pytest.raises(ConfigError, match="grid file not found"):
-        sweep.load_grid(tmp_path / "nothing.toml")
+        load_grid(tmp_path / "nothing.toml")
 
 
 def test_the_point_command_asks_run_for_exactly_the_point_config(tmp_path):
-    grid = sweep.load_grid(write_grid(tmp_path, """
+    grid = load_grid(write_grid(tmp_path, """
         [base]
         label = "all"
         test = 300
@@ -122,25 +127,25 @@ def test_the_point_command_asks_run_for_exactly_the_point_config(tmp_path):
         neurons = [30]
         per_class = [7]
     """))
-    for point in grid.points + sweep.load_grid(write_grid(tmp_path, SMALL, "b.toml")).points:
-        command = sweep.run_command(point, tmp_path / "run", resume=False)
+    for point in grid.points + load_grid(write_grid(tmp_path, SMALL, "b.toml")).points:
+        command = run_command(point, tmp_path / "run", resume=False)
         assert command[1:3] == ["-m", "brian_stdp.run"]
         args = parse_args(command[3:])
         assert config_from_args(args) == point.config
         assert args.out == tmp_path / "run" and args.quiet
-    assert sweep.run_command(point, tmp_path / "run", resume=True)[3:] == [
+    assert run_command(point, tmp_path / "run", resume=True)[3:] == [
         "--resume", str(tmp_path / "run"), "--quiet"]
 
 
 def test_select_points(tmp_path):
-    grid = sweep.load_grid(write_grid(tmp_path, SMALL))
-    chosen = sweep.select_points(grid, ["model=broken", "seed=1"])
+    grid = load_grid(write_grid(tmp_path, SMALL))
+    chosen = select_points(grid, ["model=broken", "seed=1"])
     assert [p.name for p in chosen] == ["broken_n10_pc5_e2_s1_cpp_standalone",
                                         "broken_n20_pc5_e2_s1_cpp_standalone"]
     with pytest.raises(ConfigError, match="--select colour=red: expected AXIS=VALUE"):
-        sweep.select_points(grid, ["colour=red"])
+        select_points(grid, ["colour=red"])
     with pytest.raises(ConfigError, match="--select seed=7: no point"):
-        sweep.select_points(grid, ["seed=7"])
+        select_points(grid, ["seed=7"])
 
 
 # -- running with a fake point function ---------------------------------------------------
@@ -170,7 +175,7 @@ def fake_point(point, run_dir, cwd, resume):
             "train_images_per_second": 100.0, "timing": {"compile_seconds": 1.0}})
         record = {"point": point.name, "status": "finished", "returncode": 0,
                   "wall_seconds": 0.1}
-    rundir.save_json(run_dir / sweep.POINT_RECORD, record)
+    rundir.save_json(run_dir / POINT_RECORD, record)
     return record
 
 
@@ -188,8 +193,8 @@ def calls(grid, point):
 
 
 def test_grid_runs_records_failures_and_skips_finished_points_on_rerun(tmp_path, client):
-    grid = sweep.load_grid(write_grid(tmp_path, SMALL))
-    results = sweep.run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
+    grid = load_grid(write_grid(tmp_path, SMALL))
+    results = run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
     assert results["status_counts"] == {"finished": 6, "failed": 6}
     rows = {row["point"]: row for row in results["rows"]}
     broken = rows["broken_n10_pc5_e2_s0_cpp_standalone"]
@@ -206,21 +211,21 @@ def test_grid_runs_records_failures_and_skips_finished_points_on_rerun(tmp_path,
     assert summary[0]["std"] == pytest.approx(0.01)
     assert (summary[0]["min"], summary[0]["max"]) == pytest.approx((0.22, 0.24))
 
-    csv_lines = (grid.out / sweep.RESULTS_CSV).read_text().splitlines()
+    csv_lines = (grid.out / RESULTS_CSV).read_text().splitlines()
     assert len(csv_lines) == 1 + 12 and "log_tail" not in csv_lines[0]
-    assert len((grid.out / sweep.SUMMARY_CSV).read_text().splitlines()) == 1 + 2 * 2
-    saved = json.loads((grid.out / sweep.RESULTS_JSON).read_text())
+    assert len((grid.out / SUMMARY_CSV).read_text().splitlines()) == 1 + 2 * 2
+    saved = json.loads((grid.out / RESULTS_JSON).read_text())
     assert saved["status_counts"] == results["status_counts"]
     assert len(saved["sessions"]) == 1 and saved["sessions"][0]["ran"] == 12
     assert saved["sessions"][0]["workers"] == 2
     figure = grid.out / "figures" / "accuracy_vs_neurons_accuracy_all_activity.png"
     assert figure.stat().st_size > 0
-    assert not (grid.out / sweep.LOCK).exists(), "the lock is released"
+    assert not (grid.out / LOCK).exists(), "the lock is released"
 
     finished = [p for p in grid.points if p.config.model != "broken"]
     failed = [p for p in grid.points if p.config.model == "broken"]
     mtimes = {p.name: (grid.run_dir(p) / rundir.METRICS).stat().st_mtime_ns for p in finished}
-    again = sweep.run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
+    again = run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
     assert all(calls(grid, p) == 1 for p in finished), "finished points are not run again"
     assert all((grid.run_dir(p) / rundir.METRICS).stat().st_mtime_ns == mtimes[p.name]
                for p in finished)
@@ -233,11 +238,11 @@ def test_grid_runs_records_failures_and_skips_finished_points_on_rerun(tmp_path,
 
 
 def test_the_wall_time_of_a_stopped_sweep_is_kept(tmp_path, client):
-    grid = sweep.load_grid(write_grid(tmp_path, "[grid]\nneurons = [10]\n"))
+    grid = load_grid(write_grid(tmp_path, "[grid]\nneurons = [10]\n"))
     grid.out.mkdir()
-    rundir.save_json(grid.out / sweep.RESULTS_JSON,
+    rundir.save_json(grid.out / RESULTS_JSON,
                      {"sessions": [], "running": {"wall_seconds": 30.0, "ran": 3}})
-    results = sweep.run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
+    results = run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
     assert [s.get("interrupted", False) for s in results["sessions"]] == [True, False]
     assert results["sessions"][0]["wall_seconds"] == 30.0
     assert "running" not in results
@@ -249,39 +254,39 @@ def crashing_point(point, run_dir, cwd, resume):
 
 
 def test_a_task_that_raises_is_recorded_as_failed(tmp_path, client):
-    grid = sweep.load_grid(write_grid(tmp_path, "[grid]\nneurons = [10, 20]\n"))
-    results = sweep.run_grid(grid, client, point_function=crashing_point,
+    grid = load_grid(write_grid(tmp_path, "[grid]\nneurons = [10, 20]\n"))
+    results = run_grid(grid, client, point_function=crashing_point,
                              echo=lambda line: None)
     assert results["status_counts"] == {"failed": 2}
     assert {row["error"] for row in results["rows"]} == {"RuntimeError: worker lost"}
 
 
 def test_selection_runs_only_the_chosen_points(tmp_path, client):
-    grid = sweep.load_grid(write_grid(tmp_path, SMALL))
-    results = sweep.run_grid(grid, client, ["model=diehl_cook_2015", "seed=0"],
+    grid = load_grid(write_grid(tmp_path, SMALL))
+    results = run_grid(grid, client, ["model=diehl_cook_2015", "seed=0"],
                              point_function=fake_point, echo=lambda line: None)
     assert results["status_counts"] == {"finished": 2, "pending": 10}
 
 
 def test_interrupted_points_are_resumed(tmp_path, client):
-    grid = sweep.load_grid(write_grid(tmp_path, "[grid]\nneurons = [10]\n"))
+    grid = load_grid(write_grid(tmp_path, "[grid]\nneurons = [10]\n"))
     point = grid.points[0]
     run_dir = grid.run_dir(point)
     run_dir.mkdir(parents=True)
     rundir.save_json(run_dir / rundir.CONFIG, dataclasses.asdict(point.config))
     (run_dir / rundir.CHECKPOINT).write_bytes(b"")
-    assert sweep.point_state(grid, point) == "interrupted"
-    sweep.run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
+    assert point_state(grid, point) == "interrupted"
+    run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
     assert (run_dir / "resumed").exists(), "the point function was asked to resume"
 
 
 def test_a_folder_made_with_other_settings_is_refused(tmp_path, client):
-    grid = sweep.load_grid(write_grid(tmp_path, "[base]\ntest = 40\n[grid]\nneurons = [10]\n"))
-    sweep.run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
-    changed = sweep.load_grid(write_grid(tmp_path, "[base]\ntest = 80\n[grid]\nneurons = [10]\n"))
+    grid = load_grid(write_grid(tmp_path, "[base]\ntest = 40\n[grid]\nneurons = [10]\n"))
+    run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
+    changed = load_grid(write_grid(tmp_path, "[base]\ntest = 80\n[grid]\nneurons = [10]\n"))
     with pytest.raises(ConfigError, match=r"test: 40 there, 80 now.*delete that folder"):
-        sweep.run_grid(changed, client, point_function=fake_point, echo=lambda line: None)
-    assert sweep.collect(changed)[0]["status"] == "stale"
+        run_grid(changed, client, point_function=fake_point, echo=lambda line: None)
+    assert collect(changed)[0]["status"] == "stale"
 
 
 MODEL_V1 = """# version 1
@@ -296,10 +301,10 @@ tau = "10*ms"  # a time constant
 def _finished_point_with_model(tmp_path, client, text):
     model = tmp_path / "m.toml"
     model.write_text(text)
-    grid = sweep.load_grid(write_grid(tmp_path, "[grid]\nmodel = [\"m.toml\"]\n"))
-    sweep.run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
+    grid = load_grid(write_grid(tmp_path, "[grid]\nmodel = [\"m.toml\"]\n"))
+    run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
     (grid.run_dir(grid.points[0]) / rundir.MODEL_COPY).write_text(text)  # as the trainer does
-    assert sweep.point_state(grid, grid.points[0]) == "finished"
+    assert point_state(grid, grid.points[0]) == "finished"
     return grid, model
 
 
@@ -307,12 +312,12 @@ def test_a_point_made_with_another_version_of_its_model_is_refused(tmp_path, cli
     grid, model = _finished_point_with_model(tmp_path, client, MODEL_V1)
     model.write_text(MODEL_V1.replace("10*ms", "20*ms"))
     with pytest.raises(ConfigError, match="another version of the model file"):
-        sweep.point_state(grid, grid.points[0])
+        point_state(grid, grid.points[0])
     model.write_text(MODEL_V1)
     copy = grid.run_dir(grid.points[0]) / rundir.MODEL_COPY
     copy.write_text("[parameters\n")  # a garbled copy matches no version
     with pytest.raises(ConfigError, match="another version of the model file"):
-        sweep.point_state(grid, grid.points[0])
+        point_state(grid, grid.points[0])
 
 
 def test_comments_title_and_deviations_of_its_model_may_change(tmp_path, client):
@@ -320,25 +325,25 @@ def test_comments_title_and_deviations_of_its_model_may_change(tmp_path, client)
     model.write_text(MODEL_V1.replace("# version 1", "# version 2")
                      .replace("a time constant", "the time constant")
                      .replace('"a model"', '"the model"').replace('["one"]', '["one", "two"]'))
-    assert sweep.point_state(grid, grid.points[0]) == "finished"
+    assert point_state(grid, grid.points[0]) == "finished"
 
 
 def test_a_second_sweep_on_the_same_grid_is_refused(tmp_path, client):
-    grid = sweep.load_grid(write_grid(tmp_path, "[grid]\nneurons = [10]\n"))
+    grid = load_grid(write_grid(tmp_path, "[grid]\nneurons = [10]\n"))
     grid.out.mkdir()
-    (grid.out / sweep.LOCK).write_text(str(os.getpid()))  # this process: alive
+    (grid.out / LOCK).write_text(str(os.getpid()))  # this process: alive
     with pytest.raises(ConfigError, match="another sweep"):
-        sweep.run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
-    (grid.out / sweep.LOCK).write_text("999999999")  # no such process: a stale lock
-    assert sweep.run_grid(grid, client, point_function=fake_point,
+        run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
+    (grid.out / LOCK).write_text("999999999")  # no such process: a stale lock
+    assert run_grid(grid, client, point_function=fake_point,
                           echo=lambda line: None)["status_counts"] == {"finished": 1}
 
 
 def test_client_options_are_checked():
     with pytest.raises(ConfigError, match="--workers must be a positive whole number, not 0"):
-        sweep.make_client(workers=0)
+        make_client(workers=0)
     with pytest.raises(ConfigError, match="with --scheduler the cluster decides"):
-        sweep.make_client(workers=2, scheduler="tcp://127.0.0.1:1")
+        make_client(workers=2, scheduler="tcp://127.0.0.1:1")
 
 
 def test_command_line_errors_are_one_line(tmp_path, capsys):
@@ -351,38 +356,38 @@ def test_command_line_errors_are_one_line(tmp_path, capsys):
 
 def test_list_and_report_need_no_cluster(tmp_path, capsys, client):
     path = write_grid(tmp_path, SMALL)
-    grid = sweep.load_grid(path)
-    sweep.run_grid(grid, client, ["model=diehl_cook_2015"], point_function=fake_point,
+    grid = load_grid(path)
+    run_grid(grid, client, ["model=diehl_cook_2015"], point_function=fake_point,
                    echo=lambda line: None)
     assert sweep_main([str(path), "--list", "--select", "seed=0"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 4
     assert sum(line.startswith("finished") for line in lines) == 2
     assert sum(line.startswith("pending") for line in lines) == 2
-    (grid.out / sweep.RESULTS_CSV).unlink()
+    (grid.out / RESULTS_CSV).unlink()
     assert sweep_main([str(path), "--report"]) == 0
-    assert len((grid.out / sweep.RESULTS_CSV).read_text().splitlines()) == 13
+    assert len((grid.out / RESULTS_CSV).read_text().splitlines()) == 13
 
 
 def test_failure_record_keeps_the_error_line_and_the_output_tail(tmp_path):
     output = tmp_path / "out.txt"
     output.write_text("".join(f"line {i}\n" for i in range(30)) + "error: bad thing\n")
-    failure = sweep._failure(output, 2)
+    failure = _failure(output, 2)
     assert failure["error"] == "bad thing"
     assert failure["log_tail"].splitlines()[-1] == "error: bad thing"
-    assert len(failure["log_tail"].splitlines()) == sweep.LOG_TAIL_LINES
+    assert len(failure["log_tail"].splitlines()) == LOG_TAIL_LINES
     output.write_text("Segmentation fault\n")
-    assert sweep._failure(output, -11)["error"] == "killed by signal 11: Segmentation fault"
+    assert _failure(output, -11)["error"] == "killed by signal 11: Segmentation fault"
 
 
 def test_shipped_grids_are_valid():
-    fig3 = sweep.load_grid(REPO / "runs" / "grid_fig3.toml")
+    fig3 = load_grid(REPO / "runs" / "grid_fig3.toml")
     assert fig3.axes["neurons"] == [10, 50, 100, 200, 400, 800, 1000]
     assert {p.config.per_class for p in fig3.points} == {80}
     assert {p.config.epochs for p in fig3.points} == {5}
     assert all(p.config.eval_every_epoch for p in fig3.points)
     assert len(fig3.axes["seed"]) >= 3 and len(fig3.axes["model"]) == 2
-    fig2 = sweep.load_grid(REPO / "runs" / "grid_fig2.toml")
+    fig2 = load_grid(REPO / "runs" / "grid_fig2.toml")
     assert fig2.axes["per_class"][:6] == [10, 20, 40, 80, 160, 320]
     assert {p.config.neurons for p in fig2.points} == {800}
     assert len(fig2.axes["seed"]) >= 3 and len(fig2.axes["model"]) == 2
@@ -392,7 +397,7 @@ def test_shipped_grids_are_valid():
 def test_every_shipped_config_and_grid_is_valid(path):
     """A grid file (with [grid]) loads as a grid, any other file as a run config."""
     if "[grid]" in path.read_text():
-        grid = sweep.load_grid(path)
+        grid = load_grid(path)
         assert grid.points and grid.out == REPO / "runs" / path.stem
     else:
         config_from_args(parse_args(["--config", str(path)])).check()
@@ -413,10 +418,10 @@ def test_tiny_digits_grid_on_a_local_cluster(tmp_path):
         model = ["diehl_cook_2015", "no_such_model"]
         neurons = [10]
     """)
-    grid = sweep.load_grid(path)
-    client = sweep.make_client(workers=2)
+    grid = load_grid(path)
+    client = make_client(workers=2)
     try:
-        results = sweep.run_grid(grid, client, cwd=REPO, echo=lambda line: None)
+        results = run_grid(grid, client, cwd=REPO, echo=lambda line: None)
         rows = {row["model"]: row for row in results["rows"]}
         assert rows["diehl_cook_2015"]["status"] == "finished"
         assert 0 <= rows["diehl_cook_2015"]["accuracy_all_activity"] <= 1
@@ -425,7 +430,7 @@ def test_tiny_digits_grid_on_a_local_cluster(tmp_path):
         good = grid.run_dir(grid.points[0])
         assert not (good / "build").exists(), "the point's build folder was its own, removed"
         mtime = (good / rundir.METRICS).stat().st_mtime_ns
-        again = sweep.run_grid(grid, client, cwd=REPO, echo=lambda line: None)
+        again = run_grid(grid, client, cwd=REPO, echo=lambda line: None)
         assert (good / rundir.METRICS).stat().st_mtime_ns == mtime
         assert again["sessions"][-1]["skipped_finished"] == 1
         assert again["sessions"][-1]["ran"] == 1
@@ -453,7 +458,7 @@ ANN_SMALL = """
 def test_ann_grid_points_are_ann_configs_named_as_ann_runs(tmp_path):
     from brian_stdp.ann.baseline import AnnConfig
 
-    grid = sweep.load_grid(write_grid(tmp_path, ANN_SMALL))
+    grid = load_grid(write_grid(tmp_path, ANN_SMALL))
     assert grid.kind.name == "ann" and grid.x_axis == "hidden"
     assert len(grid.points) == 8
     first = grid.points[0]
@@ -463,17 +468,17 @@ def test_ann_grid_points_are_ann_configs_named_as_ann_runs(tmp_path):
     assert [p.name for p in grid.points[:4]] == [
         "digits_pc20_h8_lr0.05_e2_seed0", "digits_pc20_h8-8_lr0.05_e2_seed0",
         "digits_pc20_h8_adam_lr0.05_e2_seed0", "digits_pc20_h8-8_adam_lr0.05_e2_seed0"]
-    chosen = sweep.select_points(grid, ["hidden=8,8", "optimizer=adam"])
+    chosen = select_points(grid, ["hidden=8,8", "optimizer=adam"])
     assert [p.name for p in chosen] == ["digits_pc20_h8-8_adam_lr0.05_e2_seed0",
                                         "digits_pc20_h8-8_adam_lr0.05_e2_seed1"]
 
 
 def test_the_ann_point_command_asks_for_exactly_the_point_config(tmp_path):
 
-    grid = sweep.load_grid(write_grid(tmp_path, ANN_SMALL + "    \n"))
-    full = sweep.load_grid(REPO / "runs" / "ann_fig1.toml")
+    grid = load_grid(write_grid(tmp_path, ANN_SMALL + "    \n"))
+    full = load_grid(REPO / "runs" / "ann_fig1.toml")
     for point in grid.points + full.points[:2]:
-        command = sweep.run_command(point, tmp_path / "run", resume=False)
+        command = run_command(point, tmp_path / "run", resume=False)
         assert command[1:3] == ["-m", "brian_stdp.ann"]
         args = ann_cli.parser().parse_args(command[3:])
         assert ann_cli.config_from_args(args) == point.config
@@ -492,23 +497,23 @@ def test_the_ann_point_command_asks_for_exactly_the_point_config(tmp_path):
 def test_bad_ann_grid_files_name_the_file_and_key(tmp_path, text, message):
     path = write_grid(tmp_path, text)
     with pytest.raises(ConfigError) as err:
-        sweep.load_grid(path)
+        load_grid(path)
     assert str(path) in str(err.value) and message in str(err.value)
 
 
 def test_an_ann_folder_made_with_other_settings_is_refused(tmp_path):
-    grid = sweep.load_grid(write_grid(tmp_path, ANN_SMALL))
+    grid = load_grid(write_grid(tmp_path, ANN_SMALL))
     point = grid.points[0]
     run_dir = grid.run_dir(point)
     run_dir.mkdir(parents=True)
     saved = dict(point.config.to_dict(), threads=4, data_dir="/elsewhere")
     rundir.save_json(run_dir / rundir.CONFIG, saved)
-    assert sweep.point_state(grid, point) == "pending", "threads and data_dir do not matter"
+    assert point_state(grid, point) == "pending", "threads and data_dir do not matter"
     rundir.save_json(run_dir / rundir.METRICS, {})
-    assert sweep.point_state(grid, point) == "finished"
+    assert point_state(grid, point) == "finished"
     rundir.save_json(run_dir / rundir.CONFIG, dict(saved, lr=0.5))
     with pytest.raises(ConfigError, match=r"lr: 0.5 there, 0.05 now"):
-        sweep.point_state(grid, point)
+        point_state(grid, point)
 
 
 def test_shipped_ann_grids_are_the_paper_table_with_three_seeds():
@@ -516,7 +521,7 @@ def test_shipped_ann_grids_are_the_paper_table_with_three_seeds():
 
     for name, per_class, optimizers in (("ann_fig1", None, {"sgd"}),
                                         ("ann_pc80", 80, {"sgd", "adam"})):
-        grid = sweep.load_grid(REPO / "runs" / f"{name}.toml")
+        grid = load_grid(REPO / "runs" / f"{name}.toml")
         configs = [p.config for p in grid.points]
         assert grid.kind.name == "ann" and grid.out == REPO / "runs" / name
         assert {c.hidden for c in configs} == set(PAPER_CONFIGURATIONS)
@@ -544,8 +549,8 @@ def test_ann_figures_put_hidden_layers_on_a_category_axis(tmp_path, client):
             "train_images_per_second": 400.0})
         return {"point": point.name, "status": "finished", "returncode": 0}
 
-    grid = sweep.load_grid(write_grid(tmp_path, ANN_SMALL))
-    results = sweep.run_grid(grid, client, point_function=fake_ann, echo=lambda line: None)
+    grid = load_grid(write_grid(tmp_path, ANN_SMALL))
+    results = run_grid(grid, client, point_function=fake_ann, echo=lambda line: None)
     assert results["kind"] == "ann" and results["status_counts"] == {"finished": 8}
     row = results["rows"][1]
     assert (row["hidden"], row["accuracy_test"], row["accuracy_train_epoch1"]) == (
@@ -565,7 +570,7 @@ def test_ann_figures_put_hidden_layers_on_a_category_axis(tmp_path, client):
 def test_ann_points_run_as_processes_and_rerun_skips_them(tmp_path, client):
     """Two real ``python -m brian_stdp.ann`` points on digits; an unfinished one starts over."""
     pytest.importorskip("tensorflow", reason="the ANN baseline needs pip install -e '.[ann]'")
-    grid = sweep.load_grid(write_grid(tmp_path, """
+    grid = load_grid(write_grid(tmp_path, """
         kind = "ann"
         [base]
         dataset = "digits"
@@ -579,14 +584,14 @@ def test_ann_points_run_as_processes_and_rerun_skips_them(tmp_path, client):
     stale = grid.run_dir(grid.points[1])
     stale.mkdir(parents=True)
     (stale / rundir.LOG).write_text("a run that was stopped\n")
-    results = sweep.run_grid(grid, client, cwd=REPO, echo=lambda line: None)
+    results = run_grid(grid, client, cwd=REPO, echo=lambda line: None)
     assert results["status_counts"] == {"finished": 2}, results["rows"]
     for row in results["rows"]:
         assert row["accuracy_test"] > 0.5, "digits: chance is 0.1"
         assert row["test_images"] == 100
     assert "stopped" not in (stale / rundir.LOG).read_text(), "the unfinished run started over"
     mtime = (stale / rundir.METRICS).stat().st_mtime_ns
-    again = sweep.run_grid(grid, client, cwd=REPO, echo=lambda line: None)
+    again = run_grid(grid, client, cwd=REPO, echo=lambda line: None)
     assert again["sessions"][-1]["skipped_finished"] == 2 and again["sessions"][-1]["ran"] == 0
     assert (stale / rundir.METRICS).stat().st_mtime_ns == mtime
 
@@ -598,9 +603,12 @@ def test_planning_a_grid_does_not_import_brian2(tmp_path):
     import sys
 
     path = write_grid(tmp_path, SMALL)
-    code = ("import sys; from brian_stdp import sweep; g = sweep.load_grid(sys.argv[1]); "
-            "[sweep.point_state(g, p) for p in g.points]; sweep.write_results(g); "
-            "print('brian2' in sys.modules)")
+    code = ("import sys; import brian_stdp.sweep; "
+            "from brian_stdp.experiments.grids.files import load_grid; "
+            "from brian_stdp.experiments.grids.points import point_state; "
+            "from brian_stdp.experiments.grids.results import write_results; "
+            "g = load_grid(sys.argv[1]); [point_state(g, p) for p in g.points]; "
+            "write_results(g); print('brian2' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
                             text=True, cwd=REPO, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -615,14 +623,14 @@ def test_point_processes_answer_ctrl_c_as_the_sweep_does(monkeypatch, sweep_answ
     import subprocess
     import sys
 
-    monkeypatch.setenv(sweep.SWEEP_CTRL_C, sweep_answer)
+    monkeypatch.setenv(SWEEP_CTRL_C, sweep_answer)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a Dask worker
     try:
         result = subprocess.run(
             [sys.executable, "-c", "import signal; h = signal.getsignal(signal.SIGINT); "
              "print('interrupt' if h is signal.default_int_handler else "
              "'ignore' if h == signal.SIG_IGN else h)"],
-            capture_output=True, text=True, preexec_fn=sweep._point_process_setup, timeout=60)
+            capture_output=True, text=True, preexec_fn=_point_process_setup, timeout=60)
     finally:
         signal.signal(signal.SIGINT, previous)
     assert result.stdout.strip() == child_sees

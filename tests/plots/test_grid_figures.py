@@ -2,7 +2,8 @@
 
 import pytest
 
-from brian_stdp.experiments import sweep
+from brian_stdp.experiments.grids.files import load_grid
+from brian_stdp.experiments.grids.results import summarise
 from brian_stdp.model.files import model_label
 from brian_stdp.plots import grid_figures
 
@@ -25,14 +26,14 @@ def summarised(grid):
         rows.append({**values, "status": "finished",
                      "accuracy_all_activity_epoch1": accuracy,
                      "accuracy_all_activity_epoch2": accuracy + 0.1})
-    return sweep.summarise(rows, grid.kind.axes)
+    return summarise(rows, grid.kind.axes)
 
 
 def test_one_figure_per_accuracy_key_with_numbers_to_scale(tmp_path):
     path = tmp_path / "grid.toml"
     path.write_text("[base]\ndataset = \"digits\"\n[grid]\nneurons = [10, 100, 400]\n"
                     "epochs = [2]\nseed = [0, 1]\n")
-    grid = sweep.load_grid(path)
+    grid = load_grid(path)
     assert grid_figures.make_grid_figures(grid, {"summary": []}) == []
     written = grid_figures.make_grid_figures(grid, {"summary": summarised(grid)})
     assert [p.name for p in written] == ["accuracy_vs_neurons_accuracy_all_activity.png"]

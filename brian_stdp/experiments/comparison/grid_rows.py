@@ -19,7 +19,7 @@ from brian_stdp.data.datasets import N_CLASSES, TRAIN_SIZES, selection_name
 from brian_stdp.errors import ConfigError
 from brian_stdp.experiments.comparison.runs import (LAST_WINNER, ComparedRun, is_run_dir,
                                                     snn_parameters)
-from brian_stdp.experiments.sweep import POINTS, RESULTS_JSON
+from brian_stdp.experiments.grids.files import POINTS, RESULTS_JSON
 from brian_stdp.training import rundir
 
 

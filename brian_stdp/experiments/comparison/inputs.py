@@ -14,7 +14,7 @@ from brian_stdp.errors import ConfigError
 from brian_stdp.experiments.comparison.grid_rows import (find_grid_results, load_grid_points,
                                                          rows_without_runs)
 from brian_stdp.experiments.comparison.runs import is_run_dir, load_points
-from brian_stdp.experiments.sweep import RESULTS_JSON
+from brian_stdp.experiments.grids.files import RESULTS_JSON
 from brian_stdp.training import rundir
 
 
