@@ -18,11 +18,10 @@ import numpy as np
 from brian_stdp.backends import devices
 from brian_stdp.backends.devices import DEFAULT_DEVICE, check_device
 from brian_stdp.cli import HelpFormatter, check_positive, guarded
-from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.images import INVERT_CHOICES, prepare_images
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import evaluation
-from brian_stdp.training.classify import load_run, spike_counts
+from brian_stdp.training.classify import first_test_images, load_run, spike_counts, vote
 from brian_stdp.training.config import available_cores
 
 
@@ -63,23 +62,15 @@ def _classify(args):
     parts = [prepare_images(args.images, run.image_shape, args.invert)]
     labels = None
     if args.test is not None:
-        test_set = load_dataset(run.config.dataset, "test", data_dir=run.config.data_dir)
-        if args.test > len(test_set):
-            raise ConfigError(f"--test {args.test}: the {run.config.dataset} test split has "
-                              f"only {len(test_set)} images")
-        if test_set.shape != run.image_shape:
-            raise ConfigError(f"the {run.config.dataset} test images are {test_set.shape}, "
-                              f"but the run was trained on {run.image_shape}")
-        parts.append(test_set.images[:args.test])
-        labels = test_set.labels[:args.test]
+        test_images, labels = first_test_images(run, args.test)
+        parts.append(test_images)
         names += [f"test[{i}]" for i in range(args.test)]
     images = np.concatenate(parts)
     counts, presentations = spike_counts(run, images, device=args.device,
                                          progress=not args.quiet, seed=args.seed,
                                          workers=args.workers)
-    n_classes = run.assignment.n_classes
-    pred_all = evaluation.all_activity(counts, run.assignment, n_classes)
-    pred_pw = evaluation.proportion_weighting(counts, run.assignment, n_classes)
+    votes = vote(run, counts)
+    pred_all, pred_pw = votes["all_activity"], votes["proportion_weighting"]
     width = max(7, *(len(name) for name in names))
     lines = [f"{'# image':<{width}}  all_activity  proportion_weighting"]
     n_files = len(args.images)

@@ -123,27 +123,6 @@ def regular_periods(values: np.ndarray, steps: int, spikes_min: float = 1.0,
     return periods
 
 
-def regular_spike_steps(period: int, steps: int) -> np.ndarray:
-    """Window steps (0-based) at which a regular input with ``period`` spikes.
-
-    Parameters
-    ----------
-    period : int
-        Steps between spikes; 0 or less: the input never spikes.
-    steps : int
-        Time steps in the presentation window.
-
-    Returns
-    -------
-    ndarray of int64
-        ``period - 1, 2*period - 1, ...`` below ``steps`` (the published code's
-        steps ``period, 2*period, ... <= steps`` counted from 1).
-    """
-    if period <= 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.arange(period - 1, steps, period, dtype=np.int64)
-
-
 def encode(images: np.ndarray, encoder="poisson") -> np.ndarray:
     """Stimulus values for a batch of images.
 

@@ -19,14 +19,15 @@ import numpy as np
 from brian_stdp.backends.devices import DEFAULT_DEVICE, check_device, session_class
 from brian_stdp.backends.network import fixed_keys
 from brian_stdp.cli import check_positive
+from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.images import prepare_images
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec, load_model
 from brian_stdp.training import evaluation, rundir
 from brian_stdp.training.chunks import blocks
+from brian_stdp.training.compact import expand_state, is_compact
 from brian_stdp.training.config import RunConfig, available_cores, read_run_config
 from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
-from brian_stdp.training.compact import expand_state, is_compact
 from brian_stdp.training.selection import phases
 
 #: Most presentation slots compiled into one chunk.
@@ -267,11 +268,47 @@ def predict_images(run_dir, images, device: str = DEFAULT_DEVICE, progress: bool
     prepared = prepare_images(images, run.image_shape, invert)
     counts, presentations = spike_counts(run, prepared, device=device, progress=progress,
                                          seed=seed, workers=workers)
+    return {**vote(run, counts), "spike_counts": counts, "presentations": presentations}
+
+
+def vote(run: TrainedRun, counts: np.ndarray) -> dict:
+    """The classes the run's labelled neurons vote for, from their spike counts.
+
+    Parameters
+    ----------
+    run : TrainedRun
+    counts : ndarray, shape (n_images, n_neurons)
+        Spike counts (:func:`spike_counts`).
+
+    Returns
+    -------
+    dict
+        ``all_activity`` and ``proportion_weighting``: the predicted class of each image,
+        shape (n_images,), int64, -1 for an image no labelled neuron spiked for.
+    """
     n_classes = run.assignment.n_classes
     return {
         "all_activity": evaluation.all_activity(counts, run.assignment, n_classes),
         "proportion_weighting": evaluation.proportion_weighting(counts, run.assignment,
                                                                 n_classes),
-        "spike_counts": counts,
-        "presentations": presentations,
     }
+
+
+def first_test_images(run: TrainedRun, n: int) -> tuple:
+    """The first ``n`` test images of the run's dataset and their labels, shapes
+    (n, height, width) uint8 and (n,).
+
+    Raises
+    ------
+    ConfigError
+        For more images than the test split has, or images of another shape than the
+        run was trained on (``--test`` is the flag that asks for them).
+    """
+    test_set = load_dataset(run.config.dataset, "test", data_dir=run.config.data_dir)
+    if n > len(test_set):
+        raise ConfigError(f"--test {n}: the {run.config.dataset} test split has "
+                          f"only {len(test_set)} images")
+    if test_set.shape != run.image_shape:
+        raise ConfigError(f"the {run.config.dataset} test images are {test_set.shape}, "
+                          f"but the run was trained on {run.image_shape}")
+    return test_set.images[:n], test_set.labels[:n]

@@ -9,7 +9,7 @@ import pytest
 from brian_stdp.backends.network import draw_fixed
 from brian_stdp.backends.session import ControllerState, RuntimeSession
 from brian_stdp.data.encoding import (RECEPTIVE_FIELD_KERNEL, encode, receptive_field,
-                                      regular_periods, regular_spike_steps)
+                                      regular_periods)
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import load_model
 
@@ -67,6 +67,16 @@ def test_regular_periods_by_hand():
     # another range: 2 to 10 spikes per 100 steps; min 0.1 -> f = 2 -> period 50
     np.testing.assert_array_equal(regular_periods(np.array([[0.1, 0.3]]), 100, 2, 10),
                                   [[50, 10]])
+
+
+def regular_spike_steps(period: int, steps: int) -> np.ndarray:
+    """Window steps (0-based) at which a regular input with ``period`` (steps; 0 or less:
+    never) spikes in a window of ``steps``: ``period - 1, 2*period - 1, ...`` below
+    ``steps``, the published code's steps ``period, 2*period, ... <= steps`` counted from 1.
+    The reference the network's regular input group is checked against."""
+    if period <= 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.arange(period - 1, steps, period, dtype=np.int64)
 
 
 @pytest.mark.codegen_independent
