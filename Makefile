@@ -53,10 +53,11 @@ test: test-main test-genn
 # The GeNN tests stay in one process: GeNN builds its libraries into one shared folder.
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 
+# --durations: the slowest tests close the output, to keep CI's time in view.
 test-main: $(VENV)/.installed
-	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # BRIAN_STDP_REQUIRE_GENN: a GeNN test fails, instead of being skipped, where brian2genn or
 # GeNN is missing.
 test-genn: $(GENN_VENV)/.installed
-	$(DATA_ENV) BRIAN_STDP_REQUIRE_GENN=1 $(GENN_VENV)/bin/python -m pytest $(GENN_TESTS)
+	$(DATA_ENV) BRIAN_STDP_REQUIRE_GENN=1 $(GENN_VENV)/bin/python -m pytest $(GENN_TESTS) --durations=10
