@@ -81,9 +81,10 @@ def ran_by(monkeypatch):
 
 
 def _assert_shared(ran_by, n_workers):
-    """Blocks ran in this process and in workers 1 to ``n_workers``, no others."""
+    """Blocks ran in workers 1 to ``n_workers`` (some) and perhaps in this process, no
+    others. Whether this process gets one is timing: it takes a block only when no worker
+    is waiting for one (CI saw workers take all three of a predict run)."""
     assert set(ran_by) <= set(range(n_workers + 1)), ran_by
-    assert 0 in ran_by, f"this process ran no block: {ran_by}"
     assert set(ran_by) - {0}, f"no worker ran a block: {ran_by}"
 
 
