@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -367,6 +368,33 @@ def test_list_and_report_need_no_cluster(tmp_path, capsys, client):
     (grid.out / RESULTS_CSV).unlink()
     assert sweep_main([str(path), "--report"]) == 0
     assert len((grid.out / RESULTS_CSV).read_text().splitlines()) == 13
+
+
+def test_a_point_whose_folder_is_gone_keeps_its_finished_row(tmp_path, client):
+    # The committed grids keep only the table of some runs: --report must not turn their
+    # rows into pending ones.
+    path = write_grid(tmp_path, SMALL)
+    grid = load_grid(path)
+    run_grid(grid, client, ["model=diehl_cook_2015"], point_function=fake_point,
+             echo=lambda line: None)
+    before = {row["point"]: row for row in json.loads((grid.out / RESULTS_JSON).read_text())
+              ["rows"]}
+    gone = next(p for p in grid.points if before[p.name]["status"] == "finished")
+    shutil.rmtree(grid.run_dir(gone))
+    assert sweep_main([str(path), "--report"]) == 0
+    after = {row["point"]: row for row in json.loads((grid.out / RESULTS_JSON).read_text())
+             ["rows"]}
+    assert after[gone.name] == before[gone.name]
+    assert after == before
+    # once its folder holds a run again, the folder's figures count
+    fake_point(gone, grid.run_dir(gone), None, False)
+    (grid.run_dir(gone) / rundir.METRICS).write_text(json.dumps({
+        **json.loads((grid.run_dir(gone) / rundir.METRICS).read_text()),
+        "accuracy_all_activity": 0.5}))
+    assert sweep_main([str(path), "--report"]) == 0
+    rows = {row["point"]: row for row in json.loads((grid.out / RESULTS_JSON).read_text())
+            ["rows"]}
+    assert rows[gone.name]["accuracy_all_activity"] == 0.5
 
 
 def test_failure_record_keeps_the_error_line_and_the_output_tail(tmp_path):

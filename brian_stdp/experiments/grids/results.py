@@ -34,11 +34,17 @@ def collect(grid: Grid) -> list:
         for a resumed point), and for a failed point ``error`` and
         ``log_tail``; ``stale`` points (see
         :func:`~brian_stdp.experiments.grids.points.point_state`) carry the
-        reason in ``error``.
+        reason in ``error``. A point whose folder is gone keeps its finished row of
+        the grid's ``results.json`` (the committed grids keep only the table of some
+        runs), until its folder holds a run again.
     """
+    kept = _finished_rows(grid)
     rows = []
     for point in grid.points:
         run_dir = grid.run_dir(point)
+        if point.name in kept and not run_dir.exists():
+            rows.append(kept[point.name])
+            continue
         row = {"point": point.name, **point.values}
         if "model" in row:
             row["model"] = model_label(row["model"])
@@ -58,6 +64,16 @@ def collect(grid: Grid) -> list:
             row.update(error=record.get("error"), log_tail=record.get("log_tail"))
         rows.append(row)
     return rows
+
+
+def _finished_rows(grid: Grid) -> dict:
+    """The finished rows of the grid's ``results.json``, by point name (none before the
+    first table)."""
+    path = grid.out / RESULTS_JSON
+    if not path.exists():
+        return {}
+    return {row["point"]: row for row in rundir.load_json(path).get("rows", [])
+            if row.get("status") == "finished" and "point" in row}
 
 
 def summarise(rows: list, axes=KINDS[DEFAULT_KIND].axes) -> list:
