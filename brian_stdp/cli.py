@@ -127,6 +127,18 @@ def check_positive(value, name: str, optional: bool = False) -> None:
     raise ConfigError(f"{name} must be a positive whole number{left_out}, not {value!r}")
 
 
+#: Seeds are 32-bit: the compiled programs' random generators take them so.
+SEED_LIMIT = 2**32
+
+
+def check_seed(value, name: str = "--seed") -> None:
+    """Raise :class:`ConfigError` ``NAME must be a whole number in [0, 2**32), not VALUE``
+    unless ``value`` is such an int."""
+    if not (isinstance(value, int) and not isinstance(value, bool)
+            and 0 <= value < SEED_LIMIT):
+        raise ConfigError(f"{name} must be a whole number in [0, 2**32), not {value!r}")
+
+
 def positive_counts(text: str) -> list:
     """Positive whole numbers separated by commas, from a flag's text: ``"100,400"`` ->
     ``[100, 400]`` (spaces and empty items ignored); an argparse ``type``.

@@ -17,7 +17,7 @@ import numpy as np
 
 from brian_stdp.backends import devices
 from brian_stdp.backends.devices import DEFAULT_DEVICE, check_device
-from brian_stdp.cli import HelpFormatter, check_positive, guarded
+from brian_stdp.cli import HelpFormatter, check_positive, check_seed, guarded
 from brian_stdp.data.images import INVERT_CHOICES, prepare_images
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import evaluation
@@ -53,8 +53,8 @@ def _classify(args):
         raise ConfigError("nothing to classify: give image files and/or --test N")
     if args.test is not None:
         check_positive(args.test, "--test")
-    if args.seed is not None and not 0 <= args.seed < 2**32:
-        raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {args.seed}")
+    if args.seed is not None:
+        check_seed(args.seed)
     check_positive(args.workers, "--workers")
     check_device(args.device)
     run = load_run(args.run_dir)

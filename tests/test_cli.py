@@ -1,10 +1,11 @@
 """The small checks every command shares (brian_stdp.cli)."""
 
 import argparse
+import re
 
 import pytest
 
-from brian_stdp.cli import check_positive, is_positive_count, positive_counts
+from brian_stdp.cli import check_positive, check_seed, is_positive_count, positive_counts
 from brian_stdp.errors import ConfigError
 
 pytestmark = pytest.mark.codegen_independent
@@ -41,3 +42,15 @@ def test_comma_separated_counts_refuse_what_is_not_positive_whole_numbers(text):
     with pytest.raises(argparse.ArgumentTypeError, match="expected positive integers, "
                                                          "comma-separated"):
         positive_counts(text)
+
+
+@pytest.mark.parametrize("value", [0, 7, 2**32 - 1])
+def test_a_seed_is_a_32_bit_whole_number(value):
+    check_seed(value)
+
+
+@pytest.mark.parametrize("value", [-1, 2**32, True, 1.0, "3", None])
+def test_other_seeds_are_refused_by_name(value):
+    message = f"--seed must be a whole number in [0, 2**32), not {value!r}"
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        check_seed(value)

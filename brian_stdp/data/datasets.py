@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from brian_stdp.cli import check_positive
+from brian_stdp.cli import check_positive, check_seed
 from brian_stdp.data.formats import (FORMAT_HINT, IDX_FILES, KERAS_FILE, REFETCH_HINT, read_idx,
                                      read_keras)
 from brian_stdp.data.sources import DATASETS, check_choice, find_or_download, idx_path
@@ -155,8 +155,7 @@ def check_selection(config, optional_counts: tuple) -> None:
     if config.dataset not in DATASETS:
         raise ConfigError(f"--dataset {config.dataset}: unknown dataset (choose from "
                           f"{', '.join(DATASETS)})")
-    if not isinstance(config.seed, int) or not 0 <= config.seed < 2**32:
-        raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {config.seed!r}")
+    check_seed(config.seed)
 
 
 def select_indices(labels, n=None, per_class=None, seed=0) -> np.ndarray:

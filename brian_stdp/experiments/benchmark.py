@@ -66,7 +66,7 @@ import numpy as np
 from brian_stdp.backends import devices as registry
 from brian_stdp.backends.devices import DEFAULT_DEVICE, session_class
 from brian_stdp.backends.network import draw_fixed
-from brian_stdp.cli import check_positive
+from brian_stdp.cli import check_positive, check_seed
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.errors import BrianSTDPError, ConfigError
 from brian_stdp.model.spec import load_model
@@ -458,8 +458,7 @@ def run_benchmark(settings: BenchSettings, log=None) -> dict:
                           f"leave it out or use --device {profilers[0]}")
     for flag in ("images", "chunk", "threads"):
         check_positive(getattr(settings, flag), f"--{flag}")
-    if not 0 <= settings.seed < 2**32:
-        raise ConfigError(f"--seed must be a whole number in [0, 2**32), not {settings.seed}")
+    check_seed(settings.seed)
     spec = load_model(settings.model)
     dataset = load_dataset("mnist", "train", data_dir=settings.data_dir)
     if settings.images > len(dataset):
