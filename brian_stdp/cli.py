@@ -69,6 +69,19 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+class _BarSafeHandler(logging.Handler):
+    """Writes each message on a line of its own to standard error, above a progress bar
+    that is being drawn (tqdm's ``write``) instead of into it."""
+
+    def emit(self, record):
+        try:
+            from tqdm import tqdm
+
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # noqa: BLE001 (logging's own convention)
+            self.handleError(record)
+
+
 def console_log(quiet: bool) -> None:
     """Log the package's messages to the console only (warnings only if ``quiet``); drop
     every handler set before."""
@@ -76,7 +89,7 @@ def console_log(quiet: bool) -> None:
     logger.setLevel(logging.DEBUG)  # the handlers choose what they show
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
-    console = logging.StreamHandler(sys.stderr)
+    console = _BarSafeHandler()
     console.setFormatter(logging.Formatter("%(message)s"))
     console.setLevel(logging.WARNING if quiet else logging.INFO)
     logger.addHandler(console)

@@ -185,6 +185,10 @@ class Session:
     #: Whether ``profile=True`` can time this device's code objects (:attr:`profile_seconds`).
     can_profile = False
 
+    #: Whether every chunk builds a program of its own (brian2genn): :meth:`compile` then
+    #: does nothing, and ``compile_seconds`` adds up the builds as the chunks run.
+    builds_per_chunk = False
+
     def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
                  directory=None, threads: int = 1, profile: bool = False):
         self.spec, self.n_neurons, self.n_input, self.slots = spec, n_neurons, n_input, slots

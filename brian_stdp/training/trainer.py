@@ -115,8 +115,13 @@ class Trainer:
         try:
             self.session.compile()
             progress.timing["compile_seconds"] = self.session.compile_seconds
-            log.info("compiled %s for %d neurons, %d slots per chunk in %.1f s on %s",
-                     self.spec.name, c.neurons, slots, self.session.compile_seconds, c.device)
+            if self.session.builds_per_chunk:
+                log.info("%s for %d neurons, %d slots per chunk on %s: one build per chunk "
+                         "(each logged)", self.spec.name, c.neurons, slots, c.device)
+            else:
+                log.info("compiled %s for %d neurons, %d slots per chunk in %.1f s on %s",
+                         self.spec.name, c.neurons, slots, self.session.compile_seconds,
+                         c.device)
             with self._start_pool(progress.phase_index) as self.pool:
                 while progress.phase_index < len(self.phases):
                     state = self._run_phase(progress, state, records, checkpoint_path)

@@ -11,6 +11,7 @@ test; the accuracy against cpp_standalone; a kill -9 and --resume).
 import importlib.util
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -305,6 +306,7 @@ def genn_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("genn") / "run"
     done = _run("--device", "genn", *COMPARISON, "--out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
+    (out.parent / "stderr.txt").write_text(done.stderr)
     return out
 
 
@@ -328,6 +330,24 @@ def test_device_genn_trains_labels_and_tests_into_a_complete_run_directory(genn_
     weights = state["weights"]
     assert weights.shape == (784, 50)
     assert np.allclose(weights.sum(axis=0), 78.0, rtol=0.1)  # normalised while training
+
+
+@needs_genn
+def test_device_genn_starts_cleanly_and_logs_each_build_with_its_time(genn_run):
+    # no Brian2 warning about Cython, no "compiled ... in 0.0 s" before any build, and
+    # one line per build whose seconds add up to compile_seconds
+    stderr = (genn_run.parent / "stderr.txt").read_text()
+    assert "Cython" not in stderr, stderr[-2000:]
+    log = (genn_run / "log.txt").read_text()
+    assert not re.search(r"compiled \S+ for \d+ neurons", log)
+    assert "one build per chunk" in log
+    builds = re.findall(r"GeNN build (\d+): generated and compiled in ([\d.]+) s", log)
+    assert [int(number) for number, _ in builds] == list(range(1, len(builds) + 1))
+    assert len(builds) >= 3  # train, label, test
+    compile_seconds = json.loads((genn_run / "metrics.json").read_text())["timing"][
+        "compile_seconds"]
+    assert sum(float(seconds) for _, seconds in builds) == pytest.approx(
+        compile_seconds, abs=0.05 * len(builds) + 1e-9)
 
 
 @needs_genn

@@ -83,6 +83,7 @@ class GennSession(Session):
     device_name = genn_device.NAME
     optional = True
     single_run = True
+    builds_per_chunk = True
 
     def _select_device(self):
         """Check that GeNN and the model can run; the device itself is set per chunk."""
@@ -96,6 +97,12 @@ class GennSession(Session):
         check_genn_compatible(self.spec)
         self.genn_path = genn_device.genn_path()
         self.use_gpu = use_gpu()
+        self.builds = 0
+        # What runs in this process on the runtime device (the network's sizes, indices
+        # and initial state; never simulated) is numpy code: nothing is worth compiling,
+        # and Brian2 does not try Cython, whose version here (3.x) Brian2 2.5 cannot use
+        # (it warned "Cannot use Cython, a test compilation failed").
+        brian2.prefs.codegen.target = "numpy"
         log.info("GeNN %s backend (GeNN in %s)", "GPU" if self.use_gpu else "CPU",
                  self.genn_path)
 
@@ -159,7 +166,11 @@ class GennSession(Session):
                                           f"{self.directory / 'build.log'}") from err
             wall = time.perf_counter() - start
             simulation = float(brian2.get_device()._last_run_time)
-            self.compile_seconds += max(wall - simulation, 0.0)
+            build = max(wall - simulation, 0.0)
+            self.compile_seconds += build
+            self.builds += 1
+            log.info("GeNN build %d: generated and compiled in %.1f s, ran %d slots in %.1f s",
+                     self.builds, build, self.slots, simulation)
             return self._collect(handles, state, simulation)
         finally:
             forget_device()
