@@ -221,3 +221,20 @@ def test_run_directory_copies_keep_the_chain(tmp_path):
     copy = load_model(run_dir / "model.toml")
     assert copy.bases == (run_dir / "model.base.toml",), "the copy next to it, not models/"
     assert copy.raw == variant.raw
+
+
+@pytest.mark.parametrize("neurons, weight", [(100, 17.0), (400, 34.0), (1600, 68.0), (6400, 136.0)])
+def test_scaled_inhibition_grows_as_the_square_root_of_the_size(neurons, weight):
+    """17 at the published 100 neurons, twice that (the strong variant) at 400."""
+    import numpy as np
+
+    spec = load_model("diehl_cook_2015_scaled_inhibition")
+    expr = spec.synapses["inh_exc"].initial["w"]
+    names = {**spec.namespace(neurons, 784), "sqrt": np.sqrt}
+    assert float(eval(expr, {"__builtins__": {}}, names)) == pytest.approx(weight)
+    if neurons == 400:
+        strong = load_model("diehl_cook_2015_strong_inhibition")
+        assert float(strong.parameters["w_inh_exc"]) == pytest.approx(weight)
+    rest = {k: v for k, v in spec.synapses.items() if k != "inh_exc"}
+    assert rest == {k: v for k, v in load_model("diehl_cook_2015").synapses.items()
+                    if k != "inh_exc"}
