@@ -467,3 +467,8 @@ def test_device_genn_built_once_gives_the_spikes_and_state_of_a_build_per_chunk(
     assert set(second.state) == set(ref_state)
     for key, value in ref_state.items():
         np.testing.assert_array_equal(second.state[key], value, err_msg=key)
+    # another session of the same network (a resumed run) re-runs that build, unbuilt
+    again = GennSession(spec, n_neurons, 784, slots, {}, directory=tmp_path / "build")
+    third = again.run_chunk(chunk, len(rows), first.state, ctrl, True, 12)
+    assert again.builds == 0
+    np.testing.assert_array_equal(third.spike_neuron, second.spike_neuron)

@@ -156,7 +156,7 @@ def describe(device, folder, key: str, duration: float, inputs: dict, outputs: d
         elif func in ("set_by_constant", "set_by_single_value", "set_array_by_array"):
             last_set[args[0]] = None
     described = {}
-    for key, var in inputs.items():
+    for input_key, var in inputs.items():
         if isinstance(var, str):
             name = var
         else:
@@ -164,12 +164,12 @@ def describe(device, folder, key: str, duration: float, inputs: dict, outputs: d
                      else device.arrays[var])
             name = last_set.get(array)
             if name is None:
-                raise RuntimeError(f"{key} is not set from an array before the GeNN run; its "
-                                   f"value would be compiled into the program")
+                raise RuntimeError(f"{input_key} is not set from an array before the GeNN "
+                                   f"run; its value would be compiled into the program")
         static = device.static_arrays[name]
-        described[key] = [name, static.dtype.str, int(static.size)]
-    results = {key: [Path(device.get_array_filename(var)).name, np.dtype(var.dtype).str]
-               for key, var in outputs.items()}
+        described[input_key] = [name, static.dtype.str, int(static.size)]
+    results = {output_key: [Path(device.get_array_filename(var)).name, np.dtype(var.dtype).str]
+               for output_key, var in outputs.items()}
     return Program(folder=str(folder), key=key, duration=float(duration), inputs=described,
                    outputs=results, build_seconds=float(build_seconds))
 
