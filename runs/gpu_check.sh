@@ -10,6 +10,8 @@
 # It installs what it needs from the checkout with the Makefile (.venv for cpp_standalone
 # and cuda_standalone, .venv-genn with the vendored GeNN for genn) unless they exist.
 # Sizes: TRAIN, LABEL, TEST images (environment variables; defaults 3000, 1000, 1000).
+# VENV, GENN_VENV: the two environments (defaults .venv, .venv-genn); INSTALL=0 uses them as
+# they are instead of running make.
 # CPU=1: a dry run without a GPU (cpp_standalone, and genn on GeNN's CPU backend; no
 # cuda_standalone), e.g. CPU=1 NEURONS=20 TRAIN=60 LABEL=30 TEST=30 bash runs/gpu_check.sh
 set -euo pipefail
@@ -20,6 +22,8 @@ LABEL=${LABEL:-1000}
 TEST=${TEST:-1000}
 NEURONS=${NEURONS:-400}
 CPU=${CPU:-0}
+VENV=${VENV:-.venv}
+GENN_VENV=${GENN_VENV:-.venv-genn}
 mkdir -p "$OUT"
 if [ -d ../shared/data/mnist ] && [ -z "${BRIAN_STDP_DATA:-}" ]; then
     export BRIAN_STDP_DATA=$(cd ../shared/data/mnist && pwd)
@@ -32,7 +36,9 @@ else
     GENN_BACKEND=gpu
     nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || echo "no nvidia-smi"
 fi
-make --no-print-directory install .venv-genn/.installed
+if [ "${INSTALL:-1}" = 1 ]; then
+    make --no-print-directory install "$GENN_VENV/.installed" VENV="$VENV" GENN_VENV="$GENN_VENV"
+fi
 
 run() {  # run DEVICE PYTHON [extra env]
     local device=$1 python=$2 start=$SECONDS
@@ -44,12 +50,12 @@ run() {  # run DEVICE PYTHON [extra env]
 }
 for device in $DEVICES; do
     case $device in
-        genn) run genn .venv-genn/bin/python BRIAN_STDP_GENN_BACKEND=$GENN_BACKEND ;;
-        *) run "$device" .venv/bin/python ;;
+        genn) run genn "$GENN_VENV/bin/python" BRIAN_STDP_GENN_BACKEND=$GENN_BACKEND ;;
+        *) run "$device" "$VENV/bin/python" ;;
     esac
 done
 
-.venv/bin/python - "$OUT" $DEVICES <<'EOF' | tee "$OUT/table.txt"
+"$VENV/bin/python" - "$OUT" $DEVICES <<'EOF' | tee "$OUT/table.txt"
 import json
 import sys
 from pathlib import Path
