@@ -10,5 +10,5 @@
   chunk after chunk (runtime, cpp_standalone, cuda_standalone).
 - :mod:`~brian_stdp.backends.single_run`: a whole training run as one ``Network.run``
   (what GeNN builds; also runs on runtime and cpp_standalone).
-- :mod:`~brian_stdp.backends.brian2genn`: brian2genn, one build per chunk.
+- :mod:`~brian_stdp.backends.brian2genn`: brian2genn, one build per formulation, re-run per chunk.
 """

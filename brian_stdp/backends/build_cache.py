@@ -76,7 +76,8 @@ def cache_key(device: str, spec, n_neurons: int, n_input: int, slots: int,
     device : str
         Brian2 device name (``cpp_standalone``).
     spec : ModelSpec
-        The model; its file path is left out, so copies of a checkout share entries.
+        The model; its file's path and those of the files it extends are left out, so
+        copies of a checkout, and a run's copy of its model, share entries.
     n_neurons, n_input, slots : int
         Excitatory neurons, input neurons, presentation slots per chunk.
     threads : int
@@ -91,7 +92,8 @@ def cache_key(device: str, spec, n_neurons: int, n_input: int, slots: int,
 
     import brian_stdp
 
-    model = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "path"}
+    model = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)
+             if f.name not in ("path", "bases")}
     parts = [device, brian2.__version__, brian_stdp.__version__, repr(model), n_neurons,
              n_input, slots, threads, profile, os.environ.get("CXX", ""),
              prefs.codegen.cpp.extra_compile_args, prefs.codegen.cpp.extra_link_args,

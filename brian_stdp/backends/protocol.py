@@ -117,6 +117,7 @@ INPUT_EQUATIONS = """
 img : integer          # row of stim shown in this slot (-1 before the first); equal in every neuron
 attempts : integer     # presentations of the current image so far
 count : integer        # output spikes in the current presentation window
+n_avail : integer      # rows of stim to show; equal in every neuron
 rate : Hz              # this input's firing rate in the current presentation
 t_off : second         # end of the current presentation window
 slot_start : second    # start of the next slot (brian2genn's per-slot code reads t as 0)
@@ -246,13 +247,13 @@ def per_input_layer(spec: ModelSpec, run: SingleRun, namespace: dict) -> InputLa
     proto = spec.protocol
     stim = TimedArray(stimulus, dt=1 * second, name="stim")
     namespace.update(stim=stim, **protocol_names(spec, n_input),
-                     n_avail=n_images if run.n_avail is None else int(run.n_avail),
                      t_present=proto.t_present, t_slot=proto.t_slot)
     namespace["input_delay"] = input_delay(spec, namespace) * second
     inp = NeuronGroup(n_input, INPUT_EQUATIONS, threshold=INPUT_THRESHOLD,
                       name="inp", namespace=namespace)
     inp.run_regularly(INPUT_SLOT_CODE, dt=proto.t_slot, when="start", order=-10,
                       name="inp_run_regularly_slot")
+    inp.n_avail = n_images if run.n_avail is None else int(run.n_avail)
     if run.ctrl is None:
         inp.img = -1
         inp.count = proto.min_spikes  # the first slot advances to image 0

@@ -7,7 +7,8 @@ spikes per slot and the new state. On ``cpp_standalone`` the program is
 compiled once and re-run with new values (Brian2's ``run_args``,
 :class:`StandaloneSession`, :class:`CudaStandaloneSession`); on ``runtime`` (for
 debugging, :class:`RuntimeSession`) the network is rebuilt for every chunk. GeNN's
-session (:mod:`brian_stdp.backends.brian2genn.session`) builds once per chunk.
+session (:mod:`brian_stdp.backends.brian2genn.session`) builds once per formulation
+(plastic, frozen) and re-runs each build with new input files.
 
 The random seed of a standalone program is compiled in, so every re-run
 would repeat the same random numbers. The program built here instead reads
@@ -146,7 +147,7 @@ def read_state(handles, state_in: dict, fixed: dict, duration: float) -> dict:
         obj_name, var_name = key.split(".")
         obj = handles[obj_name]
         value = np.array(getattr(obj, var_name)[:], dtype=old.dtype)
-        if _is_absolute_time(obj.variables[var_name], var_name):
+        if is_absolute_time(obj.variables[var_name], var_name):
             value = value - duration
         state[key] = value
     return state
@@ -185,9 +186,14 @@ class Session:
     #: Whether ``profile=True`` can time this device's code objects (:attr:`profile_seconds`).
     can_profile = False
 
-    #: Whether every chunk builds a program of its own (brian2genn): :meth:`compile` then
-    #: does nothing, and ``compile_seconds`` adds up the builds as the chunks run.
-    builds_per_chunk = False
+    #: Whether programs are built as the chunks first need them (brian2genn: one per
+    #: formulation, plastic and frozen): :meth:`compile` then does nothing, and
+    #: ``compile_seconds`` and ``builds`` add up the builds as the chunks run.
+    builds_lazily = False
+
+    #: Whether label and test blocks may also run in worker processes, each with a session
+    #: (and a build) of its own (:mod:`brian_stdp.training.parallel`).
+    evaluation_workers = True
 
     def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
                  directory=None, threads: int = 1, profile: bool = False):
@@ -201,6 +207,8 @@ class Session:
         self.profile_seconds = {}
         self.directory = Path(directory) if directory is not None else None
         self.compile_seconds = 0.0
+        #: Programs this session built (generated and compiled).
+        self.builds = 0
         self.duration = slots * spec.protocol.t_slot
         self.fixed = fixed
         try:
@@ -447,6 +455,7 @@ class StandaloneSession(Session):
         if key is not None:
             build_cache.store(self.directory, key)
         self.compile_seconds = time.perf_counter() - start
+        self.builds = 1
 
     def _cache_key(self) -> str:
         """This network's entry in the build cache (:func:`.build_cache.cache_key`)."""
@@ -534,6 +543,6 @@ def forget_device() -> None:
     brian2.set_device(runtime.NAME)
 
 
-def _is_absolute_time(var, name) -> bool:
+def is_absolute_time(var, name) -> bool:
     """Whether a state variable holds an absolute time (re-based between chunks)."""
     return var.dim == second.dim and name != "delay" and not var.constant

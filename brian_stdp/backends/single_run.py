@@ -111,8 +111,14 @@ def build_single_run(spec: ModelSpec, n_neurons: int, stimulus: np.ndarray, slot
                                               ctrl=ctrl))
 
 
-def set_state(spec: ModelSpec, handles, state: dict) -> None:
-    """Set the network's variables from ``state`` (values in SI units), constants included."""
+def set_state(spec: ModelSpec, handles, state: dict, arrays: bool = False) -> None:
+    """Set the network's variables from ``state`` (values in SI units), constants included.
+
+    ``arrays``: set every variable from an array, even where all its values are equal, so
+    that a standalone program reads it from a file (GeNN's re-run builds,
+    :mod:`brian_stdp.backends.brian2genn.program`); else such a variable is set to its one
+    value (brian2genn's own device accepts no array of ``lastspike``).
+    """
     from brian2 import Quantity
     from brian2.units.fundamentalunits import DIMENSIONLESS
 
@@ -123,7 +129,7 @@ def set_state(spec: ModelSpec, handles, state: dict) -> None:
         obj_name, var_name = key.split(".")
         var = handles[obj_name].variables[var_name]
         value = np.asarray(value)
-        if value.size and np.all(value == value.flat[0]):
+        if not arrays and value.size and np.all(value == value.flat[0]):
             value = value.flat[0]  # one value: brian2genn 1.7 fails on array lastspike
         setattr(handles[obj_name], var_name,
                 value if var.dim is DIMENSIONLESS else Quantity(value, dim=var.dim))

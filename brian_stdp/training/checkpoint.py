@@ -37,7 +37,7 @@ class Progress:
     history : list of dict
         One evaluation per test phase so far.
     timing : dict
-        Seconds, images and input spikes per phase; ``compile_seconds``.
+        Seconds, images and input spikes per phase; ``compile_seconds`` and ``builds``.
     done : bool
         The run finished (metrics written).
     """

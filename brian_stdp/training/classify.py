@@ -216,6 +216,8 @@ def spike_counts(run: TrainedRun, images: np.ndarray, device: str = DEFAULT_DEVI
             from tqdm import tqdm
 
             bar = tqdm(total=n, desc="predict", unit="img", dynamic_ncols=True)
+        if not session.evaluation_workers:
+            workers = 1
         with BlockPool(SessionRecipe.of(session, device), min(workers, len(spans)) - 1,
                        build / "workers") as pool:
             for block in evaluate_blocks(session, images, spans, range(len(spans)),

@@ -112,12 +112,18 @@ class Trainer:
                                           directory=self.run_dir / "build", threads=c.threads)
         if not resuming:
             state = self.session.initial_state(rng)
+        lazy = self.session.builds_lazily
+        # a device that builds as the chunks need it (genn) keeps the builds of the
+        # process that started the run, which a resumed run reuses
+        self._built_before = (progress.timing.get("compile_seconds", 0.0),
+                              progress.timing.get("builds", 0)) if lazy else (0.0, 0)
         try:
             self.session.compile()
-            progress.timing["compile_seconds"] = self.session.compile_seconds
-            if self.session.builds_per_chunk:
-                log.info("%s for %d neurons, %d slots per chunk on %s: one build per chunk "
-                         "(each logged)", self.spec.name, c.neurons, slots, c.device)
+            self._count_builds(progress)
+            if lazy:
+                log.info("%s for %d neurons, %d slots per chunk on %s: built when first "
+                         "needed, once for training and once for labelling and testing "
+                         "(each build logged)", self.spec.name, c.neurons, slots, c.device)
             else:
                 log.info("compiled %s for %d neurons, %d slots per chunk in %.1f s on %s",
                          self.spec.name, c.neurons, slots, self.session.compile_seconds,
@@ -125,14 +131,20 @@ class Trainer:
             with self._start_pool(progress.phase_index) as self.pool:
                 while progress.phase_index < len(self.phases):
                     state = self._run_phase(progress, state, records, checkpoint_path)
-            # a device that builds per chunk (genn) adds up its build time while running
-            progress.timing["compile_seconds"] = self.session.compile_seconds
+            self._count_builds(progress)
             metrics = self._finish(progress, state, records)
         finally:
             self.session.close()
         if not c.keep_build:
             self.session.delete_build()
         return metrics
+
+    def _count_builds(self, progress) -> None:
+        """Record the session's compile seconds and builds in ``progress.timing``, after
+        those of an earlier process of the run where the session builds lazily."""
+        seconds, builds = self._built_before
+        progress.timing["compile_seconds"] = seconds + self.session.compile_seconds
+        progress.timing["builds"] = builds + self.session.builds
 
     def _start_pool(self, phase_index: int) -> BlockPool:
         """The worker processes for the label and test phases from ``phase_index`` on:
@@ -141,8 +153,12 @@ class Trainer:
         c = self.config
         n_blocks = max((len(blocks(len(self.images.stream(p)[1]), self.session.slots))
                         for p in self.phases[phase_index:] if p.kind != "train"), default=0)
+        workers = c.workers if self.session.evaluation_workers else 1
+        if workers < c.workers:
+            log.info("--workers %d: %s labels and tests in this process only (one build)",
+                     c.workers, c.device)
         return BlockPool(SessionRecipe.of(self.session, c.device),
-                         min(c.workers - 1, n_blocks - 1), self.run_dir / "build" / "workers",
+                         min(workers - 1, n_blocks - 1), self.run_dir / "build" / "workers",
                          keep_build=c.keep_build)
 
     def _run_phase(self, progress, state, records, checkpoint_path):
@@ -175,6 +191,7 @@ class Trainer:
                 self._end_phase(phase, progress, records, state)
                 progress.phase_index += 1
                 progress.position, progress.ctrl = 0, None
+            self._count_builds(progress)
             save_checkpoint(checkpoint_path, progress, state, records)
             g0 = offset + chunk.start
             self._report(bar, phase, rec, slice(g0, g0 + chunk.consumed), chunk.result.seconds,
@@ -218,6 +235,7 @@ class Trainer:
                 self._end_phase(phase, progress, records, state)
                 progress.phase_index += 1
                 progress.position, progress.blocks_done = 0, []
+            self._count_builds(progress)
             save_checkpoint(checkpoint_path, progress, state, records)
             self._report(bar, phase, rec, slice(start, stop), block.seconds, timing)
         if bar is not None:

@@ -55,6 +55,11 @@ def test_key_names_the_network_and_not_the_model_files_place(tmp_path):
     assert key.startswith("diehl_cook_2015_n400_s1000_")
     moved = dataclasses.replace(spec, path=tmp_path / "elsewhere.toml")
     assert build_cache.cache_key("cpp_standalone", moved, *args[2:]) == key
+    variant = load_model("diehl_cook_2015_genn")  # extends diehl_cook_2015
+    copy = dataclasses.replace(variant, path=tmp_path / "model.toml",
+                               bases=(tmp_path / "model.base.toml",))  # a run's copy
+    assert build_cache.cache_key("genn", copy, *args[2:]) == build_cache.cache_key(
+        "genn", variant, *args[2:])
     others = [("cpp_standalone", spec, 100, 784, 1000, 1, False),
               ("cpp_standalone", spec, 400, 784, 500, 1, False),
               ("cpp_standalone", spec, 400, 784, 1000, 2, False),

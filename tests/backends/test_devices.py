@@ -174,7 +174,7 @@ def test_runner_takes_genn_and_drives_it_with_the_genn_session(monkeypatch):
     from brian_stdp.backends.session import StandaloneSession
 
     monkeypatch.setattr(devices, "device_problem", lambda name: None)
-    check_device("genn")  # no error: the trainer runs genn, one build per chunk
+    check_device("genn")  # no error: the trainer runs genn, one build per network
     assert session_class("genn").__name__ == "GennSession"
     assert session_class("cpp_standalone") is StandaloneSession
 

@@ -19,7 +19,7 @@ def test_bench_tiny(tmp_path, capsys):
     assert len(result["rows"]) == 1
     row = result["rows"][0]
     assert row["neurons"] == 10 and row["images"] == 100
-    assert row["compile_seconds"] > 0
+    assert row["compile_seconds"] > 0 and row["builds"] == 1
     assert row["images_per_second"] > 0 and row["slots_per_second"] > 0
     assert row["spikes_per_image"] >= 0 and 0 <= row["shown_again_percent"] <= 100
     for key in ("peak_python_mib", "peak_children_mib"):

@@ -1,6 +1,7 @@
 """Grids of runs: grid files, point names, skipping, failures, tables, figures, Dask."""
 
 import dataclasses
+import importlib.util
 import json
 import os
 import shutil
@@ -408,6 +409,33 @@ def test_failure_record_keeps_the_error_line_and_the_output_tail(tmp_path):
     assert _failure(output, -11)["error"] == "killed by signal 11: Segmentation fault"
 
 
+def test_a_genn_point_runs_in_the_genn_environment(tmp_path, monkeypatch):
+    """A grid run from the main environment runs its genn points (and their resumption)
+    with the GeNN environment's Python, and its other points with this one."""
+    import sys
+
+    from brian_stdp.backends.devices import genn
+
+    if importlib.util.find_spec("brian2genn") is not None:
+        pytest.skip("brian2genn is importable here: every point runs in this environment")
+    python = tmp_path / "bin" / "python"
+    python.parent.mkdir()
+    python.write_text("")
+    monkeypatch.setenv("BRIAN_STDP_GENN_PYTHON", str(python))
+    assert genn.python_elsewhere() == python
+    grid = load_grid(write_grid(tmp_path, """
+        [base]
+        dataset = "digits"
+        [grid]
+        device = ["cpp_standalone", "genn"]
+    """))
+    pythons = {point.config.device: (run_command(point, tmp_path, resume=False)[0],
+                                     run_command(point, tmp_path, resume=True)[0])
+               for point in grid.points}
+    assert pythons == {"cpp_standalone": (sys.executable, sys.executable),
+                       "genn": (str(python), str(python))}
+
+
 def test_shipped_grids_are_valid():
     fig3 = load_grid(REPO / "runs" / "grid_fig3.toml")
     assert fig3.axes["neurons"] == [10, 50, 100, 200, 400, 800, 1000]
@@ -424,6 +452,12 @@ def test_shipped_grids_are_valid():
 @pytest.mark.parametrize("path", sorted((REPO / "runs").glob("*.toml")), ids=lambda p: p.name)
 def test_every_shipped_config_and_grid_is_valid(path):
     """A grid file (with [grid]) loads as a grid, any other file as a run config."""
+    from brian_stdp.backends import devices
+
+    if ('"genn"' in path.read_text() and devices.device_problem("genn")
+            and devices.get("genn").python_elsewhere() is None):
+        pytest.skip(f"{path.name} has points on genn, which neither this environment nor a "
+                    f".venv-genn can run")
     if "[grid]" in path.read_text():
         grid = load_grid(path)
         assert grid.points and grid.out == REPO / "runs" / path.stem

@@ -67,6 +67,29 @@ def patched_main_source(source: str) -> str:
     return source.replace(marker, _SEED_MAIN, 1)
 
 
+#: Compiles GeNN's own code (neuron and synapse updates) optimised: brian2genn leaves
+#: GeNN's ``optimizeCode`` preference at its default (off), so GeNN's CPU backend compiled
+#: the simulation kernels without any ``-O`` flag.
+_OPTIMISE_MODEL = """    GENN_PREFERENCES.optimizeCode = true;  // brian_stdp: -O3 -ffast-math for GeNN's code
+    {{ dtDef }}"""
+
+
+def patched_model_source(source: str) -> str:
+    """brian2genn's ``model.cpp`` template with GeNN's ``optimizeCode`` preference on.
+
+    Raises
+    ------
+    RuntimeError
+        If the template is not the one of brian2genn 1.7 this patch was written for.
+    """
+    marker = "    {{ dtDef }}"
+    if source.count(marker) != 1:
+        raise RuntimeError("brian2genn's model.cpp template is not the one of brian2genn "
+                           "1.7.0 that brian_stdp.backends.brian2genn.device patches; install "
+                           "brian2genn==1.7.0")
+    return source.replace(marker, _OPTIMISE_MODEL, 1)
+
+
 def patched_engine_source(source: str) -> str:
     """brian2genn's ``engine.cpp`` template with target-group variables of synaptic
     operations handled (see the module docstring).
@@ -95,13 +118,15 @@ def patched_engine_source(source: str) -> str:
 
 
 class _PatchedTemplater:
-    """brian2genn's templater, with the patched ``engine`` and ``main`` templates."""
+    """brian2genn's templater, with the patched ``engine``, ``main`` and ``model``
+    templates."""
 
     def __init__(self, templater):
         from brian2.codegen.templates import CodeObjectTemplate
 
         self._templater = templater
-        for name, patch in (("engine", patched_engine_source), ("main", patched_main_source)):
+        for name, patch in (("engine", patched_engine_source), ("main", patched_main_source),
+                            ("model", patched_model_source)):
             source = templater.env.loader.get_source(templater.env, f"{name}.cpp")[0]
             patched = patch(source)
             setattr(self, name, CodeObjectTemplate(templater.env.from_string(patched), patched))
@@ -135,6 +160,10 @@ def _device_class():
         def generate_main_source(self, writer, main_lines):
             with _patched_templates():
                 super().generate_main_source(writer, main_lines)
+
+        def generate_model_source(self, writer, main_lines, use_GPU):
+            with _patched_templates():
+                super().generate_model_source(writer, main_lines, use_GPU)
 
         def fill_with_array(self, var, arr):
             """brian2genn's, but an array of ``lastspike`` values (one per neuron, as a

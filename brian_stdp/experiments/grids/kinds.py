@@ -221,6 +221,19 @@ def simulated_tables(path: Path) -> dict | None:
     return {**tables, "model": model}
 
 
+def point_python(device: str) -> str:
+    """The Python that runs a point on ``device``: this one, or the device's own environment
+    where this one cannot run it (``genn``: ``.venv-genn``, see
+    :func:`brian_stdp.backends.devices.genn.genn_python`)."""
+    from brian_stdp.backends import devices
+
+    if device in devices.names():
+        other = devices.get(device).python_elsewhere()
+        if other is not None:
+            return str(other)
+    return sys.executable
+
+
 class SnnKind(Kind):
     """Spiking networks: ``python -m brian_stdp.run``."""
 
@@ -245,7 +258,12 @@ class SnnKind(Kind):
             settings["train"] = None  # per_class replaces the default train count
             if "label" not in settings:  # as run.py: label on all the selected images
                 settings["label"] = None
-        return super().make_config(settings, given)
+        config = self.config_type(**{**self.defaults(), **settings})
+        if point_python(config.device) == sys.executable:
+            config.check()
+        else:  # the device's own environment runs the point, and checks the device there
+            config.check_values()
+        return config
 
     def point_name(self, config) -> str:
         """E.g. ``diehl_cook_2015_n400_pc80_e5_s0_cpp_standalone``."""
@@ -256,8 +274,10 @@ class SnnKind(Kind):
 
     def command(self, config, run_dir, resume):
         if resume:
-            return [sys.executable, "-m", self.module, "--resume", str(run_dir), "--quiet"]
-        return super().command(config, run_dir, resume)
+            command = [sys.executable, "-m", self.module, "--resume", str(run_dir), "--quiet"]
+        else:
+            command = super().command(config, run_dir, resume)
+        return [point_python(config.device), *command[1:]]
 
     def stale_reason(self, config, run_dir, grid_path):
         reason = super().stale_reason(config, run_dir, grid_path)
