@@ -69,6 +69,7 @@ class Trainer:
         else:
             refuse_used_run_dir(self.run_dir)
             self.spec = self.session_class.adapt_spec(load_model(config.model))
+            self.spec.check_neurons(config.neurons)  # before the run directory is made
             self.run_dir.mkdir(parents=True, exist_ok=True)
             for name, text in self.spec.copy_files(rundir.MODEL_COPY).items():
                 rundir.save_text(self.run_dir / name, text)
