@@ -279,7 +279,11 @@ class Trainer:
         save_checkpoint(self.run_dir / rundir.CHECKPOINT, progress, state, records)
         from brian_stdp.plots.run_figures import make_run_figures
 
-        make_run_figures(self.run_dir / rundir.FIGURES, trained, metrics)
+        layout = self.spec.layouts().get("exc")
+        patches = None if layout is None else {
+            "corners": [layout.corner(k) for k in range(layout.n_locations)],
+            "kernel": layout.kernel}
+        make_run_figures(self.run_dir / rundir.FIGURES, trained, metrics, patches)
         return metrics
 
 
