@@ -111,3 +111,14 @@ def test_patch_layout_must_match_the_input_size():
     layout = PatchLayout(input_shape=(28, 28), crop=(4, 4), kernel=(12, 12), stride=(4, 4))
     with pytest.raises(ModelFileError, match=r"x: connect.input_shape.*784 pixels.*64"):
         pairs_for(layout, 64, 9, "x: connect")
+
+
+def test_compare_counts_the_patch_weights_of_an_lc_snn_run(tmp_path):
+    """The comparison's parameter count reads the run's model copy: 144 weights per neuron
+    for lc_snn, the all-to-all formula for Diehl & Cook."""
+    from brian_stdp.experiments.comparison.runs import patch_wiring
+
+    (tmp_path / "model.toml").write_text(LC.read_text())
+    assert patch_wiring(tmp_path) == (144, 9, 784)
+    (tmp_path / "model.toml").write_text(DC.read_text())
+    assert patch_wiring(tmp_path) is None
