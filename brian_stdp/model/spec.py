@@ -254,9 +254,11 @@ class ModelSpec:
         """
         step = self.neurons_step()
         if n_neurons % step:
+            where = next(f"[synapses.{s.name}] connect" for s in self.synapses.values()
+                         if s.target == "exc" and isinstance(s.connect, PatchLayout))
             raise ConfigError(
                 f"--neurons {n_neurons}: model {self.name} has {step} patch locations "
-                f"({self.path.name}, [synapses.*] connect); --neurons counts its excitatory "
+                f"({self.path.name}, {where}); --neurons counts its excitatory "
                 f"neurons, filters x {step}: e.g. {100 * step} for 100 filters per location")
 
     def error(self, where: str, problem: str) -> ModelFileError:
