@@ -122,3 +122,12 @@ def test_compare_counts_the_patch_weights_of_an_lc_snn_run(tmp_path):
     assert patch_wiring(tmp_path) == (144, 9, 784)
     (tmp_path / "model.toml").write_text(DC.read_text())
     assert patch_wiring(tmp_path) is None
+
+
+def test_genn_check_refuses_the_lc_snn_naming_what_it_needs():
+    from brian_stdp.backends.brian2genn.check import genn_problems
+
+    problems = "\n".join(genn_problems(load_model("lc_snn")))
+    assert "[groups.exc] slot_start" in problems
+    assert "[synapses.exc_exc] on_pre: 'v_post -= ...'" in problems
+    assert "lr_scale_post" in problems
