@@ -80,6 +80,7 @@ from brian_stdp.backends.protocol import (K_NEVER, PROTOCOL_RULE, SingleRun, con
 from brian_stdp.errors import BrianSTDPError, ModelFileError
 from brian_stdp.model import integration  # noqa: F401  (makes method = "semi_implicit" available
 from brian_stdp.model.spec import ModelSpec, evaluate_expression
+from brian_stdp.model.wiring import PatchLayout, pairs_for
 
 NORMALISE_EQUATIONS = """
 w_in_sum : 1           # summed incoming plastic weight (runner bookkeeping)
@@ -136,6 +137,7 @@ class NetworkHandles:
 def group_sizes(spec: ModelSpec, n_neurons: int, n_input: int) -> dict:
     """Number of neurons of every group, the input layer ``inp`` included."""
     namespace = spec.namespace(n_neurons, n_input)
+    spec.check_neurons(n_neurons)
     sizes = {"inp": n_input}
     for name, gspec in spec.groups.items():
         sizes[name] = int(evaluate_expression(gspec.size, namespace, spec.path,
@@ -166,8 +168,7 @@ def draw_fixed(spec: ModelSpec, n_neurons: int, n_input: int,
         if not sspec.delay:
             continue
         where = f"[synapses.{name}] delay"
-        pre, post = synapse_pairs(sspec.connect, sizes[sspec.source], sizes[sspec.target],
-                                  f"{spec.path}: [synapses.{name}] connect")
+        pre, post = model_synapse_pairs(spec, name, sizes)
         value = _evaluate_array(sspec.delay, spec, namespace, (pre, post), len(pre), rng, where)
         if not brian2.have_same_dimensions(value, second):
             raise spec.error(where, f"{sspec.delay!r} must be a time")
@@ -241,8 +242,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
             if sspec.delay and sspec.source != "inp":  # one value; inp's is in its threshold
                 delay = evaluate_expression(sspec.delay, namespace, spec.path,
                                             f"[synapses.{name}] delay")
-        pre, post = synapse_pairs(sspec.connect, sizes[sspec.source], sizes[sspec.target],
-                                  f"{spec.path}: [synapses.{name}] connect")
+        pre, post = model_synapse_pairs(spec, name, sizes)
         synapse_indices[name] = (pre, post)
         with model_errors(spec, f"[synapses.{name}]"):
             syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
@@ -474,11 +474,15 @@ def check_model(spec: ModelSpec, n_input: int = 16) -> None:
                              "training and 0 otherwise")
     if not isinstance(brian2.get_device(), RuntimeDevice):
         raise RuntimeError("check_model needs the runtime device")
+    n_neurons = 2 * spec.neurons_step()  # two filters per patch location, if any
+    for sspec in spec.synapses.values():
+        if sspec.source == "inp" and isinstance(sspec.connect, PatchLayout):
+            n_input = sspec.connect.n_inputs  # the input image a patch layout needs
     codegen_target = brian2.prefs.codegen.target
     brian2.prefs.codegen.target = "numpy"
     try:
-        handles = build_network(spec, 2, n_input, 1,
-                                draw_fixed(spec, 2, n_input, np.random.default_rng(0)))
+        handles = build_network(spec, n_neurons, n_input, 1,
+                                draw_fixed(spec, n_neurons, n_input, np.random.default_rng(0)))
         constant_initializers(spec, handles)
         try:
             handles.net.run(0 * second, namespace=handles.namespace)
@@ -501,14 +505,14 @@ def _section_of(spec, object_name):
     return "[protocol]" if object_name.startswith(("inp", "ctrl")) else "model"
 
 
-def synapse_pairs(rule: str, n_source: int, n_target: int, where: str = "connect"):
+def synapse_pairs(rule, n_source: int, n_target: int, where: str = "connect"):
     """Pre- and postsynaptic indices for a connection rule, source-major.
 
     Parameters
     ----------
-    rule : str
-        ``"all"``, ``"one_to_one"``, ``"all_but_self"``, or a condition on
-        ``i`` and ``j`` written with NumPy-compatible operators.
+    rule : str or PatchLayout
+        ``"all"``, ``"one_to_one"``, ``"all_but_self"``, a condition on ``i`` and ``j``,
+        or a patch layout (:mod:`brian_stdp.model.wiring`).
     where : str
         Where the rule comes from (``"FILE: [synapses.NAME] connect"``), for errors.
 
@@ -516,23 +520,30 @@ def synapse_pairs(rule: str, n_source: int, n_target: int, where: str = "connect
     -------
     pre, post : ndarray of int32, shape (n_synapses,)
     """
-    if rule == "one_to_one":
-        if n_source != n_target:
-            raise ModelFileError(f"{where}: one_to_one needs equal sizes, not {n_source} and "
-                                 f"{n_target}")
-        pre = post = np.arange(n_source)
-    else:
-        pre, post = np.divmod(np.arange(n_source * n_target), n_target)
-        if rule == "all_but_self":
-            keep = pre != post
-        elif rule == "all":
-            keep = slice(None)
-        else:
-            path, _, section = where.rpartition(": ")
-            keep = np.broadcast_to(evaluate_expression(rule, {"i": pre, "j": post, "abs": np.abs},
-                                                       path or "model", section), pre.shape)
-        pre, post = pre[keep], post[keep]
-    return pre.astype(np.int32), post.astype(np.int32)
+    return pairs_for(rule, n_source, n_target, where)
+
+
+def model_synapse_pairs(spec: ModelSpec, name: str, sizes: dict):
+    """Pre- and postsynaptic indices of the model's synapses ``name``, source-major.
+
+    A condition may read the patch positions (``location_pre``, ``filter_post``, ...) of
+    groups that are the target of a patch layout.
+
+    Parameters
+    ----------
+    sizes : dict of str to int
+        Group sizes (:func:`group_sizes`).
+
+    Returns
+    -------
+    pre, post : ndarray of int32, shape (n_synapses,)
+    """
+    sspec = spec.synapses[name]
+    layouts = spec.layouts()
+    return pairs_for(sspec.connect, sizes[sspec.source], sizes[sspec.target],
+                     f"{spec.path}: [synapses.{name}] connect",
+                     source_layout=layouts.get(sspec.source),
+                     target_layout=layouts.get(sspec.target))
 
 
 def with_stdp(spec, on_pre, on_post):
@@ -652,5 +663,5 @@ def _evaluate_array(expr, spec, namespace, indices, size, rng, where):
 
 
 __all__ = ["NetworkHandles", "build_network", "initial_state", "constant_initializers",
-           "synapse_pairs", "group_sizes", "draw_fixed", "fixed_keys", "check_model",
+           "synapse_pairs", "model_synapse_pairs", "group_sizes", "draw_fixed", "fixed_keys", "check_model",
            "model_errors", "K_NEVER", "PROTOCOL_RULE", "SingleRun", "EXTRA_EVENT"]

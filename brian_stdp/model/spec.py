@@ -20,12 +20,14 @@ import brian2
 from brian2 import Equations, Quantity
 
 from brian_stdp.data.encoding import ENCODERS
-from brian_stdp.errors import ModelFileError
+from brian_stdp.errors import ConfigError, ModelFileError
 from brian_stdp.model.files import (LABELLINGS, base_copy_name, merge_tables, model_chain,
                                     read_model_table, remove_keys, resolve_model_path)
+from brian_stdp.model.wiring import PatchLayout, parse_connect
 
 #: Names the runner defines for every model; a model parameter may not reuse them.
-RUNNER_NAMES = ("n_neurons", "n_input", "plastic", "t", "dt", "i", "j", "N", "lastspike")
+RUNNER_NAMES = ("n_neurons", "n_input", "n_fan_in", "plastic", "t", "dt", "i", "j", "N",
+                "lastspike")
 
 _GROUP_KEYS = {"size", "equations", "threshold", "reset", "refractory", "method", "initial",
                "threshold_after_input", "after_input", "extra_spikes", "slot_start", "events"}
@@ -41,7 +43,6 @@ _PROTOCOL_KEYS = {
 _PROTOCOL_REQUIRED = {"dt", "t_present", "t_rest", "encoder"}
 _POISSON_KEYS = {"rate_scale", "intensity_start", "intensity_step"}
 _TOP_KEYS = {"model", "parameters", "equations", "groups", "synapses", "stdp", "protocol"}
-CONNECT_RULES = ("all", "one_to_one", "all_but_self")
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ class SynapseSpec:
     name: str
     source: str
     target: str
-    connect: str
+    #: A rule name or condition (str), or a patch layout (:mod:`brian_stdp.model.wiring`).
+    connect: str | PatchLayout
     model: str
     on_pre: str
     on_post: str
@@ -192,11 +194,45 @@ class ModelSpec:
         return ns
 
     def weight_sum(self, n_input: int) -> float:
-        """Target sum of each neuron's incoming plastic weights for ``n_input`` inputs."""
+        """Target sum of each neuron's incoming plastic weights for ``n_input`` inputs.
+
+        The expression may use ``n_input`` (pixels per image) and ``n_fan_in`` (inputs of
+        each neuron of the normalised synapses: ``n_input`` for all-to-all input, the
+        patch size for a patch layout; :meth:`fan_in`).
+        """
         where = "[protocol] weight_sum"
-        value = evaluate_expression(self.protocol.weight_sum,
-                                    {**self.parameters, "n_input": n_input}, self.path, where)
+        names = {**self.parameters, "n_input": n_input}
+        fan_in = self.fan_in(n_input)
+        if fan_in is not None:
+            names["n_fan_in"] = fan_in
+        value = evaluate_expression(self.protocol.weight_sum, names, self.path, where)
         return float(value)
+
+    def fan_in(self, n_input: int) -> int | None:
+        """Inputs of each neuron of the normalised synapses (None: not known before the
+        network is built, or no normalisation): the patch size of a patch layout,
+        ``n_input`` for ``connect = "all"`` from the input layer."""
+        if not self.protocol.normalise:
+            return None
+        syn = self.synapses[self.protocol.normalise]
+        if isinstance(syn.connect, PatchLayout):
+            return syn.connect.fan_in
+        if syn.connect == "all" and syn.source == "inp":
+            return n_input
+        return None
+
+    def layouts(self) -> dict:
+        """Group name to the patch layout of the synapses onto it (groups with one)."""
+        return {s.target: s.connect for s in self.synapses.values()
+                if isinstance(s.connect, PatchLayout)}
+
+    def neurons_step(self) -> int:
+        """``--neurons`` must be a multiple of this: the number of patch locations when
+        the output layer ``exc`` (of size ``n_neurons``) has a patch layout, else 1."""
+        layout = self.layouts().get("exc")
+        if layout is None or self.groups["exc"].size.strip() != "n_neurons":
+            return 1
+        return layout.n_locations
 
     def copy_files(self, name: str) -> dict:
         """The files that keep this model in a run directory, as ``{file name: text}``:
@@ -207,6 +243,23 @@ class ModelSpec:
             name = base_copy_name(name)
             files[name] = base.read_text(encoding="utf-8")
         return files
+
+    def check_neurons(self, n_neurons: int) -> None:
+        """Refuse an output-layer size that the patch layout cannot share out.
+
+        Raises
+        ------
+        ConfigError
+            Naming ``--neurons`` and a valid value.
+        """
+        step = self.neurons_step()
+        if n_neurons % step:
+            where = next(f"[synapses.{s.name}] connect" for s in self.synapses.values()
+                         if s.target == "exc" and isinstance(s.connect, PatchLayout))
+            raise ConfigError(
+                f"--neurons {n_neurons}: model {self.name} has {step} patch locations "
+                f"({self.path.name}, {where}); --neurons counts its excitatory "
+                f"neurons, filters x {step}: e.g. {100 * step} for 100 filters per location")
 
     def error(self, where: str, problem: str) -> ModelFileError:
         """A :class:`ModelFileError` naming this file and the section/key at fault."""
@@ -248,8 +301,9 @@ def load_model(model: str | os.PathLike) -> ModelSpec:
     for required in ("exc",):
         if required not in groups:
             raise fail("[groups]", f"a group named '{required}' (the output layer) is required")
-    synapses = {name: _parse_synapses(name, section, groups, fail)
+    synapses = {name: _parse_synapses(name, section, groups, fail, path)
                 for name, section in raw.get("synapses", {}).items()}
+    _check_layouts(synapses, fail)
     stdp = _parse_stdp(raw["stdp"], synapses, fail) if "stdp" in raw else None
     protocol = _parse_protocol(raw["protocol"], parameters, synapses, path, fail)
     return ModelSpec(path=path, text=text, bases=tuple(chain[1:]), name=meta["name"],
@@ -321,7 +375,7 @@ def _parse_group(name: str, section: dict, equations: dict, fail) -> GroupSpec:
         slot_start=section.get("slot_start", ""), events=dict(events))
 
 
-def _parse_synapses(name: str, section: dict, groups: dict, fail) -> SynapseSpec:
+def _parse_synapses(name: str, section: dict, groups: dict, fail, path) -> SynapseSpec:
     """One ``[synapses.NAME]`` table, checked against the groups."""
     where = f"[synapses.{name}]"
     _check_keys(section, _SYNAPSE_KEYS, {"source", "target", "connect", "model", "on_pre"},
@@ -337,11 +391,24 @@ def _parse_synapses(name: str, section: dict, groups: dict, fail) -> SynapseSpec
             else ""
         raise fail(f"{where} on_event", f"{on_event!r} is not an event of the source group "
                    f"{section['source']!r} (its events: {known or 'none'})")
+    connect = parse_connect(section["connect"], f"{path}: {where} connect")
     return SynapseSpec(
         name=name, source=section["source"], target=section["target"],
-        connect=section["connect"], model=section["model"], on_pre=section["on_pre"],
+        connect=connect, model=section["model"], on_pre=section["on_pre"],
         on_post=section.get("on_post", ""), initial=dict(section.get("initial", {})),
         delay=section.get("delay", ""), on_event=on_event)
+
+
+def _check_layouts(synapses: dict, fail) -> None:
+    """At most one patch layout onto each group."""
+    seen = {}
+    for name, syn in synapses.items():
+        if isinstance(syn.connect, PatchLayout):
+            if syn.target in seen:
+                raise fail(f"[synapses.{name}] connect", f"group {syn.target!r} already has "
+                           f"a patch layout ([synapses.{seen[syn.target]}]); a group can "
+                           f"have one")
+            seen[syn.target] = name
 
 
 def _parse_stdp(section: dict, synapses: dict, fail) -> STDPSpec:

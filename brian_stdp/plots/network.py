@@ -13,7 +13,7 @@ import numpy as np
 
 from brian_stdp.plots.theme import axes_or_new, style
 
-__all__ = ["plot_receptive_fields", "plot_raster", "plot_theta"]
+__all__ = ["plot_receptive_fields", "plot_patch_fields", "plot_raster", "plot_theta"]
 
 TILE_GAP = 1
 """Width of the gap between receptive-field tiles (pixels)."""
@@ -83,6 +83,90 @@ def plot_receptive_fields(weights, image_shape, axes=None, n_max=None, cmap="hot
         axes.set_yticks([])
         axes.spines[:].set_visible(False)
         axes.set_title(f"Receptive fields ({n_shown} of {n_neurons} neurons)")
+        axes.figure.colorbar(image, ax=axes, label="weight", shrink=0.8)
+    return axes
+
+
+FILTER_GAP = 3
+"""Width of the gap between the filters' tiles in :func:`plot_patch_fields` (pixels)."""
+
+
+def plot_patch_fields(weights, image_shape, corners, kernel, axes=None, n_max=None,
+                      cmap="hot_r", **kwds):
+    """Show the receptive fields of a locally connected layer, per filter and location.
+
+    Neuron ``j`` is filter ``j % n_filters`` at location ``j // n_filters``, with
+    ``n_filters = n_neurons // n_locations``. Each filter gets one tile; in it, the
+    patch of every location is drawn at that location's place in the grid of locations
+    (the patches in place on the input, pulled apart by :data:`TILE_GAP` so that
+    overlapping patches stay whole). Tiles are laid in a near-square grid, separated by
+    :data:`FILTER_GAP` pixels; gaps and empty tiles are grey. One colour scale.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_input, n_neurons), float
+        Weights from the input pixels (row-major over ``image_shape``) to the neurons;
+        zero outside each neuron's patch.
+    image_shape : tuple of int
+        ``(height, width)`` of the input image.
+    corners : array_like, shape (n_locations, 2), int
+        Top-left pixel (row, column) of each location's patch, row-major over the grid
+        of locations.
+    kernel : tuple of int
+        ``(rows, columns)`` of a patch (pixels).
+    axes : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when None.
+    n_max : int, optional
+        Show only the first ``n_max`` filters.
+    cmap : str or matplotlib.colors.Colormap
+        Colour map of the weights.
+    **kwds
+        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``vmin``, ``vmax``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on; ``axes.images[0]`` holds the tiled image.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    corners = np.asarray(corners, dtype=int).reshape(-1, 2)
+    height, width = image_shape
+    kh, kw = kernel
+    n_locations = len(corners)
+    if weights.ndim != 2 or weights.shape[0] != height * width:
+        raise ValueError(f"weights must have shape (n_input, n_neurons) with n_input = "
+                         f"{height}*{width} = {height * width}, got {weights.shape}")
+    if n_locations < 1 or weights.shape[1] % n_locations:
+        raise ValueError(f"{weights.shape[1]} neurons are not a multiple of {n_locations} "
+                         f"locations")
+    n_filters = weights.shape[1] // n_locations
+    n_shown = n_filters if n_max is None else min(n_max, n_filters)
+    rows_of = np.unique(corners[:, 0], return_inverse=True)[1].ravel()
+    cols_of = np.unique(corners[:, 1], return_inverse=True)[1].ravel()
+    grid_rows, grid_cols = rows_of.max() + 1, cols_of.max() + 1
+    tile_h = grid_rows * (kh + TILE_GAP) - TILE_GAP
+    tile_w = grid_cols * (kw + TILE_GAP) - TILE_GAP
+    n_columns = math.ceil(math.sqrt(n_shown))
+    n_rows = math.ceil(n_shown / n_columns)
+    tiled = np.full((n_rows * (tile_h + FILTER_GAP) - FILTER_GAP,
+                     n_columns * (tile_w + FILTER_GAP) - FILTER_GAP), np.nan)
+    images = weights.T.reshape(-1, height, width)
+    for f in range(n_shown):
+        top = (f // n_columns) * (tile_h + FILTER_GAP)
+        left = (f % n_columns) * (tile_w + FILTER_GAP)
+        for loc, (r0, c0) in enumerate(corners):
+            y = top + rows_of[loc] * (kh + TILE_GAP)
+            x = left + cols_of[loc] * (kw + TILE_GAP)
+            tiled[y:y + kh, x:x + kw] = images[loc * n_filters + f, r0:r0 + kh, c0:c0 + kw]
+    colormap = matplotlib.colormaps.get_cmap(cmap).with_extremes(bad=GAP_COLOUR)
+    with style():
+        axes = axes_or_new(axes, figsize=(6.0, 5.5))
+        image = axes.imshow(tiled, cmap=colormap, interpolation="nearest", **kwds)
+        axes.set_xticks([])
+        axes.set_yticks([])
+        axes.spines[:].set_visible(False)
+        axes.set_title(f"Receptive fields: {n_shown} of {n_filters} filters, each at "
+                       f"{grid_rows}x{grid_cols} locations")
         axes.figure.colorbar(image, ax=axes, label="weight", shrink=0.8)
     return axes
 

@@ -11,15 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from brian_stdp.plots.network import plot_receptive_fields, plot_theta
+from brian_stdp.plots.network import plot_patch_fields, plot_receptive_fields, plot_theta
 from brian_stdp.plots.results import plot_accuracy, plot_confusion, plot_per_class
 from brian_stdp.plots.theme import save_figure
 
 
-def make_run_figures(folder, trained: dict, metrics: dict) -> list:
+def make_run_figures(folder, trained: dict, metrics: dict, patches: dict | None = None) -> list:
     """Draw every figure of a finished spiking-network run into ``folder``.
 
-    ``receptive_fields.png`` and ``theta.png`` (when ``trained`` holds them),
+    ``receptive_fields.png`` (per filter and location for a patch layout) and
+    ``theta.png`` (when ``trained`` holds them),
     ``confusion.png``, ``per_class_accuracy.png`` and, for more than one
     evaluation, ``accuracy.png``.
 
@@ -32,6 +33,9 @@ def make_run_figures(folder, trained: dict, metrics: dict) -> list:
         ``theta`` (n_neurons,) in volts, ``image_shape`` (2,)).
     metrics : dict
         The contents of ``metrics.json``.
+    patches : dict, optional
+        The output layer's patch layout: ``corners`` (n_locations, 2) and ``kernel``
+        (2,), as :func:`~brian_stdp.plots.network.plot_patch_fields` takes them.
 
     Returns
     -------
@@ -47,7 +51,11 @@ def make_run_figures(folder, trained: dict, metrics: dict) -> list:
         save_figure(axes.figure, path)
         written.append(path)
 
-    if "weights" in trained:
+    if "weights" in trained and patches:
+        save(plot_patch_fields(trained["weights"], tuple(trained["image_shape"]),
+                               patches["corners"], tuple(patches["kernel"]), n_max=100),
+             "receptive_fields.png")
+    elif "weights" in trained:
         save(plot_receptive_fields(trained["weights"], tuple(trained["image_shape"])),
              "receptive_fields.png")
     n_test = metrics["test_images"]

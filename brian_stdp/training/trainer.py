@@ -69,6 +69,7 @@ class Trainer:
         else:
             refuse_used_run_dir(self.run_dir)
             self.spec = self.session_class.adapt_spec(load_model(config.model))
+            self.spec.check_neurons(config.neurons)  # before the run directory is made
             self.run_dir.mkdir(parents=True, exist_ok=True)
             for name, text in self.spec.copy_files(rundir.MODEL_COPY).items():
                 rundir.save_text(self.run_dir / name, text)
@@ -296,7 +297,11 @@ class Trainer:
         save_checkpoint(self.run_dir / rundir.CHECKPOINT, progress, state, records)
         from brian_stdp.plots.run_figures import make_run_figures
 
-        make_run_figures(self.run_dir / rundir.FIGURES, trained, metrics)
+        layout = self.spec.layouts().get("exc")
+        patches = None if layout is None else {
+            "corners": [layout.corner(k) for k in range(layout.n_locations)],
+            "kernel": layout.kernel}
+        make_run_figures(self.run_dir / rundir.FIGURES, trained, metrics, patches)
         return metrics
 
 

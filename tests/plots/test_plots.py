@@ -210,3 +210,32 @@ def test_save_figure_closes_pyplot_figure(tmp_path):
     )
     assert output.strip() == "0"
     assert_png(tmp_path / "bars.png")
+
+
+def test_plot_patch_fields_draws_each_filter_with_its_patches_in_place(tmp_path, rng):
+    """2 filters at 2x2 locations of 3x3 patches (stride 2) on a 6x6 input: tile of
+    filter f holds, at grid place (r, c), the patch of neuron location*2 + f."""
+    from brian_stdp.plots import plot_patch_fields
+
+    corners = [(0, 0), (0, 2), (2, 0), (2, 2)]
+    weights = np.zeros((36, 8))
+    for j in range(8):
+        r0, c0 = corners[j // 2]
+        image = np.zeros((6, 6))
+        image[r0:r0 + 3, c0:c0 + 3] = rng.uniform(0.1, 1.0, size=(3, 3))
+        weights[:, j] = image.ravel()
+    axes = plot_patch_fields(weights, (6, 6), corners, (3, 3))
+    tiled = axes.images[0].get_array()
+    # 2 filters -> 2 tiles side by side, each 2x2 patches of 3x3 with 1-pixel gaps (7x7)
+    assert tiled.shape == (7, 7 + 3 + 7)
+    for f in range(2):
+        left = f * (7 + 3)
+        for loc, (r0, c0) in enumerate(corners):
+            y, x = (loc // 2) * 4, left + (loc % 2) * 4
+            np.testing.assert_array_equal(
+                tiled[y:y + 3, x:x + 3], weights[:, loc * 2 + f].reshape(6, 6)[r0:r0 + 3,
+                                                                               c0:c0 + 3])
+    assert np.ma.getmaskarray(tiled)[3, :7].all(), "gap between patch rows"
+    save_and_check(axes, tmp_path / "patches.png")
+    with pytest.raises(ValueError, match="not a multiple of 4 locations"):
+        plot_patch_fields(weights[:, :7], (6, 6), corners, (3, 3))

@@ -23,7 +23,11 @@ each architecture:
   Inhibitory spikes are not recorded; each inhibitory neuron is driven only by
   its excitatory partner (one-to-one), so one inhibitory spike per excitatory
   spike is assumed. Excitatory spikes count only each image's last
-  presentation; input spikes count every presentation.
+  presentation; input spikes count every presentation. A model whose output layer has a
+  patch layout (``models/lc_snn.toml``; :func:`patch_wiring`) has ``patch x neurons``
+  plastic weights; its energy proxy is left out with a note, since a pixel's fan-out
+  depends on its place (0 in the crop, up to 9 patches in the middle) and the runs
+  record the input spikes of all pixels together.
 """
 
 from __future__ import annotations
@@ -228,8 +232,15 @@ def _snn_point(run_dir, config: RunConfig, metrics, key="accuracy_all_activity",
     seconds = float(np.mean(train_phases)) if train_phases else None
     if seconds is None:
         notes.append("no training time recorded")
-    energy = _snn_events_per_image(neurons, metrics, timing, notes)
-    parameters = snn_parameters(run_dir / rundir.CONFIG, dataset, neurons)
+    patches = patch_wiring(run_dir)
+    if patches is None:
+        energy = _snn_events_per_image(neurons, metrics, timing, notes)
+        parameters = snn_parameters(run_dir / rundir.CONFIG, dataset, neurons)
+    else:
+        parameters = patches[0] * neurons + neurons
+        energy = None
+        notes.append("energy proxy: not computed for a patch layout (input spikes are "
+                     "recorded for all pixels together, their fan-outs differ)")
     name = str(metrics.get("model", config.model))
     if config.model != name:  # a model file given by path: name the file too
         name = f"{name} ({Path(config.model).stem})"
@@ -258,6 +269,18 @@ def snn_parameters(source, dataset: str, neurons: int) -> int:
         raise ConfigError(f"{source}: dataset {dataset!r} has no known input size (known: "
                           f"{', '.join(INPUT_SIZE)})")
     return n_input * neurons + neurons
+
+
+def patch_wiring(run_dir):
+    """``(fan_in, n_locations, n_pixels)`` of the patch layout of a run's output layer
+    (its ``model.toml``), or None: no patch layout, or no model copy."""
+    path = Path(run_dir) / rundir.MODEL_COPY
+    if not path.is_file() or "patches" not in path.read_text(encoding="utf-8"):
+        return None  # all-to-all models are read without Brian2
+    from brian_stdp.model.spec import load_model
+
+    layout = load_model(path).layouts().get("exc")
+    return None if layout is None else (layout.fan_in, layout.n_locations, layout.n_inputs)
 
 
 def _snn_events_per_image(neurons: int, metrics: dict, timing: dict, notes: list):
