@@ -64,17 +64,28 @@ def plot_receptive_fields(weights, image_shape, axes=None, n_max=None, cmap="hot
     if n_shown < 1:
         raise ValueError(f"no neurons to show (n_neurons={n_neurons}, n_max={n_max})")
 
-    n_columns = math.ceil(math.sqrt(n_shown))
-    n_rows = math.ceil(n_shown / n_columns)
-    tiled = np.full(
-        (n_rows * (height + TILE_GAP) - TILE_GAP, n_columns * (width + TILE_GAP) - TILE_GAP),
-        np.nan,
-    )
-    for neuron in range(n_shown):
-        top = (neuron // n_columns) * (height + TILE_GAP)
-        left = (neuron % n_columns) * (width + TILE_GAP)
+    tiled, corners = _tile_canvas(n_shown, (height, width), TILE_GAP)
+    for neuron, (top, left) in enumerate(corners):
         tiled[top : top + height, left : left + width] = weights[:, neuron].reshape(height, width)
+    return _show_tiles(tiled, axes, cmap, f"Receptive fields ({n_shown} of {n_neurons} neurons)",
+                       **kwds)
 
+
+def _tile_canvas(n_tiles, tile_shape, gap):
+    """A grey (NaN) canvas for ``n_tiles`` tiles of ``tile_shape`` in a near-square grid
+    (``ceil(sqrt(n_tiles))`` columns, row-major, ``gap`` pixels apart), and the
+    top-left (row, column) of each tile, shape (n_tiles, 2)."""
+    height, width = tile_shape
+    n_columns = math.ceil(math.sqrt(n_tiles))
+    n_rows = math.ceil(n_tiles / n_columns)
+    canvas = np.full((n_rows * (height + gap) - gap, n_columns * (width + gap) - gap), np.nan)
+    corners = [((k // n_columns) * (height + gap), (k % n_columns) * (width + gap))
+               for k in range(n_tiles)]
+    return canvas, corners
+
+
+def _show_tiles(tiled, axes, cmap, title, **kwds):
+    """Draw a tiled weight image (NaN: gap colour) with one colour scale and its colorbar."""
     colormap = matplotlib.colormaps.get_cmap(cmap).with_extremes(bad=GAP_COLOUR)
     with style():
         axes = axes_or_new(axes, figsize=(6.0, 5.5))
@@ -82,7 +93,7 @@ def plot_receptive_fields(weights, image_shape, axes=None, n_max=None, cmap="hot
         axes.set_xticks([])
         axes.set_yticks([])
         axes.spines[:].set_visible(False)
-        axes.set_title(f"Receptive fields ({n_shown} of {n_neurons} neurons)")
+        axes.set_title(title)
         axes.figure.colorbar(image, ax=axes, label="weight", shrink=0.8)
     return axes
 
@@ -146,29 +157,15 @@ def plot_patch_fields(weights, image_shape, corners, kernel, axes=None, n_max=No
     grid_rows, grid_cols = rows_of.max() + 1, cols_of.max() + 1
     tile_h = grid_rows * (kh + TILE_GAP) - TILE_GAP
     tile_w = grid_cols * (kw + TILE_GAP) - TILE_GAP
-    n_columns = math.ceil(math.sqrt(n_shown))
-    n_rows = math.ceil(n_shown / n_columns)
-    tiled = np.full((n_rows * (tile_h + FILTER_GAP) - FILTER_GAP,
-                     n_columns * (tile_w + FILTER_GAP) - FILTER_GAP), np.nan)
+    tiled, tile_corners = _tile_canvas(n_shown, (tile_h, tile_w), FILTER_GAP)
     images = weights.T.reshape(-1, height, width)
-    for f in range(n_shown):
-        top = (f // n_columns) * (tile_h + FILTER_GAP)
-        left = (f % n_columns) * (tile_w + FILTER_GAP)
+    for f, (top, left) in enumerate(tile_corners):
         for loc, (r0, c0) in enumerate(corners):
             y = top + rows_of[loc] * (kh + TILE_GAP)
             x = left + cols_of[loc] * (kw + TILE_GAP)
             tiled[y:y + kh, x:x + kw] = images[loc * n_filters + f, r0:r0 + kh, c0:c0 + kw]
-    colormap = matplotlib.colormaps.get_cmap(cmap).with_extremes(bad=GAP_COLOUR)
-    with style():
-        axes = axes_or_new(axes, figsize=(6.0, 5.5))
-        image = axes.imshow(tiled, cmap=colormap, interpolation="nearest", **kwds)
-        axes.set_xticks([])
-        axes.set_yticks([])
-        axes.spines[:].set_visible(False)
-        axes.set_title(f"Receptive fields: {n_shown} of {n_filters} filters, each at "
-                       f"{grid_rows}x{grid_cols} locations")
-        axes.figure.colorbar(image, ax=axes, label="weight", shrink=0.8)
-    return axes
+    return _show_tiles(tiled, axes, cmap, f"Receptive fields: {n_shown} of {n_filters} filters, "
+                       f"each at {grid_rows}x{grid_cols} locations", **kwds)
 
 
 def plot_raster(spike_indices, spike_times, axes=None, **kwds):
