@@ -18,7 +18,7 @@ from brian_stdp.experiments.comparison.groups import group_points
 from brian_stdp.experiments.comparison.inputs import collect_points, find_run_dirs
 from brian_stdp.experiments.comparison.report import FIGURES, make_report, missing_points
 from brian_stdp.experiments.comparison.runs import (INPUT_SIZE, LAST_WINNER, load_point,
-                                                    load_points)
+                                                    load_points, patch_wiring)
 from brian_stdp.experiments.grids.kinds import KINDS
 from brian_stdp.model.files import model_label
 from brian_stdp.training import rundir
@@ -172,7 +172,11 @@ def test_committed_snn_runs_are_readable():
         point = load_point(run_dir)
         assert point.kind == "snn" and 0 <= point.best_accuracy <= 1
         assert point.neurons > 0
-        assert point.parameters == (INPUT_SIZE[point.dataset] + 1) * point.neurons
+        patches = patch_wiring(run_dir)
+        fan_in = INPUT_SIZE[point.dataset] if patches is None else patches[0]
+        assert point.parameters == (fan_in + 1) * point.neurons
+        if patches is not None:  # a patch layout: its fan-in is one patch, fewer synapses
+            assert fan_in < INPUT_SIZE[point.dataset]
 
 
 @pytest.mark.parametrize("make, message", [
