@@ -67,7 +67,7 @@ from __future__ import annotations
 import functools
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import brian2
 import numpy as np
@@ -75,6 +75,7 @@ from brian2 import (EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonit
                     TimedArray, second)
 from brian2.devices.device import RuntimeDevice
 
+from brian_stdp.backends.delay_order import stored_order, to_stored
 from brian_stdp.backends.protocol import (K_NEVER, PROTOCOL_RULE, SingleRun, controller_layer,
                                           per_input_layer)
 from brian_stdp.errors import BrianSTDPError, ModelFileError
@@ -113,7 +114,11 @@ class NetworkHandles:
         for the single run).
     synapse_indices : dict of str to (ndarray, ndarray)
         Pre- and postsynaptic indices of every synapse object of the model
-        file, in its order.
+        file, in its order (the canonical order of every per-synapse array of the state).
+    stored_order : dict of str to ndarray
+        Synapse objects that Brian2 stores in another order
+        (:mod:`~brian_stdp.backends.delay_order`): the canonical index of the synapse at
+        each stored position. The state's arrays are converted on their way in and out.
     """
 
     net: Network
@@ -122,6 +127,7 @@ class NetworkHandles:
     state_vars: list
     fixed: dict
     synapse_indices: dict
+    stored_order: dict = field(default_factory=dict)
 
     def __getitem__(self, name):
         return self.net[name]
@@ -177,7 +183,8 @@ def draw_fixed(spec: ModelSpec, n_neurons: int, n_input: int,
 
 
 def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
-                  fixed: dict, single_run: SingleRun | None = None) -> NetworkHandles:
+                  fixed: dict, single_run: SingleRun | None = None,
+                  delay_sorted: bool = False) -> NetworkHandles:
     """Create every Brian2 object of ``spec`` for ``slots`` presentation slots.
 
     Parameters
@@ -197,6 +204,10 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         ``single_run.stimulus`` (shape (n_images, n_input)) instead of the
         chunked one. The model must be GeNN-compatible
         (:func:`brian_stdp.backends.brian2genn.check.check_genn_compatible`).
+    delay_sorted : bool
+        (chunked only) Store the synapses with per-synapse delays sorted by source, delay
+        step and target (:mod:`~brian_stdp.backends.delay_order`): the same simulation,
+        with each spike's delay groups contiguous in memory.
     """
     proto = spec.protocol
     namespace = spec.namespace(n_neurons, n_input)
@@ -209,7 +220,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     objects = list(layer.objects)
 
     groups = {"inp": layer.inp}
-    state_vars, synapse_indices = [], {}
+    state_vars, synapse_indices, orders = [], {}, {}
     sizes = group_sizes(spec, n_neurons, n_input)
     for name, gspec in spec.groups.items():
         eqs = group_model(spec, name)
@@ -249,12 +260,21 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                            on_pre=on_pre, on_post=on_post or None, delay=delay, name=name,
                            namespace=namespace,
                            **({"on_event": {"pre": sspec.on_event}} if sspec.on_event else {}))
-        syn.connect(i=pre, j=post)
+        delays = None
         if sspec.delay and single_run is None:
             key = f"{name}.delay"
             if key not in fixed:
                 raise ValueError(f"build_network needs the delays {key!r} (see draw_fixed)")
-            syn.delay = fixed[key] * second
+            delays = fixed[key]
+            if delay_sorted:
+                orders[name] = stored_order(pre, post, delays, float(proto.dt / second))
+        order = orders.get(name)
+        if order is None:
+            syn.connect(i=pre, j=post)
+        else:
+            syn.connect(i=to_stored(pre, order), j=to_stored(post, order))
+        if delays is not None:
+            syn.delay = (delays if order is None else to_stored(delays, order)) * second
         objects.append(syn)
         state_vars += _carried_variables(syn)
 
@@ -286,7 +306,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     net = Network(*objects, *[c for o in objects for c in o.contained_objects])
     return NetworkHandles(net=net, stim=layer.stim, namespace=namespace, state_vars=state_vars,
                           fixed=dict(fixed) if single_run is None else {},
-                          synapse_indices=synapse_indices)
+                          synapse_indices=synapse_indices, stored_order=orders)
 
 
 def _add_group_steps(group, gspec, t_slot) -> None:

@@ -29,6 +29,7 @@ from brian2 import Quantity, second
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
 from brian_stdp.backends import build_cache
+from brian_stdp.backends.delay_order import to_canonical, to_stored
 from brian_stdp.backends.devices import cpp_standalone, cuda_standalone, runtime
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
                                          initial_state)
@@ -146,6 +147,9 @@ def read_state(handles, state_in: dict, fixed: dict, duration: float) -> dict:
         obj_name, var_name = key.split(".")
         obj = handles[obj_name]
         value = np.array(getattr(obj, var_name)[:], dtype=old.dtype)
+        order = handles.stored_order.get(obj_name)
+        if order is not None and value.shape == order.shape:
+            value = to_canonical(value, order)
         if _is_absolute_time(obj.variables[var_name], var_name):
             value = value - duration
         state[key] = value
@@ -184,6 +188,10 @@ class Session:
 
     #: Whether ``profile=True`` can time this device's code objects (:attr:`profile_seconds`).
     can_profile = False
+
+    #: Whether synapses with per-synapse delays are stored sorted by delay
+    #: (:mod:`~brian_stdp.backends.delay_order`); the state keeps the canonical order.
+    delay_sorted = False
 
     #: Whether every chunk builds a program of its own (brian2genn): :meth:`compile` then
     #: does nothing, and ``compile_seconds`` adds up the builds as the chunks run.
@@ -252,7 +260,8 @@ class Session:
 
     def _make_network(self) -> NetworkHandles:
         brian2.defaultclock.dt = self.spec.protocol.dt
-        handles = build_network(self.spec, self.n_neurons, self.n_input, self.slots, self.fixed)
+        handles = build_network(self.spec, self.n_neurons, self.n_input, self.slots, self.fixed,
+                                delay_sorted=self.delay_sorted)
         constant_initializers(self.spec, handles)
         return handles
 
@@ -296,6 +305,9 @@ class Session:
         for key, value in values.items():
             obj_name, var_name = key.split(".")
             obj = handles[obj_name]
+            order = handles.stored_order.get(obj_name)
+            if order is not None and np.shape(value) == order.shape:
+                value = to_stored(value, order)
             dim = obj.variables[var_name].dim
             pairs.append((getattr(obj, var_name), Quantity(value, dim=dim)
                           if dim is not DIMENSIONLESS else value))
@@ -393,6 +405,7 @@ class StandaloneSession(Session):
     flush_denormals = True
     #: Whether the spike queue pushes one delay group at a time (:mod:`.spike_queue`).
     group_delays = True
+    delay_sorted = True
 
     #: Whether a build starts from a cached build of the same network (:mod:`.build_cache`).
     use_build_cache = True
@@ -453,7 +466,8 @@ class StandaloneSession(Session):
         return build_cache.cache_key(self.device_name, self.spec, self.n_neurons, self.n_input,
                                      self.slots, self.threads, self.profile,
                                      group_delays=self.group_delays,
-                                     flush_denormals=self.flush_denormals)
+                                     flush_denormals=self.flush_denormals,
+                                     delay_sorted=self.delay_sorted)
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed):
         from brian2 import device, prefs
@@ -511,6 +525,7 @@ class CudaStandaloneSession(StandaloneSession):
     single_run = False
     flush_denormals = False  # host code goes through nvcc; the GPU has flags of its own
     group_delays = False  # brian2cuda has a spike queue of its own
+    delay_sorted = False  # not measured on brian2cuda
     use_build_cache = False  # not measured with nvcc's builds
     can_profile = False
 

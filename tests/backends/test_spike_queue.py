@@ -64,7 +64,7 @@ def _train_chunk(tmp_path, name, faster: bool):
     fixed = draw_fixed(spec, N_NEURONS, 784, rng)
 
     class Session(StandaloneSession):
-        flush_denormals = group_delays = faster
+        flush_denormals = group_delays = delay_sorted = faster
 
     session = Session(spec, N_NEURONS, 784, SLOTS, fixed, directory=tmp_path / name)
     try:
