@@ -184,7 +184,7 @@ def draw_fixed(spec: ModelSpec, n_neurons: int, n_input: int,
 
 def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                   fixed: dict, single_run: SingleRun | None = None,
-                  delay_sorted: bool = False) -> NetworkHandles:
+                  delay_sorted: bool = False, peek_in_place: bool = False) -> NetworkHandles:
     """Create every Brian2 object of ``spec`` for ``slots`` presentation slots.
 
     Parameters
@@ -208,6 +208,10 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         (chunked only) Store the synapses with per-synapse delays sorted by source, delay
         step and target (:mod:`~brian_stdp.backends.delay_order`): the same simulation,
         with each spike's delay groups contiguous in memory.
+    peek_in_place : bool
+        On ``cpp_standalone`` without OpenMP: the event code of every synapse object reads
+        the spike queue's slot in place instead of a copy
+        (:func:`pathway_codeobject_class`); elsewhere ignored.
     """
     proto = spec.protocol
     namespace = spec.namespace(n_neurons, n_input)
@@ -239,6 +243,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
 
     if single_run is not None:
         namespace["plastic_run"] = float(single_run.plastic)
+    pathway_class = pathway_codeobject_class() if peek_in_place else None
     for name, sspec in spec.synapses.items():
         on_pre, on_post = sspec.on_pre, sspec.on_post
         if spec.stdp is not None and spec.stdp.synapses == name:
@@ -258,7 +263,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         with model_errors(spec, f"[synapses.{name}]"):
             syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
                            on_pre=on_pre, on_post=on_post or None, delay=delay, name=name,
-                           namespace=namespace,
+                           namespace=namespace, codeobj_class=pathway_class,
                            **({"on_event": {"pre": sspec.on_event}} if sspec.on_event else {}))
         delays = None
         if sspec.delay and single_run is None:
@@ -441,12 +446,33 @@ def serial_codeobject_class():
     return _serial_codeobject()
 
 
+def pathway_codeobject_class():
+    """The code object class for synapses on ``cpp_standalone`` without OpenMP, or None.
+
+    Its event code (``brian_stdp/backends/templates/synapses.cpp``) reads the spike queue's
+    slot in place, where Brian2's copies it into another vector first: the same synapse
+    indices in the same order, without the copy. With OpenMP threads, or on another device,
+    this returns None (the device's own class).
+    """
+    from brian2 import get_device, prefs
+    from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+    device = get_device()
+    if (not hasattr(device, "code_object_class")
+            or device.code_object_class() is not CPPStandaloneCodeObject
+            or prefs.devices.cpp_standalone.openmp_threads):
+        return None
+    return _serial_codeobject()
+
+
 @functools.cache
 def _serial_codeobject():
     from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
 
     class SerialCPPStandaloneCodeObject(CPPStandaloneCodeObject):
-        """cpp_standalone code whose state-update loop runs on one thread."""
+        """cpp_standalone code whose state-update loop runs on one thread, and whose
+        event code reads the spike queue in place without OpenMP
+        (``brian_stdp/backends/templates``)."""
 
         templater = CPPStandaloneCodeObject.templater.derive("brian_stdp.backends")
 

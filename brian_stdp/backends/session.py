@@ -192,6 +192,9 @@ class Session:
     #: Whether synapses with per-synapse delays are stored sorted by delay
     #: (:mod:`~brian_stdp.backends.delay_order`); the state keeps the canonical order.
     delay_sorted = False
+    #: Whether the event code reads the spike queue in place (without OpenMP;
+    #: :func:`~brian_stdp.backends.network.pathway_codeobject_class`).
+    peek_in_place = False
 
     #: Whether every chunk builds a program of its own (brian2genn): :meth:`compile` then
     #: does nothing, and ``compile_seconds`` adds up the builds as the chunks run.
@@ -261,7 +264,8 @@ class Session:
     def _make_network(self) -> NetworkHandles:
         brian2.defaultclock.dt = self.spec.protocol.dt
         handles = build_network(self.spec, self.n_neurons, self.n_input, self.slots, self.fixed,
-                                delay_sorted=self.delay_sorted)
+                                delay_sorted=self.delay_sorted,
+                                peek_in_place=self.peek_in_place)
         constant_initializers(self.spec, handles)
         return handles
 
@@ -405,7 +409,7 @@ class StandaloneSession(Session):
     flush_denormals = True
     #: Whether the spike queue pushes one delay group at a time (:mod:`.spike_queue`).
     group_delays = True
-    delay_sorted = True
+    delay_sorted = peek_in_place = True
 
     #: Whether a build starts from a cached build of the same network (:mod:`.build_cache`).
     use_build_cache = True
@@ -467,7 +471,8 @@ class StandaloneSession(Session):
                                      self.slots, self.threads, self.profile,
                                      group_delays=self.group_delays,
                                      flush_denormals=self.flush_denormals,
-                                     delay_sorted=self.delay_sorted)
+                                     delay_sorted=self.delay_sorted,
+                                     peek_in_place=self.peek_in_place)
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed):
         from brian2 import device, prefs
@@ -525,7 +530,7 @@ class CudaStandaloneSession(StandaloneSession):
     single_run = False
     flush_denormals = False  # host code goes through nvcc; the GPU has flags of its own
     group_delays = False  # brian2cuda has a spike queue of its own
-    delay_sorted = False  # not measured on brian2cuda
+    delay_sorted = peek_in_place = False  # not measured on brian2cuda
     use_build_cache = False  # not measured with nvcc's builds
     can_profile = False
 

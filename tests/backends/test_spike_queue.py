@@ -64,7 +64,7 @@ def _train_chunk(tmp_path, name, faster: bool):
     fixed = draw_fixed(spec, N_NEURONS, 784, rng)
 
     class Session(StandaloneSession):
-        flush_denormals = group_delays = delay_sorted = faster
+        flush_denormals = group_delays = delay_sorted = peek_in_place = faster
 
     session = Session(spec, N_NEURONS, 784, SLOTS, fixed, directory=tmp_path / name)
     try:
@@ -72,6 +72,9 @@ def _train_chunk(tmp_path, name, faster: bool):
         session.compile()
         if faster:
             assert MARK in (tmp_path / name / "brianlib" / "spikequeue.h").read_text()
+            code = (tmp_path / name / "code_objects" / "inp_exc_pre_codeobject_1.cpp").read_text()
+            assert "inp_exc_pre.queue[0]->peek()" in code  # the slot read in place
+            assert session.handles.stored_order["inp_exc"] is not None  # sorted by delay
         stimulus = np.zeros((SLOTS, 784))
         stimulus[:10] = encode(load_dataset("mnist", "train").images[:10])
         ctrl = ControllerState.fresh(spec.protocol.min_spikes)
