@@ -119,6 +119,10 @@ class NetworkHandles:
         Synapse objects that Brian2 stores in another order
         (:mod:`~brian_stdp.backends.delay_order`): the canonical index of the synapse at
         each stored position. The state's arrays are converted on their way in and out.
+    ranged_pathways : list of str
+        Pathways (C++ names, such as ``inp_exc_pre``) whose event code runs through runs of
+        synapses (:func:`ranged_codeobject_class`): the program must set their queues'
+        ``store_ranges`` (:data:`brian_stdp.backends.spike_queue.STORE_RANGES_CODE`).
     """
 
     net: Network
@@ -128,6 +132,7 @@ class NetworkHandles:
     fixed: dict
     synapse_indices: dict
     stored_order: dict = field(default_factory=dict)
+    ranged_pathways: list = field(default_factory=list)
 
     def __getitem__(self, name):
         return self.net[name]
@@ -184,7 +189,8 @@ def draw_fixed(spec: ModelSpec, n_neurons: int, n_input: int,
 
 def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                   fixed: dict, single_run: SingleRun | None = None,
-                  delay_sorted: bool = False, peek_in_place: bool = False) -> NetworkHandles:
+                  delay_sorted: bool = False, peek_in_place: bool = False,
+                  ranged_events: bool = False) -> NetworkHandles:
     """Create every Brian2 object of ``spec`` for ``slots`` presentation slots.
 
     Parameters
@@ -212,6 +218,10 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         On ``cpp_standalone`` without OpenMP: the event code of every synapse object reads
         the spike queue's slot in place instead of a copy
         (:func:`pathway_codeobject_class`); elsewhere ignored.
+    ranged_events : bool
+        With ``delay_sorted`` and ``peek_in_place`` in effect: the presynaptic event code of
+        the delay-sorted synapses runs through runs of synapses (:func:`ranged_codeobject_class`;
+        ``handles.ranged_pathways``).
     """
     proto = spec.protocol
     namespace = spec.namespace(n_neurons, n_input)
@@ -224,7 +234,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     objects = list(layer.objects)
 
     groups = {"inp": layer.inp}
-    state_vars, synapse_indices, orders = [], {}, {}
+    state_vars, synapse_indices, orders, ranged_pathways = [], {}, {}, []
     sizes = group_sizes(spec, n_neurons, n_input)
     for name, gspec in spec.groups.items():
         eqs = group_model(spec, name)
@@ -260,10 +270,15 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         pre, post = synapse_pairs(sspec.connect, sizes[sspec.source], sizes[sspec.target],
                                   f"{spec.path}: [synapses.{name}] connect")
         synapse_indices[name] = (pre, post)
+        codeobj_class = pathway_class
+        if (ranged_events and delay_sorted and pathway_class is not None and sspec.delay
+                and single_run is None):
+            codeobj_class = ranged_codeobject_class()
+            ranged_pathways.append(f"{name}_pre")
         with model_errors(spec, f"[synapses.{name}]"):
             syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
                            on_pre=on_pre, on_post=on_post or None, delay=delay, name=name,
-                           namespace=namespace, codeobj_class=pathway_class,
+                           namespace=namespace, codeobj_class=codeobj_class,
                            **({"on_event": {"pre": sspec.on_event}} if sspec.on_event else {}))
         delays = None
         if sspec.delay and single_run is None:
@@ -311,7 +326,8 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     net = Network(*objects, *[c for o in objects for c in o.contained_objects])
     return NetworkHandles(net=net, stim=layer.stim, namespace=namespace, state_vars=state_vars,
                           fixed=dict(fixed) if single_run is None else {},
-                          synapse_indices=synapse_indices, stored_order=orders)
+                          synapse_indices=synapse_indices, stored_order=orders,
+                          ranged_pathways=ranged_pathways)
 
 
 def _add_group_steps(group, gspec, t_slot) -> None:
@@ -463,6 +479,23 @@ def pathway_codeobject_class():
             or prefs.devices.cpp_standalone.openmp_threads):
         return None
     return _serial_codeobject()
+
+
+@functools.cache
+def ranged_codeobject_class():
+    """The code object class of synapses stored sorted by delay on ``cpp_standalone``
+    without OpenMP: as :func:`pathway_codeobject_class`, and the presynaptic event code runs
+    through the runs of synapses that the spike queue holds with ``store_ranges``
+    (``brian_stdp/backends/templates/synapses.cpp``)."""
+    base = _serial_codeobject()
+
+    class RangedCPPStandaloneCodeObject(base):
+        """cpp_standalone code whose presynaptic event code reads runs of synapses."""
+
+        templater = base.templater.derive("brian_stdp.backends",
+                                          env_globals={"ranged_events": True})
+
+    return RangedCPPStandaloneCodeObject
 
 
 @functools.cache

@@ -33,7 +33,7 @@ from brian_stdp.backends.delay_order import to_canonical, to_stored
 from brian_stdp.backends.devices import cpp_standalone, cuda_standalone, runtime
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
                                          initial_state)
-from brian_stdp.backends.spike_queue import patch_spike_queue
+from brian_stdp.backends.spike_queue import STORE_RANGES_CODE, patch_spike_queue
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec
 
@@ -195,6 +195,9 @@ class Session:
     #: Whether the event code reads the spike queue in place (without OpenMP;
     #: :func:`~brian_stdp.backends.network.pathway_codeobject_class`).
     peek_in_place = False
+    #: Whether the input synapses' event code runs through runs of synapses that the spike
+    #: queue holds (needs the two above and :attr:`group_delays`; :mod:`.spike_queue`).
+    ranged_events = False
 
     #: Whether every chunk builds a program of its own (brian2genn): :meth:`compile` then
     #: does nothing, and ``compile_seconds`` adds up the builds as the chunks run.
@@ -265,7 +268,9 @@ class Session:
         brian2.defaultclock.dt = self.spec.protocol.dt
         handles = build_network(self.spec, self.n_neurons, self.n_input, self.slots, self.fixed,
                                 delay_sorted=self.delay_sorted,
-                                peek_in_place=self.peek_in_place)
+                                peek_in_place=self.peek_in_place,
+                                ranged_events=self.ranged_events
+                                and getattr(self, "group_delays", False))
         constant_initializers(self.spec, handles)
         return handles
 
@@ -409,7 +414,7 @@ class StandaloneSession(Session):
     flush_denormals = True
     #: Whether the spike queue pushes one delay group at a time (:mod:`.spike_queue`).
     group_delays = True
-    delay_sorted = peek_in_place = True
+    delay_sorted = peek_in_place = ranged_events = True
 
     #: Whether a build starts from a cached build of the same network (:mod:`.build_cache`).
     use_build_cache = True
@@ -447,6 +452,8 @@ class StandaloneSession(Session):
         device.insert_code("main", self._seed_code())
         if self.flush_denormals:
             device.insert_code("main", _FLUSH_DENORMALS_CODE)
+        for pathway in handles.ranged_pathways:
+            device.insert_code("main", STORE_RANGES_CODE.format(pathway=pathway))
         handles.net.run(self.duration, namespace=handles.namespace, report=None,
                         profile=self.profile)
         key = self._cache_key() if self.use_build_cache else None
@@ -456,7 +463,10 @@ class StandaloneSession(Session):
             from brian2.codegen.cpp_prefs import get_compiler_and_args
 
             device.build(run=False, directory=str(self.directory), compile=False)
-            patch_spike_queue(self.directory)
+            if not patch_spike_queue(self.directory) and handles.ranged_pathways:
+                raise RuntimeError(f"{self.directory}: this Brian2's spike queue cannot be "
+                                   f"edited (brian_stdp/backends/spike_queue.py); build with "
+                                   f"ranged_events = False")
             device.compile_source(str(self.directory), get_compiler_and_args()[0],
                                   debug=False, clean=False)
         else:
@@ -472,7 +482,8 @@ class StandaloneSession(Session):
                                      group_delays=self.group_delays,
                                      flush_denormals=self.flush_denormals,
                                      delay_sorted=self.delay_sorted,
-                                     peek_in_place=self.peek_in_place)
+                                     peek_in_place=self.peek_in_place,
+                                     ranged_events=self.ranged_events)
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed):
         from brian2 import device, prefs
@@ -530,7 +541,7 @@ class CudaStandaloneSession(StandaloneSession):
     single_run = False
     flush_denormals = False  # host code goes through nvcc; the GPU has flags of its own
     group_delays = False  # brian2cuda has a spike queue of its own
-    delay_sorted = peek_in_place = False  # not measured on brian2cuda
+    delay_sorted = peek_in_place = ranged_events = False  # not measured on brian2cuda
     use_build_cache = False  # not measured with nvcc's builds
     can_profile = False
 

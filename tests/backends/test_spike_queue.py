@@ -64,7 +64,7 @@ def _train_chunk(tmp_path, name, faster: bool):
     fixed = draw_fixed(spec, N_NEURONS, 784, rng)
 
     class Session(StandaloneSession):
-        flush_denormals = group_delays = delay_sorted = peek_in_place = faster
+        flush_denormals = group_delays = delay_sorted = peek_in_place = ranged_events = faster
 
     session = Session(spec, N_NEURONS, 784, SLOTS, fixed, directory=tmp_path / name)
     try:
@@ -74,6 +74,9 @@ def _train_chunk(tmp_path, name, faster: bool):
             assert MARK in (tmp_path / name / "brianlib" / "spikequeue.h").read_text()
             code = (tmp_path / name / "code_objects" / "inp_exc_pre_codeobject_1.cpp").read_text()
             assert "inp_exc_pre.queue[0]->peek()" in code  # the slot read in place
+            assert "_run+=2" in code  # runs of synapses
+            code = (tmp_path / name / "code_objects" / "inh_exc_pre_codeobject_1.cpp").read_text()
+            assert "inh_exc_pre.queue[0]->peek()" in code and "_run+=2" not in code
             assert session.handles.stored_order["inp_exc"] is not None  # sorted by delay
         stimulus = np.zeros((SLOTS, 784))
         stimulus[:10] = encode(load_dataset("mnist", "train").images[:10])

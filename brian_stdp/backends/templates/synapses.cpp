@@ -2,7 +2,11 @@
    reading the spike queue's slot in place. Brian2's SynapticPathway::peek() copies the
    slot of every thread's queue into one vector before the loop: with one thread (no
    OpenMP) that copy holds the same indices in the same order, so this template reads the
-   one queue's slot instead (network.pathway_codeobject_class). #}
+   one queue's slot instead (network.pathway_codeobject_class).
+   With ``ranged_events`` (network.ranged_codeobject_class), a presynaptic pathway's queue
+   holds runs of synapses, (first synapse, number of synapses) pairs
+   (backends/spike_queue.py, store_ranges): the loop runs through each run, the same
+   synapses in the same order as the list of indices it replaces. #}
 {% extends 'common_synapses.cpp' %}
 
 {% set _non_synaptic = [] %}
@@ -21,6 +25,23 @@
     const size_t _vectorisation_idx = -1;
     {{scalar_code|autoindent}}
 
+    {% if ranged_events is defined and ranged_events and pathway.prepost == 'pre'
+          and openmp_pragma('get_num_threads') == '1' %}
+    {
+    std::vector<int> *_runs = {{pathway.name}}.queue[0]->peek();
+    const int _num_run_values = _runs->size();
+    for(int _run=0; _run<_num_run_values; _run+=2)
+    {
+        const size_t _first = (*_runs)[_run];
+        const size_t _stop = _first + (*_runs)[_run + 1];
+        for(size_t _idx=_first; _idx<_stop; _idx++)
+        {
+            const size_t _vectorisation_idx = _idx;
+            {{vector_code|autoindent}}
+        }
+    }
+    }
+    {% else %}
     {{ openmp_pragma('parallel') }}
     {
     {% if openmp_pragma('get_num_threads') == '1' %}
@@ -55,6 +76,7 @@
 
     {% endif %}
     }
+    {% endif %}
 {% endblock %}
 
 
