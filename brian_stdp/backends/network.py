@@ -78,6 +78,7 @@ from brian2.devices.device import RuntimeDevice
 from brian_stdp.backends.delay_order import stored_order, to_stored
 from brian_stdp.backends.protocol import (K_NEVER, PROTOCOL_RULE, SingleRun, controller_layer,
                                           per_input_layer)
+from brian_stdp.backends.uniform_synapses import uniform_connection, uniform_pathway
 from brian_stdp.errors import BrianSTDPError, ModelFileError
 from brian_stdp.model import integration  # noqa: F401  (makes method = "semi_implicit" available
 from brian_stdp.model.spec import ModelSpec, evaluate_expression
@@ -123,6 +124,10 @@ class NetworkHandles:
         Pathways (C++ names, such as ``inp_exc_pre``) whose event code runs through runs of
         synapses (:func:`ranged_codeobject_class`): the program must set their queues'
         ``store_ranges`` (:data:`brian_stdp.backends.spike_queue.STORE_RANGES_CODE`).
+    uniform : dict of str to UniformConnection
+        Synapse objects of the model file built without per-synapse records
+        (:mod:`~brian_stdp.backends.uniform_synapses`): not in the network, the state,
+        nor ``synapse_indices``.
     """
 
     net: Network
@@ -133,6 +138,7 @@ class NetworkHandles:
     synapse_indices: dict
     stored_order: dict = field(default_factory=dict)
     ranged_pathways: list = field(default_factory=list)
+    uniform: dict = field(default_factory=dict)
 
     def __getitem__(self, name):
         return self.net[name]
@@ -190,7 +196,7 @@ def draw_fixed(spec: ModelSpec, n_neurons: int, n_input: int,
 def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                   fixed: dict, single_run: SingleRun | None = None,
                   delay_sorted: bool = False, peek_in_place: bool = False,
-                  ranged_events: bool = False) -> NetworkHandles:
+                  ranged_events: bool = False, uniform: bool = False) -> NetworkHandles:
     """Create every Brian2 object of ``spec`` for ``slots`` presentation slots.
 
     Parameters
@@ -222,6 +228,10 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         With ``delay_sorted`` and ``peek_in_place`` in effect: the presynaptic event code of
         the delay-sorted synapses runs through runs of synapses (:func:`ranged_codeobject_class`;
         ``handles.ranged_pathways``).
+    uniform : bool
+        (chunked only, ``cpp_standalone``) Build the synapse objects that qualify as
+        uniform connections without per-synapse records
+        (:mod:`~brian_stdp.backends.uniform_synapses`).
     """
     proto = spec.protocol
     namespace = spec.namespace(n_neurons, n_input)
@@ -234,7 +244,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     objects = list(layer.objects)
 
     groups = {"inp": layer.inp}
-    state_vars, synapse_indices, orders, ranged_pathways = [], {}, {}, []
+    state_vars, synapse_indices, orders, ranged_pathways, uniforms = [], {}, {}, [], {}
     sizes = group_sizes(spec, n_neurons, n_input)
     for name, gspec in spec.groups.items():
         eqs = group_model(spec, name)
@@ -255,6 +265,13 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         namespace["plastic_run"] = float(single_run.plastic)
     pathway_class = pathway_codeobject_class() if peek_in_place else None
     for name, sspec in spec.synapses.items():
+        connection = (uniform_connection(spec, name, namespace)
+                      if uniform and single_run is None else None)
+        if connection is not None:
+            uniforms[name] = connection
+            objects.append(uniform_pathway(connection, sizes[sspec.source],
+                                           sizes[sspec.target]))
+            continue
         on_pre, on_post = sspec.on_pre, sspec.on_post
         if spec.stdp is not None and spec.stdp.synapses == name:
             on_pre, on_post = with_stdp(spec, on_pre, on_post)
@@ -327,7 +344,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     return NetworkHandles(net=net, stim=layer.stim, namespace=namespace, state_vars=state_vars,
                           fixed=dict(fixed) if single_run is None else {},
                           synapse_indices=synapse_indices, stored_order=orders,
-                          ranged_pathways=ranged_pathways)
+                          ranged_pathways=ranged_pathways, uniform=uniforms)
 
 
 def _add_group_steps(group, gspec, t_slot) -> None:
@@ -675,6 +692,8 @@ def initial_state(spec: ModelSpec, handles: NetworkHandles, rng: np.random.Gener
         if key.endswith(".not_refractory"):
             state[key][:] = True
     for obj_name, inits in _initial_expressions(spec):
+        if obj_name in handles.uniform:  # one constant, compiled in (draws no random number)
+            continue
         size = handles.size(obj_name)
         for var_name, expr in inits.items():
             key = f"{obj_name}.{var_name}"
@@ -696,6 +715,8 @@ def constant_initializers(spec: ModelSpec, handles: NetworkHandles) -> None:
     """Set the model's constant variables (compiled in; no random numbers allowed)."""
     carried = set(handles.state_vars)
     for obj_name, inits in _initial_expressions(spec):
+        if obj_name in handles.uniform:  # compiled into its delivery code
+            continue
         for var_name, expr in inits.items():
             if (obj_name, var_name) in carried:
                 continue

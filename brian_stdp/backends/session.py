@@ -136,12 +136,13 @@ class ChunkResult:
 def read_state(handles, state_in: dict, fixed: dict, duration: float) -> dict:
     """The network state after a chunk, with the keys and dtypes of ``state_in``.
 
-    Build-time values (``fixed``) are passed through; absolute times are
+    Build-time values (``fixed``) and entries of connections built without per-synapse
+    records (``handles.uniform``) are passed through; absolute times are
     re-based by ``duration`` (second) so that the next chunk starts at t = 0.
     """
     state = {}
     for key, old in state_in.items():
-        if key in fixed:
+        if key in fixed or key.split(".")[0] in handles.uniform:
             state[key] = old
             continue
         obj_name, var_name = key.split(".")
@@ -198,6 +199,9 @@ class Session:
     #: Whether the input synapses' event code runs through runs of synapses that the spike
     #: queue holds (needs the two above and :attr:`group_delays`; :mod:`.spike_queue`).
     ranged_events = False
+    #: Whether uniform all-to-all connections are built without per-synapse records
+    #: (:mod:`~brian_stdp.backends.uniform_synapses`); their state entries are ignored.
+    uniform_connections = False
 
     #: Whether every chunk builds a program of its own (brian2genn): :meth:`compile` then
     #: does nothing, and ``compile_seconds`` adds up the builds as the chunks run.
@@ -270,7 +274,8 @@ class Session:
                                 delay_sorted=self.delay_sorted,
                                 peek_in_place=self.peek_in_place,
                                 ranged_events=self.ranged_events
-                                and getattr(self, "group_delays", False))
+                                and getattr(self, "group_delays", False),
+                                uniform=self.uniform_connections)
         constant_initializers(self.spec, handles)
         return handles
 
@@ -324,7 +329,8 @@ class Session:
 
     def _values(self, handles, n_avail, state, ctrl, plastic):
         """(variable view, value) pairs for every run-time input of a chunk."""
-        carried = {key: value for key, value in state.items() if key not in self.fixed}
+        carried = {key: value for key, value in state.items() if key not in self.fixed
+                   and key.split(".")[0] not in handles.uniform}
         pairs = self._views(handles, carried)
         c = handles["ctrl"]
         pairs += [(c.img, np.array([ctrl.img])), (c.attempts, np.array([ctrl.attempts])),
@@ -414,7 +420,7 @@ class StandaloneSession(Session):
     flush_denormals = True
     #: Whether the spike queue pushes one delay group at a time (:mod:`.spike_queue`).
     group_delays = True
-    delay_sorted = peek_in_place = ranged_events = True
+    delay_sorted = peek_in_place = ranged_events = uniform_connections = True
 
     #: Whether a build starts from a cached build of the same network (:mod:`.build_cache`).
     use_build_cache = True
@@ -483,7 +489,8 @@ class StandaloneSession(Session):
                                      flush_denormals=self.flush_denormals,
                                      delay_sorted=self.delay_sorted,
                                      peek_in_place=self.peek_in_place,
-                                     ranged_events=self.ranged_events)
+                                     ranged_events=self.ranged_events,
+                                     uniform_connections=self.uniform_connections)
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed):
         from brian2 import device, prefs
@@ -541,7 +548,8 @@ class CudaStandaloneSession(StandaloneSession):
     single_run = False
     flush_denormals = False  # host code goes through nvcc; the GPU has flags of its own
     group_delays = False  # brian2cuda has a spike queue of its own
-    delay_sorted = peek_in_place = ranged_events = False  # not measured on brian2cuda
+    # not measured on brian2cuda
+    delay_sorted = peek_in_place = ranged_events = uniform_connections = False
     use_build_cache = False  # not measured with nvcc's builds
     can_profile = False
 

@@ -1,5 +1,7 @@
-"""The two changes to Brian2's compiled program that make training faster (delay groups in
-the spike queue, denormals flushed to zero) leave the simulation as it was."""
+"""The changes to Brian2's compiled program that make training faster (delay groups in the
+spike queue, denormals flushed to zero, input synapses sorted by delay and delivered as runs,
+the queue read in place, the lateral inhibition without per-synapse records) leave the
+simulation as it was."""
 
 import os
 
@@ -58,13 +60,15 @@ def test_patch_keeps_the_modification_time(tmp_path):
 
 
 def _train_chunk(tmp_path, name, faster: bool):
-    """One plastic chunk of 10 images on a 12-neuron network, with or without the changes."""
+    """One plastic chunk of 10 images on a 12-neuron network, with or without the changes
+    (the faster program: without the lateral inhibition's synapses, ``inh_exc``)."""
     spec = load_model("diehl_cook_2015")
     rng = np.random.default_rng(5)
     fixed = draw_fixed(spec, N_NEURONS, 784, rng)
 
     class Session(StandaloneSession):
         flush_denormals = group_delays = delay_sorted = peek_in_place = ranged_events = faster
+        uniform_connections = faster
 
     session = Session(spec, N_NEURONS, 784, SLOTS, fixed, directory=tmp_path / name)
     try:
@@ -75,8 +79,10 @@ def _train_chunk(tmp_path, name, faster: bool):
             code = (tmp_path / name / "code_objects" / "inp_exc_pre_codeobject_1.cpp").read_text()
             assert "inp_exc_pre.queue[0]->peek()" in code  # the slot read in place
             assert "_run+=2" in code  # runs of synapses
-            code = (tmp_path / name / "code_objects" / "inh_exc_pre_codeobject_1.cpp").read_text()
-            assert "inh_exc_pre.queue[0]->peek()" in code and "_run+=2" not in code
+            code = (tmp_path / name / "code_objects" / "exc_inh_pre_codeobject_1.cpp").read_text()
+            assert "exc_inh_pre.queue[0]->peek()" in code and "_run+=2" not in code
+            assert set(session.handles.uniform) == {"inh_exc"}  # no per-synapse records
+            assert "inh_exc" not in session.handles.synapse_indices
             assert session.handles.stored_order["inp_exc"] is not None  # sorted by delay
         stimulus = np.zeros((SLOTS, 784))
         stimulus[:10] = encode(load_dataset("mnist", "train").images[:10])
@@ -102,7 +108,8 @@ def test_faster_program_simulates_the_same_network(tmp_path):
     np.testing.assert_array_equal(faster.spike_neuron, plain.spike_neuron)
     np.testing.assert_array_equal(faster.slot_img, plain.slot_img)
     assert faster.input_spikes == plain.input_spikes
-    assert faster.state.keys() == plain.state.keys()
-    for key in plain.state:  # equal to the bit, where a value is not a denormal
+    assert faster.state.keys() == plain.state.keys() - {"inh_exc.w"}
+    np.testing.assert_array_equal(plain.state["inh_exc.w"], 17.0)  # the faster one's constant
+    for key in faster.state:  # equal to the bit, where a value is not a denormal
         np.testing.assert_array_equal(_without_denormals(faster.state[key]),
                                       _without_denormals(plain.state[key]), err_msg=key)
