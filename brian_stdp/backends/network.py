@@ -126,8 +126,9 @@ class NetworkHandles:
         ``store_ranges`` (:data:`brian_stdp.backends.spike_queue.STORE_RANGES_CODE`).
     uniform : dict of str to UniformConnection
         Synapse objects of the model file built without per-synapse records
-        (:mod:`~brian_stdp.backends.uniform_synapses`): not in the network, the state,
-        nor ``synapse_indices``.
+        (:mod:`~brian_stdp.backends.uniform_synapses`): not in the network nor
+        ``synapse_indices``; the state holds their constant as an array without memory
+        of its own (a broadcast view), which the program does not read.
     """
 
     net: Network
@@ -147,6 +148,8 @@ class NetworkHandles:
         """Number of neurons or synapses of a group or synapse object of the model."""
         if name in self.synapse_indices:
             return len(self.synapse_indices[name][0])
+        if name in self.uniform:
+            return self.uniform[name].n_synapses
         return len(self.net[name])
 
 
@@ -265,7 +268,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         namespace["plastic_run"] = float(single_run.plastic)
     pathway_class = pathway_codeobject_class() if peek_in_place else None
     for name, sspec in spec.synapses.items():
-        connection = (uniform_connection(spec, name, namespace)
+        connection = (uniform_connection(spec, name, namespace, sizes)
                       if uniform and single_run is None else None)
         if connection is not None:
             uniforms[name] = connection
@@ -691,8 +694,11 @@ def initial_state(spec: ModelSpec, handles: NetworkHandles, rng: np.random.Gener
             state[key][:] = -1e4  # Brian2's "never"
         if key.endswith(".not_refractory"):
             state[key][:] = True
+    for name, connection in handles.uniform.items():  # one number each, no memory per synapse
+        state[f"{name}.{connection.weight}"] = np.broadcast_to(
+            np.float64(connection.value), (connection.n_synapses,))
     for obj_name, inits in _initial_expressions(spec):
-        if obj_name in handles.uniform:  # one constant, compiled in (draws no random number)
+        if obj_name in handles.uniform:  # above (its constant draws no random number)
             continue
         size = handles.size(obj_name)
         for var_name, expr in inits.items():

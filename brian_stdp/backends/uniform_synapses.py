@@ -17,8 +17,10 @@ group whose code, run at every step in the ``synapses`` slot like the pathway it
 reads the source's spikes of the step and adds the value to ``X`` of every target (but the
 spiking neuron's partner): for each target the same additions of the same number in the
 same order (the order of the spikes) as Brian2's loop over the synapses, so the sums are
-equal to the bit (``tests/backends/test_spike_queue.py``). Nothing is stored per synapse,
-and the state has no entry for the connection (its value is a constant of the model file).
+equal to the bit (``tests/backends/test_spike_queue.py``). Nothing is stored per synapse.
+The state keeps its entry (``inh_exc.w``), so that a state moves between devices as before,
+as a broadcast view of the one number (no memory per synapse); the program does not read
+it, since the value is a constant of the model file.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ class UniformConnection:
         The number added (the synapses' constant weight).
     all_but_self : bool
         Whether a source neuron skips the target of its own index.
+    weight : str
+        The synapses' constant variable (its value is ``value``).
+    n_synapses : int
+        The number of synapses that Brian2 would have made.
     """
 
     name: str
@@ -56,11 +62,14 @@ class UniformConnection:
     variable: str
     value: float
     all_but_self: bool
+    weight: str
+    n_synapses: int
 
 
-def uniform_connection(spec: ModelSpec, name: str, namespace: dict) -> UniformConnection | None:
+def uniform_connection(spec: ModelSpec, name: str, namespace: dict,
+                       sizes: dict) -> UniformConnection | None:
     """The connection ``[synapses.NAME]`` as a :class:`UniformConnection`, or None where it
-    does not qualify (see the module docstring)."""
+    does not qualify (see the module docstring); ``sizes``: neurons per group."""
     s = spec.synapses[name]
     if (s.connect not in ("all", "all_but_self") or s.delay or s.on_post or s.on_event
             or (spec.stdp is not None and spec.stdp.synapses == name)
@@ -93,8 +102,12 @@ def uniform_connection(spec: ModelSpec, name: str, namespace: dict) -> UniformCo
                                                          spec.stdp.after_pre,
                                                          spec.stdp.after_post)):
         return None
+    n_source, n_target = sizes[s.source], sizes[s.target]
+    all_but_self = s.connect == "all_but_self"
     return UniformConnection(name=name, source=s.source, target=s.target, variable=variable,
-                             value=float(value), all_but_self=s.connect == "all_but_self")
+                             value=float(value), all_but_self=all_but_self, weight=weight,
+                             n_synapses=n_source * n_target - (min(n_source, n_target)
+                                                               if all_but_self else 0))
 
 
 _DELIVER_CODE = """
