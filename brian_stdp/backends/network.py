@@ -67,7 +67,7 @@ from __future__ import annotations
 import functools
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import brian2
 import numpy as np
@@ -75,8 +75,10 @@ from brian2 import (EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonit
                     TimedArray, second)
 from brian2.devices.device import RuntimeDevice
 
+from brian_stdp.backends.delay_order import stored_order, to_stored
 from brian_stdp.backends.protocol import (K_NEVER, PROTOCOL_RULE, SingleRun, controller_layer,
                                           per_input_layer)
+from brian_stdp.backends.uniform_synapses import uniform_connection, uniform_pathway
 from brian_stdp.errors import BrianSTDPError, ModelFileError
 from brian_stdp.model import integration  # noqa: F401  (makes method = "semi_implicit" available
 from brian_stdp.model.spec import ModelSpec, evaluate_expression
@@ -114,7 +116,20 @@ class NetworkHandles:
         for the single run).
     synapse_indices : dict of str to (ndarray, ndarray)
         Pre- and postsynaptic indices of every synapse object of the model
-        file, in its order.
+        file, in its order (the canonical order of every per-synapse array of the state).
+    stored_order : dict of str to ndarray
+        Synapse objects that Brian2 stores in another order
+        (:mod:`~brian_stdp.backends.delay_order`): the canonical index of the synapse at
+        each stored position. The state's arrays are converted on their way in and out.
+    ranged_pathways : list of str
+        Pathways (C++ names, such as ``inp_exc_pre``) whose event code runs through runs of
+        synapses (:func:`ranged_codeobject_class`): the program must set their queues'
+        ``store_ranges`` (:data:`brian_stdp.backends.spike_queue.STORE_RANGES_CODE`).
+    uniform : dict of str to UniformConnection
+        Synapse objects of the model file built without per-synapse records
+        (:mod:`~brian_stdp.backends.uniform_synapses`): not in the network nor
+        ``synapse_indices``; the state holds their constant as an array without memory
+        of its own (a broadcast view), which the program does not read.
     """
 
     net: Network
@@ -123,6 +138,9 @@ class NetworkHandles:
     state_vars: list
     fixed: dict
     synapse_indices: dict
+    stored_order: dict = field(default_factory=dict)
+    ranged_pathways: list = field(default_factory=list)
+    uniform: dict = field(default_factory=dict)
 
     def __getitem__(self, name):
         return self.net[name]
@@ -131,6 +149,8 @@ class NetworkHandles:
         """Number of neurons or synapses of a group or synapse object of the model."""
         if name in self.synapse_indices:
             return len(self.synapse_indices[name][0])
+        if name in self.uniform:
+            return self.uniform[name].n_synapses
         return len(self.net[name])
 
 
@@ -178,7 +198,9 @@ def draw_fixed(spec: ModelSpec, n_neurons: int, n_input: int,
 
 
 def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
-                  fixed: dict, single_run: SingleRun | None = None) -> NetworkHandles:
+                  fixed: dict, single_run: SingleRun | None = None,
+                  delay_sorted: bool = False, peek_in_place: bool = False,
+                  ranged_events: bool = False, uniform: bool = False) -> NetworkHandles:
     """Create every Brian2 object of ``spec`` for ``slots`` presentation slots.
 
     Parameters
@@ -198,6 +220,22 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         ``single_run.stimulus`` (shape (n_images, n_input)) instead of the
         chunked one. The model must be GeNN-compatible
         (:func:`brian_stdp.backends.brian2genn.check.check_genn_compatible`).
+    delay_sorted : bool
+        (chunked only) Store the synapses with per-synapse delays sorted by source, delay
+        step and target (:mod:`~brian_stdp.backends.delay_order`): the same simulation,
+        with each spike's delay groups contiguous in memory.
+    peek_in_place : bool
+        On ``cpp_standalone`` without OpenMP: the event code of every synapse object reads
+        the spike queue's slot in place instead of a copy
+        (:func:`pathway_codeobject_class`); elsewhere ignored.
+    ranged_events : bool
+        With ``delay_sorted`` and ``peek_in_place`` in effect: the presynaptic event code of
+        the delay-sorted synapses runs through runs of synapses (:func:`ranged_codeobject_class`;
+        ``handles.ranged_pathways``).
+    uniform : bool
+        (chunked only, ``cpp_standalone``) Build the synapse objects that qualify as
+        uniform connections without per-synapse records
+        (:mod:`~brian_stdp.backends.uniform_synapses`).
     """
     proto = spec.protocol
     namespace = spec.namespace(n_neurons, n_input)
@@ -210,7 +248,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     objects = list(layer.objects)
 
     groups = {"inp": layer.inp}
-    state_vars, synapse_indices = [], {}
+    state_vars, synapse_indices, orders, ranged_pathways, uniforms = [], {}, {}, [], {}
     sizes = group_sizes(spec, n_neurons, n_input)
     for name, gspec in spec.groups.items():
         eqs = group_model(spec, name)
@@ -229,7 +267,15 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
 
     if single_run is not None:
         namespace["plastic_run"] = float(single_run.plastic)
+    pathway_class = pathway_codeobject_class() if peek_in_place else None
     for name, sspec in spec.synapses.items():
+        connection = (uniform_connection(spec, name, namespace, sizes)
+                      if uniform and single_run is None else None)
+        if connection is not None:
+            uniforms[name] = connection
+            objects.append(uniform_pathway(connection, sizes[sspec.source],
+                                           sizes[sspec.target]))
+            continue
         on_pre, on_post = sspec.on_pre, sspec.on_post
         if spec.stdp is not None and spec.stdp.synapses == name:
             on_pre, on_post = with_stdp(spec, on_pre, on_post)
@@ -244,17 +290,31 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                                             f"[synapses.{name}] delay")
         pre, post = model_synapse_pairs(spec, name, sizes)
         synapse_indices[name] = (pre, post)
+        codeobj_class = pathway_class
+        if (ranged_events and delay_sorted and pathway_class is not None and sspec.delay
+                and single_run is None):
+            codeobj_class = ranged_codeobject_class()
+            ranged_pathways.append(f"{name}_pre")
         with model_errors(spec, f"[synapses.{name}]"):
             syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
                            on_pre=on_pre, on_post=on_post or None, delay=delay, name=name,
-                           namespace=namespace,
+                           namespace=namespace, codeobj_class=codeobj_class,
                            **({"on_event": {"pre": sspec.on_event}} if sspec.on_event else {}))
-        syn.connect(i=pre, j=post)
+        delays = None
         if sspec.delay and single_run is None:
             key = f"{name}.delay"
             if key not in fixed:
                 raise ValueError(f"build_network needs the delays {key!r} (see draw_fixed)")
-            syn.delay = fixed[key] * second
+            delays = fixed[key]
+            if delay_sorted:
+                orders[name] = stored_order(pre, post, delays, float(proto.dt / second))
+        order = orders.get(name)
+        if order is None:
+            syn.connect(i=pre, j=post)
+        else:
+            syn.connect(i=to_stored(pre, order), j=to_stored(post, order))
+        if delays is not None:
+            syn.delay = (delays if order is None else to_stored(delays, order)) * second
         objects.append(syn)
         state_vars += _carried_variables(syn)
 
@@ -286,7 +346,8 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     net = Network(*objects, *[c for o in objects for c in o.contained_objects])
     return NetworkHandles(net=net, stim=layer.stim, namespace=namespace, state_vars=state_vars,
                           fixed=dict(fixed) if single_run is None else {},
-                          synapse_indices=synapse_indices)
+                          synapse_indices=synapse_indices, stored_order=orders,
+                          ranged_pathways=ranged_pathways, uniform=uniforms)
 
 
 def _add_group_steps(group, gspec, t_slot) -> None:
@@ -421,12 +482,50 @@ def serial_codeobject_class():
     return _serial_codeobject()
 
 
+def pathway_codeobject_class():
+    """The code object class for synapses on ``cpp_standalone`` without OpenMP, or None.
+
+    Its event code (``brian_stdp/backends/templates/synapses.cpp``) reads the spike queue's
+    slot in place, where Brian2's copies it into another vector first: the same synapse
+    indices in the same order, without the copy. With OpenMP threads, or on another device,
+    this returns None (the device's own class).
+    """
+    from brian2 import get_device, prefs
+    from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+    device = get_device()
+    if (not hasattr(device, "code_object_class")
+            or device.code_object_class() is not CPPStandaloneCodeObject
+            or prefs.devices.cpp_standalone.openmp_threads):
+        return None
+    return _serial_codeobject()
+
+
+@functools.cache
+def ranged_codeobject_class():
+    """The code object class of synapses stored sorted by delay on ``cpp_standalone``
+    without OpenMP: as :func:`pathway_codeobject_class`, and the presynaptic event code runs
+    through the runs of synapses that the spike queue holds with ``store_ranges``
+    (``brian_stdp/backends/templates/synapses.cpp``)."""
+    base = _serial_codeobject()
+
+    class RangedCPPStandaloneCodeObject(base):
+        """cpp_standalone code whose presynaptic event code reads runs of synapses."""
+
+        templater = base.templater.derive("brian_stdp.backends",
+                                          env_globals={"ranged_events": True})
+
+    return RangedCPPStandaloneCodeObject
+
+
 @functools.cache
 def _serial_codeobject():
     from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
 
     class SerialCPPStandaloneCodeObject(CPPStandaloneCodeObject):
-        """cpp_standalone code whose state-update loop runs on one thread."""
+        """cpp_standalone code whose state-update loop runs on one thread, and whose
+        event code reads the spike queue in place without OpenMP
+        (``brian_stdp/backends/templates``)."""
 
         templater = CPPStandaloneCodeObject.templater.derive("brian_stdp.backends")
 
@@ -606,7 +705,12 @@ def initial_state(spec: ModelSpec, handles: NetworkHandles, rng: np.random.Gener
             state[key][:] = -1e4  # Brian2's "never"
         if key.endswith(".not_refractory"):
             state[key][:] = True
+    for name, connection in handles.uniform.items():  # one number each, no memory per synapse
+        state[f"{name}.{connection.weight}"] = np.broadcast_to(
+            np.float64(connection.value), (connection.n_synapses,))
     for obj_name, inits in _initial_expressions(spec):
+        if obj_name in handles.uniform:  # above (its constant draws no random number)
+            continue
         size = handles.size(obj_name)
         for var_name, expr in inits.items():
             key = f"{obj_name}.{var_name}"
@@ -628,6 +732,8 @@ def constant_initializers(spec: ModelSpec, handles: NetworkHandles) -> None:
     """Set the model's constant variables (compiled in; no random numbers allowed)."""
     carried = set(handles.state_vars)
     for obj_name, inits in _initial_expressions(spec):
+        if obj_name in handles.uniform:  # compiled into its delivery code
+            continue
         for var_name, expr in inits.items():
             if (obj_name, var_name) in carried:
                 continue

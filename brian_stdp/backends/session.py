@@ -30,10 +30,11 @@ from brian2 import Quantity, second
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
 from brian_stdp.backends import build_cache
+from brian_stdp.backends.delay_order import to_canonical, to_stored
 from brian_stdp.backends.devices import cpp_standalone, cuda_standalone, runtime
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
                                          initial_state)
-from brian_stdp.backends.spike_queue import patch_spike_queue
+from brian_stdp.backends.spike_queue import STORE_RANGES_CODE, patch_spike_queue
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec
 
@@ -136,17 +137,21 @@ class ChunkResult:
 def read_state(handles, state_in: dict, fixed: dict, duration: float) -> dict:
     """The network state after a chunk, with the keys and dtypes of ``state_in``.
 
-    Build-time values (``fixed``) are passed through; absolute times are
+    Build-time values (``fixed``) and entries of connections built without per-synapse
+    records (``handles.uniform``) are passed through; absolute times are
     re-based by ``duration`` (second) so that the next chunk starts at t = 0.
     """
     state = {}
     for key, old in state_in.items():
-        if key in fixed:
+        if key in fixed or key.split(".")[0] in handles.uniform:
             state[key] = old
             continue
         obj_name, var_name = key.split(".")
         obj = handles[obj_name]
         value = np.array(getattr(obj, var_name)[:], dtype=old.dtype)
+        order = handles.stored_order.get(obj_name)
+        if order is not None and value.shape == order.shape:
+            value = to_canonical(value, order)
         if is_absolute_time(obj.variables[var_name], var_name):
             value = value - duration
         state[key] = value
@@ -194,6 +199,19 @@ class Session:
     #: Whether label and test blocks may also run in worker processes, each with a session
     #: (and a build) of its own (:mod:`brian_stdp.training.parallel`).
     evaluation_workers = True
+
+    #: Whether synapses with per-synapse delays are stored sorted by delay
+    #: (:mod:`~brian_stdp.backends.delay_order`); the state keeps the canonical order.
+    delay_sorted = False
+    #: Whether the event code reads the spike queue in place (without OpenMP;
+    #: :func:`~brian_stdp.backends.network.pathway_codeobject_class`).
+    peek_in_place = False
+    #: Whether the input synapses' event code runs through runs of synapses that the spike
+    #: queue holds (needs the two above and :attr:`group_delays`; :mod:`.spike_queue`).
+    ranged_events = False
+    #: Whether uniform all-to-all connections are built without per-synapse records
+    #: (:mod:`~brian_stdp.backends.uniform_synapses`); their state entries are ignored.
+    uniform_connections = False
 
     def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
                  directory=None, threads: int = 1, profile: bool = False):
@@ -260,7 +278,12 @@ class Session:
 
     def _make_network(self) -> NetworkHandles:
         brian2.defaultclock.dt = self.spec.protocol.dt
-        handles = build_network(self.spec, self.n_neurons, self.n_input, self.slots, self.fixed)
+        handles = build_network(self.spec, self.n_neurons, self.n_input, self.slots, self.fixed,
+                                delay_sorted=self.delay_sorted,
+                                peek_in_place=self.peek_in_place,
+                                ranged_events=self.ranged_events
+                                and getattr(self, "group_delays", False),
+                                uniform=self.uniform_connections)
         constant_initializers(self.spec, handles)
         return handles
 
@@ -304,6 +327,9 @@ class Session:
         for key, value in values.items():
             obj_name, var_name = key.split(".")
             obj = handles[obj_name]
+            order = handles.stored_order.get(obj_name)
+            if order is not None and np.shape(value) == order.shape:
+                value = to_stored(value, order)
             dim = obj.variables[var_name].dim
             pairs.append((getattr(obj, var_name), Quantity(value, dim=dim)
                           if dim is not DIMENSIONLESS else value))
@@ -311,7 +337,8 @@ class Session:
 
     def _values(self, handles, n_avail, state, ctrl, plastic):
         """(variable view, value) pairs for every run-time input of a chunk."""
-        carried = {key: value for key, value in state.items() if key not in self.fixed}
+        carried = {key: value for key, value in state.items() if key not in self.fixed
+                   and key.split(".")[0] not in handles.uniform}
         pairs = self._views(handles, carried)
         c = handles["ctrl"]
         pairs += [(c.img, np.array([ctrl.img])), (c.attempts, np.array([ctrl.attempts])),
@@ -401,6 +428,7 @@ class StandaloneSession(Session):
     flush_denormals = True
     #: Whether the spike queue pushes one delay group at a time (:mod:`.spike_queue`).
     group_delays = True
+    delay_sorted = peek_in_place = ranged_events = uniform_connections = True
 
     #: Whether a build starts from a cached build of the same network (:mod:`.build_cache`).
     use_build_cache = True
@@ -438,6 +466,8 @@ class StandaloneSession(Session):
         device.insert_code("main", self._seed_code())
         if self.flush_denormals:
             device.insert_code("main", _FLUSH_DENORMALS_CODE)
+        for pathway in handles.ranged_pathways:
+            device.insert_code("main", STORE_RANGES_CODE.format(pathway=pathway))
         handles.net.run(self.duration, namespace=handles.namespace, report=None,
                         profile=self.profile)
         key = self._cache_key() if self.use_build_cache else None
@@ -447,7 +477,10 @@ class StandaloneSession(Session):
             from brian2.codegen.cpp_prefs import get_compiler_and_args
 
             device.build(run=False, directory=str(self.directory), compile=False)
-            patch_spike_queue(self.directory)
+            if not patch_spike_queue(self.directory) and handles.ranged_pathways:
+                raise RuntimeError(f"{self.directory}: this Brian2's spike queue cannot be "
+                                   f"edited (brian_stdp/backends/spike_queue.py); build with "
+                                   f"ranged_events = False")
             device.compile_source(str(self.directory), get_compiler_and_args()[0],
                                   debug=False, clean=False)
         else:
@@ -462,7 +495,11 @@ class StandaloneSession(Session):
         return build_cache.cache_key(self.device_name, self.spec, self.n_neurons, self.n_input,
                                      self.slots, self.threads, self.profile,
                                      group_delays=self.group_delays,
-                                     flush_denormals=self.flush_denormals)
+                                     flush_denormals=self.flush_denormals,
+                                     delay_sorted=self.delay_sorted,
+                                     peek_in_place=self.peek_in_place,
+                                     ranged_events=self.ranged_events,
+                                     uniform_connections=self.uniform_connections)
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed):
         from brian2 import device, prefs
@@ -520,6 +557,8 @@ class CudaStandaloneSession(StandaloneSession):
     single_run = False
     flush_denormals = False  # host code goes through nvcc; the GPU has flags of its own
     group_delays = False  # brian2cuda has a spike queue of its own
+    # not measured on brian2cuda
+    delay_sorted = peek_in_place = ranged_events = uniform_connections = False
     use_build_cache = False  # not measured with nvcc's builds
     can_profile = False
 

@@ -1,5 +1,5 @@
-"""Push spikes into Brian2's heterogeneous-delay queue one delay group at a time
-(``cpp_standalone``).
+"""Push spikes into Brian2's heterogeneous-delay queue one delay group at a time, or as
+runs of synapses (``cpp_standalone``).
 
 Brian2's ``CSpikeQueue`` puts every synapse of a spiking neuron into the queue slot of
 its own delay, one ``push_back`` and one integer modulo per synapse. At 400 neurons that
@@ -12,6 +12,15 @@ The queue holds the same synapse indices in the same order as before: within one
 source and one delay the sort keeps the index order, sources are pushed in spike order
 as before, and different delays go to different slots. So the synaptic events run in
 the same order and the spikes are the same (``tests/backends/test_spike_queue.py``).
+
+Where a pathway's synapses are stored sorted by delay
+(:mod:`~brian_stdp.backends.delay_order`), every delay group of a source is a run of
+consecutive synapses. A queue whose ``store_ranges`` is set (by the program's ``main``,
+before the queue is prepared: :data:`STORE_RANGES_CODE`) then holds each group as two
+numbers, its first synapse and its length, and the pathway's event code
+(``brian_stdp/backends/templates/synapses.cpp``) runs through each run: the same synapses in
+the same order, without writing and reading an index per synaptic event. ``prepare`` checks
+that the groups are runs and stops the program with a message where one is not.
 
 The edit needs the lines it replaces. Where a Brian2 version has other lines (or no
 ``brianlib/spikequeue.h``: brian2cuda, GeNN), :func:`patch_spike_queue` changes nothing
@@ -29,11 +38,20 @@ log = logging.getLogger(__name__)
 #: Marks a patched file, so that a second call changes nothing.
 MARK = "// brian_stdp: delay groups"
 
+#: C++ for ``main`` that makes a pathway's queue hold runs of synapses (format with
+#: ``pathway``, the C++ name of the pathway, such as ``inp_exc_pre``).
+STORE_RANGES_CODE = "brian::{pathway}.queue[0]->store_ranges = true;"
+
+_INCLUDE_BEFORE = "#include<assert.h>\n"
+_INCLUDE_AFTER = _INCLUDE_BEFORE + "#include<cstdlib>\n"
+
 _MEMBERS_BEFORE = "    vector< vector<int> > synapses;\n"
 _MEMBERS_AFTER = _MEMBERS_BEFORE + f"""    {MARK}: each source's synapses sorted by delay (stable), and per source
     // the (delay, number of synapses) of each group, in the order of that list
     vector< vector<int> > synapses_by_delay;
     vector< vector< pair<int, int> > > delay_groups;
+    // brian_stdp: with store_ranges, a slot holds (first synapse, number of synapses) pairs
+    bool store_ranges = false;
 """
 
 _PREPARE_BEFORE = "        scalar_delay = (min_delay == max_delay);\n"
@@ -58,6 +76,27 @@ _PREPARE_AFTER = _PREPARE_BEFORE + """        synapses_by_delay.assign(synapses.
                 }
             }
         }
+        if (store_ranges)
+        {
+            for (size_t source = 0; source < synapses.size(); source++)
+            {
+                const vector<int> &listed = scalar_delay ? synapses[source] : synapses_by_delay[source];
+                size_t k = 0;
+                const size_t n_groups = scalar_delay ? (listed.empty() ? 0 : 1) : delay_groups[source].size();
+                for (size_t g = 0; g < n_groups; g++)
+                {
+                    const size_t n = scalar_delay ? listed.size() : (size_t)delay_groups[source][g].second;
+                    for (size_t m = 1; m < n; m++)
+                        if (listed[k + m] != listed[k] + (int)m)
+                        {
+                            std::cerr << "brian_stdp: a delay group of the queue is not a run of synapses "
+                                      << "(store_ranges); the synapses must be stored sorted by delay" << std::endl;
+                            std::exit(1);
+                        }
+                    k += n;
+                }
+            }
+        }
 """
 
 _PUSH_BEFORE = """                const int* __restrict cur_indices = &(synapses[idx_neuron][0]);
@@ -74,13 +113,33 @@ _PUSH_AFTER = """                const int* cur_indices = &(synapses_by_delay[id
                 for (size_t g = 0; g < groups.size(); g++)
                 {
                     vector<int32_t> &slot = queue[(offset + groups[g].first) % n_slots];
-                    slot.insert(slot.end(), cur_indices, cur_indices + groups[g].second);
+                    if (store_ranges)
+                    {
+                        slot.push_back(cur_indices[0]);
+                        slot.push_back(groups[g].second);
+                    }
+                    else
+                        slot.insert(slot.end(), cur_indices, cur_indices + groups[g].second);
                     cur_indices += groups[g].second;
                 }
 """
 
-_EDITS = ((_MEMBERS_BEFORE, _MEMBERS_AFTER), (_PREPARE_BEFORE, _PREPARE_AFTER),
-          (_PUSH_BEFORE, _PUSH_AFTER))
+_HOMOGENEOUS_BEFORE = """                const int* __restrict cur_indices = &(synapses[idx_neuron][0]);
+                const int cur_homog_queue_size = homog_queue.size();
+"""
+_HOMOGENEOUS_AFTER = """                const int* __restrict cur_indices = &(synapses[idx_neuron][0]);
+                if (store_ranges)
+                {
+                    homog_queue.push_back(cur_indices[0]);
+                    homog_queue.push_back(num_indices);
+                    continue;
+                }
+                const int cur_homog_queue_size = homog_queue.size();
+"""
+
+_EDITS = ((_INCLUDE_BEFORE, _INCLUDE_AFTER), (_MEMBERS_BEFORE, _MEMBERS_AFTER),
+          (_PREPARE_BEFORE, _PREPARE_AFTER), (_PUSH_BEFORE, _PUSH_AFTER),
+          (_HOMOGENEOUS_BEFORE, _HOMOGENEOUS_AFTER))
 
 
 def patched_source(text: str) -> str | None:

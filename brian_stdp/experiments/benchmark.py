@@ -124,6 +124,7 @@ COLUMNS = (  # (heading, row key, format)
     ("compile s", "compile_seconds", "{:.1f}"),
     ("img/s", "images_per_second", "{:.2f}"),
     ("img/s full chunks", "full_chunk_images_per_second", "{:.2f}"),
+    ("img/CPU-s full chunks", "full_chunk_images_per_cpu_second", "{:.2f}"),
     ("slots/s", "slots_per_second", "{:.2f}"),
     ("spikes/img", "spikes_per_image", "{:.1f}"),
     ("shown again %", "shown_again_percent", "{:.1f}"),
@@ -131,6 +132,14 @@ COLUMNS = (  # (heading, row key, format)
     ("peak MiB children", "peak_children_mib", "{:.0f}"),
     ("peak MiB sim", "peak_sim_mib", "{:.0f}"),
 )
+
+
+def _children_cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process's finished child processes (the
+    simulation programs): unlike the wall time, they do not grow when other jobs share the
+    cores, so old and new code compare on a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # -- memory ------------------------------------------------------------------------------
@@ -278,14 +287,16 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
                                   where=f"bench {neurons} neurons")
         while True:
             with ChildPeakSampler() as sampler:
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), _children_cpu_seconds()
                 chunk = next(stream_of_chunks, None)
                 wall = time.perf_counter() - start
+                cpu = _children_cpu_seconds() - cpu_start
             if chunk is None:
                 break
             shown = int(np.sum(chunk.result.slot_img < chunk.n_avail))
             chunks.append({"images": int(chunk.consumed), "presentations": shown,
                            "idle_slots": int(slots - shown), "wall_seconds": wall,
+                           "cpu_seconds": cpu,
                            "simulation_seconds": chunk.result.seconds,
                            "input_spikes": chunk.result.input_spikes,
                            "sim_peak_mib": sampler.peak_mib, **memory_snapshot()})
@@ -308,6 +319,9 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
     sim_peaks = [c["sim_peak_mib"] for c in chunks if c["sim_peak_mib"] is not None]
     full_wall = sum(c["wall_seconds"] for c in chunks[:-1]) - (builds_in_chunks
                                                               if len(chunks) > 1 else 0.0)
+    # CPU seconds of the simulation processes; a lazy build's compiler runs in its own
+    # children, so the ratio is meaningful only for devices that build up front
+    full_cpu = sum(c["cpu_seconds"] for c in chunks[:-1])
     full_images = sum(c["images"] for c in chunks[:-1])
     last = chunks[-1]
     keep = ("python_rss_mib", "peak_python_mib", "peak_children_mib", "sim_peak_mib")
@@ -319,6 +333,7 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
         "compile_seconds": compile_seconds, "builds": session.builds,
         "images_per_second": images / wall if wall else None,
         "full_chunk_images_per_second": full_images / full_wall if full_wall else None,
+        "full_chunk_images_per_cpu_second": full_images / full_cpu if full_cpu else None,
         "images_per_simulation_second": images / sim if sim else None,
         "slots_per_second": total_slots / wall if wall else None,
         "run_chunk_seconds": wall, "simulation_seconds": sim,

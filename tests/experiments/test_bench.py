@@ -28,6 +28,7 @@ def test_bench_tiny(tmp_path, capsys):
         memory = row["memory"][when]
         assert memory["peak_python_mib"] > 0 and memory["peak_children_mib"] > 0
     assert sum(chunk["images"] for chunk in row["per_chunk"]) == 100
+    assert all(chunk["cpu_seconds"] > 0 for chunk in row["per_chunk"])  # the programs' CPU
     machine = result["machine"]
     assert machine["cpu_count"] >= 1 and "brian2" in machine["versions"]
 

@@ -1,0 +1,44 @@
+"""Synapses stored sorted by delay: the order, and the way back to the canonical order."""
+
+import numpy as np
+import pytest
+
+from brian_stdp.backends.delay_order import delay_steps, stored_order, to_canonical, to_stored
+
+DT = 0.0005
+
+
+@pytest.mark.codegen_independent
+def test_delay_steps_round_as_brians_queue():
+    # int(delay/dt + 0.5): 0.24 steps -> 0, 0.5 -> 1, 2.49 -> 2, 19.9 -> 20
+    delay = np.array([0.24, 0.5, 2.49, 19.9]) * DT
+    np.testing.assert_array_equal(delay_steps(delay, DT), [0, 1, 2, 20])
+
+
+@pytest.mark.codegen_independent
+def test_each_delay_group_of_a_source_is_a_run_in_target_order():
+    rng = np.random.default_rng(0)
+    n_source, n_target = 7, 50
+    pre, post = np.divmod(np.arange(n_source * n_target), n_target)
+    delay = rng.random(pre.size) * 10e-3
+    order = stored_order(pre, post, delay, DT)
+    assert sorted(order) == list(range(pre.size))  # a permutation
+    s_pre, s_post = to_stored(pre, order), to_stored(post, order)
+    s_steps = to_stored(delay_steps(delay, DT), order)
+    key = list(zip(s_pre, s_steps, s_post))
+    assert key == sorted(key)  # source, then delay step, then target
+    for source in range(n_source):  # each (source, delay) group appears as one run
+        steps = s_steps[s_pre == source]
+        changes = np.count_nonzero(np.diff(steps))
+        assert changes == len(np.unique(steps)) - 1
+
+
+@pytest.mark.codegen_independent
+def test_canonical_order_comes_back():
+    rng = np.random.default_rng(1)
+    pre, post = np.divmod(np.arange(12), 4)
+    delay = rng.random(12) * 10e-3
+    order = stored_order(pre, post, delay, DT)
+    values = rng.random(12)
+    np.testing.assert_array_equal(to_canonical(to_stored(values, order), order), values)
+    assert to_canonical(to_stored(values, order), order) is not values
