@@ -11,4 +11,8 @@
 - :mod:`~brian_stdp.backends.single_run`: a whole training run as one ``Network.run``
   (what GeNN builds; also runs on runtime and cpp_standalone).
 - :mod:`~brian_stdp.backends.brian2genn`: brian2genn, one build per formulation, re-run per chunk.
+- :mod:`~brian_stdp.backends.spike_queue`, :mod:`~brian_stdp.backends.delay_order`,
+  :mod:`~brian_stdp.backends.uniform_synapses`: exact changes to the compiled program that
+  make cpp_standalone faster (delay groups, synapses sorted by delay, inhibition without
+  per-synapse records).
 """

@@ -1,7 +1,7 @@
 """Store a pathway's synapses sorted by delay, so that a spike's delay groups are contiguous.
 
 Brian2 stores the synapses of a connection in the order they were made: source-major,
-target within a source (:func:`~.network.synapse_pairs`). With a delay drawn per synapse,
+target within a source (:func:`~.network.model_synapse_pairs`). With a delay drawn per synapse,
 a spiking input's synapses reach the spike queue in about 20 delay groups (10 ms in steps
 of 0.5 ms), each a random twentieth of the input's row of weights. The event code then
 touches a new cache line per synapse, for the weight, the arrival time and the target

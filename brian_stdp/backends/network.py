@@ -116,7 +116,8 @@ class NetworkHandles:
         for the single run).
     synapse_indices : dict of str to (ndarray, ndarray)
         Pre- and postsynaptic indices of every synapse object of the model
-        file, in its order (the canonical order of every per-synapse array of the state).
+        file, in its order (the canonical order of every per-synapse array of the state);
+        uniform connections (``uniform``) are not among them.
     stored_order : dict of str to ndarray
         Synapse objects that Brian2 stores in another order
         (:mod:`~brian_stdp.backends.delay_order`): the canonical index of the synapse at

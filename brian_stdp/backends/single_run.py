@@ -22,7 +22,8 @@ The number of slots is fixed before the run, so the run shows as many images as 
 :class:`SingleRunResult` says how many were completed. :func:`train_single_run` runs it
 on any device whose session class says ``single_run`` (genn, and cpp_standalone and
 runtime, which is how its behaviour is tested where there is no GeNN);
-:class:`~brian_stdp.backends.brian2genn.session.GennSession` builds it once per chunk.
+:class:`~brian_stdp.backends.brian2genn.session.GennSession` builds it once per formulation
+(plastic, frozen) and re-runs the build for every chunk.
 """
 
 from __future__ import annotations

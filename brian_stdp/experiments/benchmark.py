@@ -319,9 +319,10 @@ def bench_size(spec, dataset, neurons: int, images: int, chunk: int = DEFAULT_CH
     sim_peaks = [c["sim_peak_mib"] for c in chunks if c["sim_peak_mib"] is not None]
     full_wall = sum(c["wall_seconds"] for c in chunks[:-1]) - (builds_in_chunks
                                                               if len(chunks) > 1 else 0.0)
-    # CPU seconds of the simulation processes; a lazy build's compiler runs in its own
-    # children, so the ratio is meaningful only for devices that build up front
-    full_cpu = sum(c["cpu_seconds"] for c in chunks[:-1])
+    # CPU seconds of the simulation processes; a lazy build's compiler runs as children
+    # during a chunk and would count as simulation, so such devices get no figure
+    full_cpu = (None if session.builds_lazily
+                else sum(c["cpu_seconds"] for c in chunks[:-1]))
     full_images = sum(c["images"] for c in chunks[:-1])
     last = chunks[-1]
     keep = ("python_rss_mib", "peak_python_mib", "peak_children_mib", "sim_peak_mib")

@@ -1,7 +1,8 @@
 """``genn``, brian2genn's GPU device: its availability, install steps and where GeNN is.
 
 brian2genn allows one ``run()`` per build, so
-:class:`~brian_stdp.backends.brian2genn.session.GennSession` builds once per chunk. It needs
+:class:`~brian_stdp.backends.brian2genn.session.GennSession` builds once per formulation
+(plastic, frozen) and re-runs that build for every chunk with new input files. It needs
 brian2 2.5, numpy < 2 and Python 3.11, so it lives in an environment of its own
 (``.venv-genn``, :func:`genn_python`), where the benchmark runs it when brian2genn is not
 importable here. Without a GPU GeNN builds for its CPU backend. brian2genn is imported only

@@ -273,9 +273,12 @@ def snn_parameters(source, dataset: str, neurons: int) -> int:
 
 def patch_wiring(run_dir):
     """``(fan_in, n_locations, n_pixels)`` of the patch layout of a run's output layer
-    (its ``model.toml``), or None: no patch layout, or no model copy."""
+    (its ``model.toml`` and the files it extends, copied beside it), or None: no patch
+    layout, or no model copy."""
     path = Path(run_dir) / rundir.MODEL_COPY
-    if not path.is_file() or "patches" not in path.read_text(encoding="utf-8"):
+    chain = [path, *sorted(Path(run_dir).glob("model.base*.toml"))]
+    if not path.is_file() or not any("patches" in p.read_text(encoding="utf-8")
+                                     for p in chain):
         return None  # all-to-all models are read without Brian2
     from brian_stdp.model.spec import load_model
 
