@@ -49,6 +49,18 @@ def test_bad_key_names_file_and_key(edited_model, old, new, where, problem):
 
 
 @pytest.mark.codegen_independent
+def test_command_line_refuses_a_bad_value_with_exit_2(edited_model, tmp_path, capsys):
+    from brian_stdp.run import main
+
+    path = edited_model(MODELS_DIR / f"{MODEL}.toml", "one_spike_per_step = true",
+                        "one_spike_per_step = 1")
+    assert main(["--model", str(path), "--neurons", "18", "--train", "10",
+                 "--out", str(tmp_path / "run")]) == 2
+    assert "edited.toml: [groups.exc] one_spike_per_step: must be true or false" in \
+        capsys.readouterr().err
+
+
+@pytest.mark.codegen_independent
 def test_extra_spikes_and_one_spike_are_refused_together(tmp_path):
     if not (MODELS_DIR / "wolff_2022.toml").is_file():
         pytest.skip("models/wolff_2022.toml is not there")
