@@ -124,17 +124,19 @@ def _steps(times):
     return np.rint(np.asarray(times) / 1e-3).astype(np.int64)  # dt = 1 ms
 
 
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory):
+def _compiled(directory, threads=1):
+    """The 18-neuron one-spike network with its extra monitors, compiled."""
     spec = load_model(MODEL)
     rng = np.random.default_rng(2)
-    fixed = draw_fixed(spec, N_NEURONS, 784, rng)
-    session = RecordedSession(spec, N_NEURONS, 784, SLOTS, fixed,
-                              directory=tmp_path_factory.mktemp("one_spike"))
-    session.initial = session.initial_state(rng)
-    session.compile()
-    yield session
-    session.close()
+    session = RecordedSession(spec, N_NEURONS, 784, SLOTS, draw_fixed(spec, N_NEURONS, 784, rng),
+                              directory=directory, threads=threads)
+    try:
+        session.initial = session.initial_state(rng)
+        session.compile()
+    except BaseException:
+        session.close()
+        raise
+    return session
 
 
 def _run(session, seed):
@@ -151,8 +153,14 @@ def _run(session, seed):
 
 
 @pytest.fixture(scope="module")
-def runs(compiled):
-    return _run(compiled, seed=7), _run(compiled, seed=7), _run(compiled, seed=8)
+def runs(tmp_path_factory):
+    """The network run with seeds 7, 7 and 8; the device is released before the tests, so
+    that later ones can pick another."""
+    session = _compiled(tmp_path_factory.mktemp("one_spike"))
+    try:
+        return _run(session, seed=7), _run(session, seed=7), _run(session, seed=8)
+    finally:
+        session.close()
 
 
 @pytest.mark.standalone_compatible
@@ -170,9 +178,9 @@ def test_at_most_one_spike_per_step_though_several_cross(runs):
 
 
 @pytest.mark.standalone_compatible
-def test_silent_neurons_are_reset_refractory_and_adapt(compiled, runs):
+def test_silent_neurons_are_reset_refractory_and_adapt(runs):
     (result, rec), _, _ = runs
-    p = compiled.spec.parameters
+    p = load_model(MODEL).parameters
     v_reset, theta_plus, t_ref = (float(p[k]) for k in ("v_reset", "theta_plus", "t_ref"))
     t, i = rec["silent_t"], rec["silent_i"]
     np.testing.assert_allclose(rec["v"][i, t], v_reset)  # at the end of their step
@@ -221,14 +229,8 @@ def test_runtime_device_keeps_one_spike_per_step():
 def test_openmp_threads_keep_the_rule(tmp_path):
     """Under OpenMP the chooser's loop stays on one thread (the serial code object class):
     one spike per step, the same spikes for the same seed."""
-    spec = load_model(MODEL)
-    rng = np.random.default_rng(2)
-    session = RecordedSession(spec, N_NEURONS, 784, SLOTS,
-                              draw_fixed(spec, N_NEURONS, 784, rng), directory=tmp_path,
-                              threads=2)
+    session = _compiled(tmp_path, threads=2)
     try:
-        session.initial = session.initial_state(rng)
-        session.compile()
         (_, a), (_, b) = _run(session, seed=7), _run(session, seed=7)
     finally:
         session.close()
