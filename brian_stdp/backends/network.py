@@ -55,6 +55,10 @@ that does not use them):
 ``slot_start``
     Code run at the start of every presentation slot (e.g. a reset of the
     neurons between images).
+``one_spike_per_step = true``
+    At most one neuron of the group spikes in a time step, chosen at random among
+    those above threshold; the others are reset without a spike
+    (:mod:`brian_stdp.backends.one_spike`).
 
 Code run once per slot (``run_regularly``) has its own clock, so its ``dt``
 and ``t_in_timesteps`` count slots; it uses ``step``, the simulation time step.
@@ -76,6 +80,7 @@ from brian2 import (EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonit
 from brian2.devices.device import RuntimeDevice
 
 from brian_stdp.backends.delay_order import stored_order, to_stored
+from brian_stdp.backends.one_spike import add_one_spike_steps, one_spike_rule
 from brian_stdp.backends.protocol import (K_NEVER, PROTOCOL_RULE, SingleRun, controller_layer,
                                           per_input_layer)
 from brian_stdp.backends.uniform_synapses import uniform_connection, uniform_pathway
@@ -256,12 +261,21 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         events = dict(gspec.events)
         if gspec.extra_spikes:
             events[EXTRA_EVENT] = gspec.extra_spikes
+        threshold, one_spike = gspec.threshold, None
+        if gspec.one_spike_per_step:
+            one_spike = one_spike_rule(spec, name)
+            namespace.update(one_spike.functions)
+            threshold = one_spike.threshold
+            events.update(one_spike.events)
         with model_errors(spec, f"[groups.{name}]"):
-            group = NeuronGroup(sizes[name], eqs, threshold=gspec.threshold,
+            group = NeuronGroup(sizes[name], eqs, threshold=threshold,
                                 reset=gspec.reset or None, refractory=gspec.refractory or False,
                                 method=gspec.method, name=name, namespace=namespace,
-                                events=events or None)
+                                events=events or None,
+                                codeobj_class=one_spike.codeobj_class if one_spike else None)
             _add_group_steps(group, gspec, t_slot)
+            if one_spike is not None:
+                add_one_spike_steps(group, one_spike, serial_codeobject_class())
         groups[name] = group
         objects.append(group)
         state_vars += _carried_variables(group)

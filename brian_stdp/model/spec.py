@@ -30,7 +30,8 @@ RUNNER_NAMES = ("n_neurons", "n_input", "n_fan_in", "plastic", "t", "dt", "i", "
                 "lastspike")
 
 _GROUP_KEYS = {"size", "equations", "threshold", "reset", "refractory", "method", "initial",
-               "threshold_after_input", "after_input", "extra_spikes", "slot_start", "events"}
+               "threshold_after_input", "after_input", "extra_spikes", "slot_start", "events",
+               "one_spike_per_step"}
 _SYNAPSE_KEYS = {"source", "target", "connect", "model", "on_pre", "on_post", "initial", "delay",
                  "on_event"}
 _STDP_KEYS = {"synapses", "on_pre", "on_post", "after_pre", "after_post", "ltp", "ltd"}
@@ -43,6 +44,12 @@ _PROTOCOL_KEYS = {
 _PROTOCOL_REQUIRED = {"dt", "t_present", "t_rest", "encoder"}
 _POISSON_KEYS = {"rate_scale", "intensity_start", "intensity_step"}
 _TOP_KEYS = {"model", "parameters", "equations", "groups", "synapses", "stdp", "protocol"}
+
+#: Name of the Brian2 custom event of a ``one_spike_per_step`` group: the neurons above
+#: threshold that were not chosen to spike, reset without a spike.
+SILENT_RESET_EVENT = "silent_reset"
+#: Event names that a group's ``events`` may not use (the runner's own).
+_RESERVED_EVENTS = ("spike", "extra_spike", SILENT_RESET_EVENT)
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,10 @@ class GroupSpec:
     #: ``after_input`` code and before the threshold; synapses can be
     #: triggered by them (``on_event``).
     events: dict = field(default_factory=dict)
+    #: BindsNET's ``one_spike``: of the neurons above threshold in a time step, one chosen
+    #: uniformly at random spikes; the others get the reset and the refractory period
+    #: without a spike (:mod:`brian_stdp.backends.one_spike`).
+    one_spike_per_step: bool = False
 
 
 @dataclass(frozen=True)
@@ -348,8 +359,12 @@ def _parse_group(name: str, section: dict, equations: dict, fail) -> GroupSpec:
     for key in ("after_input", "extra_spikes", "slot_start", "threshold", "reset"):
         if not isinstance(section.get(key, ""), str):
             raise fail(f"{where} {key}", "must be a string of Brian2 code")
-    if not isinstance(section.get("threshold_after_input", False), bool):
-        raise fail(f"{where} threshold_after_input", "must be true or false")
+    for key in ("threshold_after_input", "one_spike_per_step"):
+        if not isinstance(section.get(key, False), bool):
+            raise fail(f"{where} {key}", "must be true or false")
+    if section.get("one_spike_per_step", False) and section.get("extra_spikes"):
+        raise fail(f"{where} one_spike_per_step", "cannot be combined with extra_spikes "
+                   "(both decide which neurons above threshold count as spikes); remove one")
     if section.get("extra_spikes") and name != "exc":
         raise fail(f"{where} extra_spikes", "only the output layer 'exc' can have extra "
                    "spikes (they count in its spike counts)")
@@ -361,9 +376,9 @@ def _parse_group(name: str, section: dict, equations: dict, fail) -> GroupSpec:
     if not isinstance(events, dict) or not all(isinstance(c, str) for c in events.values()):
         raise fail(f"{where} events", "must be a table of name = \"condition\"")
     for event in events:
-        if event in ("spike", "extra_spike") or not event.isidentifier():
+        if event in _RESERVED_EVENTS or not event.isidentifier():
             raise fail(f"{where} events", f"{event!r} cannot name an event (use an "
-                       f"identifier other than 'spike' and 'extra_spike')")
+                       f"identifier other than {', '.join(map(repr, _RESERVED_EVENTS))})")
     return GroupSpec(
         name=name, size=str(section["size"]), equations=tuple(parts),
         threshold=section["threshold"], reset=section.get("reset", ""),
@@ -372,7 +387,8 @@ def _parse_group(name: str, section: dict, equations: dict, fail) -> GroupSpec:
         threshold_after_input=section.get("threshold_after_input", False),
         after_input=section.get("after_input", ""),
         extra_spikes=section.get("extra_spikes", ""),
-        slot_start=section.get("slot_start", ""), events=dict(events))
+        slot_start=section.get("slot_start", ""), events=dict(events),
+        one_spike_per_step=section.get("one_spike_per_step", False))
 
 
 def _parse_synapses(name: str, section: dict, groups: dict, fail, path) -> SynapseSpec:

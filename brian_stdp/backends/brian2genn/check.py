@@ -71,7 +71,8 @@ def linked_variable_problems(spec: ModelSpec) -> list:
 
 
 def custom_event_problems(spec: ModelSpec) -> list:
-    """Custom events of a group, and the extra spikes that need one (GeNN has spikes only)."""
+    """Custom events of a group, and the extra spikes and one-spike rule that need one (GeNN
+    has spikes only)."""
     problems = []
     for name, gspec in spec.groups.items():
         for event in getattr(gspec, "events", {}) or {}:
@@ -81,6 +82,10 @@ def custom_event_problems(spec: ModelSpec) -> list:
         if getattr(gspec, "extra_spikes", ""):
             problems.append(f"[groups.{name}] extra_spikes: needs a custom event, which GeNN "
                             f"does not have. Remove it.")
+        if getattr(gspec, "one_spike_per_step", False):
+            problems.append(f"[groups.{name}] one_spike_per_step: needs a custom event and "
+                            f"a pass over the group in index order, which GeNN does not "
+                            f"have. Remove it.")
     return problems
 
 
