@@ -17,7 +17,7 @@ import numpy as np
 from brian_stdp.backends.network import group_sizes, model_synapse_pairs
 from brian_stdp.model.spec import load_model
 
-NETWORKS = [("lc_snn", 900), ("lc_snn", 2250), ("lc_snn_k16", 2250),
+NETWORKS = [("lc_snn", 900), ("lc_snn_k16", 900), ("lc_snn", 2250), ("lc_snn_k16", 2250),
             ("diehl_cook_2015", 400), ("diehl_cook_2015", 1600)]
 
 path = Path(os.environ["BRIAN_STDP_DATA"]) / "train-images-idx3-ubyte.gz"
