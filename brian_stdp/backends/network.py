@@ -619,24 +619,6 @@ def _section_of(spec, object_name):
     return "[protocol]" if object_name.startswith(("inp", "ctrl")) else "model"
 
 
-def synapse_pairs(rule, n_source: int, n_target: int, where: str = "connect"):
-    """Pre- and postsynaptic indices for a connection rule, source-major.
-
-    Parameters
-    ----------
-    rule : str or PatchLayout
-        ``"all"``, ``"one_to_one"``, ``"all_but_self"``, a condition on ``i`` and ``j``,
-        or a patch layout (:mod:`brian_stdp.model.wiring`).
-    where : str
-        Where the rule comes from (``"FILE: [synapses.NAME] connect"``), for errors.
-
-    Returns
-    -------
-    pre, post : ndarray of int32, shape (n_synapses,)
-    """
-    return pairs_for(rule, n_source, n_target, where)
-
-
 def model_synapse_pairs(spec: ModelSpec, name: str, sizes: dict):
     """Pre- and postsynaptic indices of the model's synapses ``name``, source-major.
 
@@ -784,5 +766,5 @@ def _evaluate_array(expr, spec, namespace, indices, size, rng, where):
 
 
 __all__ = ["NetworkHandles", "build_network", "initial_state", "constant_initializers",
-           "synapse_pairs", "model_synapse_pairs", "group_sizes", "draw_fixed", "fixed_keys", "check_model",
+           "model_synapse_pairs", "group_sizes", "draw_fixed", "fixed_keys", "check_model",
            "model_errors", "K_NEVER", "PROTOCOL_RULE", "SingleRun", "EXTRA_EVENT"]

@@ -3,10 +3,11 @@
 import pytest
 from brian2 import Hz, ms, mV, second
 
-from brian_stdp.backends.network import check_model, synapse_pairs
+from brian_stdp.backends.network import check_model
 from brian_stdp.errors import ModelFileError
 from brian_stdp.model.files import MODELS_DIR, available_models
 from brian_stdp.model.spec import load_model
+from brian_stdp.model.wiring import pairs_for
 
 pytestmark = pytest.mark.codegen_independent
 
@@ -104,7 +105,7 @@ def test_not_toml_and_missing_file(tmp_path):
     ("abs(i - j) == 1", 3, 3, [(0, 1), (1, 0), (1, 2), (2, 1)]),
 ])
 def test_synapse_pairs_are_source_major(rule, n_src, n_tgt, pairs):
-    pre, post = synapse_pairs(rule, n_src, n_tgt)
+    pre, post = pairs_for(rule, n_src, n_tgt, "connect")
     assert list(zip(pre.tolist(), post.tolist())) == pairs
 
 
