@@ -17,6 +17,7 @@ from brian_stdp.errors import ConfigError
 from brian_stdp.experiments.benchmark import BenchSettings, format_profile, run_benchmark
 from brian_stdp.model.files import available_models
 from brian_stdp.training import rundir
+from brian_stdp.training.config import AUTO_THREADS, AUTO_THREADS_FROM, threads_flag
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,11 +31,13 @@ def parser() -> argparse.ArgumentParser:
                    help="training images per size")
     p.add_argument("--chunk", type=int, default=defaults.chunk,
                    help="presentation slots per compiled run")
-    p.add_argument("--threads", type=int, default=defaults.threads,
-                   help="OpenMP threads (cpp_standalone)")
+    p.add_argument("--threads", type=threads_flag, default=defaults.threads, metavar="N",
+                   help=f"threads of each simulation (cpp_standalone), or 'auto': "
+                        f"{AUTO_THREADS} from {AUTO_THREADS_FROM} neurons on, 1 below "
+                        f"(default: auto)")
     p.add_argument("--profile", action="store_true",
-                   help="time every code object (cpp_standalone; Brian2's profiler) and print "
-                        "where the time goes")
+                   help="time every code object (cpp_standalone, one thread; Brian2's "
+                        "profiler) and print where the time goes")
     p.add_argument("--model", default=defaults.model,
                    help=f"model file path, or one of: {', '.join(available_models())}")
     p.add_argument("--device", "--devices", dest="devices", default=",".join(defaults.devices),

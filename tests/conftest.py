@@ -4,6 +4,7 @@ workers, removed at the end), and give the long tests a longer timeout."""
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -67,3 +68,23 @@ def folder_digest():
                 for path in sorted(folder.rglob("*")) if path.is_file()}
 
     return digest
+
+
+@pytest.fixture
+def run_code_objects():
+    """``code_objects(build, name) -> text`` of the code object ``name`` (``inp_exc_pre``)
+    that a standalone build's network runs, and ``code_objects(build) -> {file stem: text}``
+    of all of them. Brian2 numbers the files after the code objects the process made
+    before (``inp_exc_pre_codeobject_1.cpp``), and a build folder started from the build
+    cache can still hold the files of another process's numbering."""
+    def code_objects(build, name=None):
+        build = Path(build)
+        main = (build / "main.cpp").read_text()
+        run = set(re.findall(r"\bnetwork\w*\.add\(&\w+, _run_(\w+)\);", main))
+        texts = {stem: (build / "code_objects" / f"{stem}.cpp").read_text() for stem in run}
+        if name is None:
+            return texts
+        (stem,) = [s for s in texts if re.fullmatch(rf"{name}_codeobject(_\d+)?", s)]
+        return texts[stem]
+
+    return code_objects

@@ -83,6 +83,7 @@ from brian_stdp.backends.delay_order import stored_order, to_stored
 from brian_stdp.backends.one_spike import add_one_spike_steps, one_spike_rule
 from brian_stdp.backends.protocol import (K_NEVER, PROTOCOL_RULE, SingleRun, controller_layer,
                                           per_input_layer)
+from brian_stdp.backends.threads import split_codeobject_class
 from brian_stdp.backends.uniform_synapses import uniform_connection, uniform_pathway
 from brian_stdp.errors import BrianSTDPError, ModelFileError
 from brian_stdp.model import integration  # noqa: F401  (makes method = "semi_implicit" available
@@ -206,7 +207,8 @@ def draw_fixed(spec: ModelSpec, n_neurons: int, n_input: int,
 def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                   fixed: dict, single_run: SingleRun | None = None,
                   delay_sorted: bool = False, peek_in_place: bool = False,
-                  ranged_events: bool = False, uniform: bool = False) -> NetworkHandles:
+                  ranged_events: bool = False, uniform: bool = False,
+                  threads: int = 1) -> NetworkHandles:
     """Create every Brian2 object of ``spec`` for ``slots`` presentation slots.
 
     Parameters
@@ -231,9 +233,9 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         step and target (:mod:`~brian_stdp.backends.delay_order`): the same simulation,
         with each spike's delay groups contiguous in memory.
     peek_in_place : bool
-        On ``cpp_standalone`` without OpenMP: the event code of every synapse object reads
-        the spike queue's slot in place instead of a copy
-        (:func:`pathway_codeobject_class`); elsewhere ignored.
+        On ``cpp_standalone``: the event code of every synapse object reads the spike
+        queue's slot in place instead of a copy (:func:`pathway_codeobject_class`);
+        elsewhere ignored.
     ranged_events : bool
         With ``delay_sorted`` and ``peek_in_place`` in effect: the presynaptic event code of
         the delay-sorted synapses runs through runs of synapses (:func:`ranged_codeobject_class`;
@@ -242,6 +244,11 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         (chunked only, ``cpp_standalone``) Build the synapse objects that qualify as
         uniform connections without per-synapse records
         (:mod:`~brian_stdp.backends.uniform_synapses`).
+    threads : int
+        (``cpp_standalone``, with ``peek_in_place``) More than 1: the code of the neuron
+        groups and synapses is split over that many threads by blocks of neurons
+        (:mod:`~brian_stdp.backends.threads`; the program must then be edited with
+        :func:`~brian_stdp.backends.threads.patch_network` before it is compiled).
     """
     proto = spec.protocol
     namespace = spec.namespace(n_neurons, n_input)
@@ -253,6 +260,9 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         layer = per_input_layer(spec, single_run, namespace)
     objects = list(layer.objects)
 
+    pathway_class = pathway_codeobject_class() if peek_in_place else None
+    split = threads > 1 and pathway_class is not None
+    group_class = split_codeobject_class() if split else None
     groups = {"inp": layer.inp}
     state_vars, synapse_indices, orders, ranged_pathways, uniforms = [], {}, {}, [], {}
     sizes = group_sizes(spec, n_neurons, n_input)
@@ -272,17 +282,17 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                                 reset=gspec.reset or None, refractory=gspec.refractory or False,
                                 method=gspec.method, name=name, namespace=namespace,
                                 events=events or None,
-                                codeobj_class=one_spike.codeobj_class if one_spike else None)
+                                codeobj_class=one_spike.codeobj_class if one_spike
+                                else group_class)
             _add_group_steps(group, gspec, t_slot)
             if one_spike is not None:
-                add_one_spike_steps(group, one_spike, serial_codeobject_class())
+                add_one_spike_steps(group, one_spike)
         groups[name] = group
         objects.append(group)
         state_vars += _carried_variables(group)
 
     if single_run is not None:
         namespace["plastic_run"] = float(single_run.plastic)
-    pathway_class = pathway_codeobject_class() if peek_in_place else None
     for name, sspec in spec.synapses.items():
         connection = (uniform_connection(spec, name, namespace, sizes)
                       if uniform and single_run is None else None)
@@ -305,10 +315,13 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                                             f"[synapses.{name}] delay")
         pre, post = model_synapse_pairs(spec, name, sizes)
         synapse_indices[name] = (pre, post)
-        codeobj_class = pathway_class
+        # a one-to-one connection delivers a few events per step: not worth a barrier
+        codeobj_class = (pathway_class if sspec.connect == "one_to_one"
+                         else group_class or pathway_class)
         if (ranged_events and delay_sorted and pathway_class is not None and sspec.delay
                 and single_run is None):
-            codeobj_class = ranged_codeobject_class()
+            codeobj_class = (split_codeobject_class(ranged_events=True) if split
+                             else ranged_codeobject_class())
             ranged_pathways.append(f"{name}_pre")
         with model_errors(spec, f"[synapses.{name}]"):
             syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
@@ -470,40 +483,21 @@ def add_normalisation(spec: ModelSpec, groups: dict, objects: list, t_slot,
     target.run_regularly("w_in_sum = 0", dt=t_slot, when="start", order=-8,
                          name=f"{target_name}{infix}w_in_reset")
     syn.run_regularly("w_in_sum_post += w", dt=t_slot, when="start", order=-7,
-                      name=f"{syn_name}{infix}w_in_sum", codeobj_class=serial_codeobject_class())
+                      name=f"{syn_name}{infix}w_in_sum")
     target.run_regularly(f"w_in_scale = 1 + {plastic}*(weight_sum/w_in_sum - 1)", dt=t_slot,
                          when="start", order=-6, name=f"{target_name}{infix}w_in_scale")
     syn.run_regularly("w *= w_in_scale_post", dt=t_slot, when="start", order=-5,
                       name=f"{syn_name}{infix}normalise")
 
 
-def serial_codeobject_class():
-    """The code object class for run_regularly code that adds into another group's variable.
-
-    On ``cpp_standalone`` with OpenMP threads, Brian2 splits such a loop over the threads,
-    which add into the same targets at once and lose additions (``w_in_sum_post += w``: a
-    wrong normalisation, different on every run). There this returns a class whose loop
-    runs on one thread (``brian_stdp/backends/templates/stateupdate.cpp``); elsewhere None (the
-    device's own class).
-    """
-    from brian2 import get_device, prefs
-    from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
-
-    device = get_device()
-    if (not hasattr(device, "code_object_class")
-            or device.code_object_class() is not CPPStandaloneCodeObject
-            or not prefs.devices.cpp_standalone.openmp_threads):
-        return None
-    return _serial_codeobject()
-
-
 def pathway_codeobject_class():
-    """The code object class for synapses on ``cpp_standalone`` without OpenMP, or None.
+    """The code object class for synapses on ``cpp_standalone``, or None.
 
     Its event code (``brian_stdp/backends/templates/synapses.cpp``) reads the spike queue's
     slot in place, where Brian2's copies it into another vector first: the same synapse
-    indices in the same order, without the copy. With OpenMP threads, or on another device,
-    this returns None (the device's own class).
+    indices in the same order, without the copy. With Brian2's OpenMP threads (which
+    this project does not use: :mod:`~brian_stdp.backends.threads`), or on another
+    device, this returns None (the device's own class).
     """
     from brian2 import get_device, prefs
     from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject

@@ -24,9 +24,10 @@ in this step, the chosen index or -1), the namespace of the two functions: on
 ``cpp_standalone`` one global static array to which every code object that calls them
 points (Brian2 writes function namespaces as static arrays by name); on the runtime device
 the same NumPy array, read by NumPy code (the group runs with the ``numpy`` target there,
-whatever ``prefs.codegen.target`` says). The chooser's loop runs on one thread under
-OpenMP (:func:`~brian_stdp.backends.network.serial_codeobject_class`). Other devices
-(brian2cuda, GeNN) are refused.
+whatever ``prefs.codegen.target`` says). With ``--threads`` above 1 the group's code runs
+on one thread (Brian2's code object class, not :mod:`~brian_stdp.backends.threads`), and
+the chooser draws its random numbers there. Other devices (brian2cuda, GeNN) are
+refused.
 """
 
 from __future__ import annotations
@@ -146,20 +147,13 @@ def one_spike_rule(spec: ModelSpec, name: str) -> OneSpikeRule:
         codeobj_class=codeobj_class)
 
 
-def add_one_spike_steps(group, rule: OneSpikeRule, serial_class=None) -> None:
+def add_one_spike_steps(group, rule: OneSpikeRule) -> None:
     """Add the chooser and the silent reset to ``group``, scheduled around its threshold
-    (wherever :func:`~brian_stdp.backends.network.build_network` has placed it).
-
-    Parameters
-    ----------
-    serial_class : type, optional
-        The code object class whose loop runs on one thread (OpenMP), for the chooser on
-        ``cpp_standalone``.
-    """
+    (wherever :func:`~brian_stdp.backends.network.build_network` has placed it)."""
     spike = group.thresholder["spike"]
     group.run_regularly(rule.chooser, when=spike.when, order=spike.order - 1,
                         name=f"{group.name}_one_spike",
-                        codeobj_class=rule.codeobj_class or serial_class)
+                        codeobj_class=rule.codeobj_class)
     if rule.events:
         group.thresholder[SILENT_RESET_EVENT].when = spike.when
         group.thresholder[SILENT_RESET_EVENT].order = spike.order + 2

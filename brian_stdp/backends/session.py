@@ -35,6 +35,7 @@ from brian_stdp.backends.devices import cpp_standalone, cuda_standalone, runtime
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
                                          initial_state)
 from brian_stdp.backends.spike_queue import STORE_RANGES_CODE, patch_spike_queue
+from brian_stdp.backends.threads import patch_network
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec
 
@@ -179,7 +180,8 @@ class Session:
     directory : path, optional
         Build folder (created) for devices that build a program.
     threads : int
-        OpenMP threads for ``cpp_standalone`` (1: no OpenMP); others ignore it.
+        Threads of a time step on ``cpp_standalone`` (:mod:`~brian_stdp.backends.threads`;
+        the same simulation as one thread); others ignore it.
     """
 
     #: The Brian2 device this class runs on (its name in the registry).
@@ -203,8 +205,8 @@ class Session:
     #: Whether synapses with per-synapse delays are stored sorted by delay
     #: (:mod:`~brian_stdp.backends.delay_order`); the state keeps the canonical order.
     delay_sorted = False
-    #: Whether the event code reads the spike queue in place (without OpenMP;
-    #: :func:`~brian_stdp.backends.network.pathway_codeobject_class`).
+    #: Whether the event code reads the spike queue in place
+    #: (:func:`~brian_stdp.backends.network.pathway_codeobject_class`).
     peek_in_place = False
     #: Whether the input synapses' event code runs through runs of synapses that the spike
     #: queue holds (needs the two above and :attr:`group_delays`; :mod:`.spike_queue`).
@@ -212,6 +214,9 @@ class Session:
     #: Whether uniform all-to-all connections are built without per-synapse records
     #: (:mod:`~brian_stdp.backends.uniform_synapses`); their state entries are ignored.
     uniform_connections = False
+    #: Whether ``threads`` above 1 split each time step over threads by blocks of neurons
+    #: (:mod:`~brian_stdp.backends.threads`; needs :attr:`peek_in_place`).
+    split_threads = False
 
     def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
                  directory=None, threads: int = 1, profile: bool = False):
@@ -220,6 +225,9 @@ class Session:
         if profile and not self.can_profile:
             raise ConfigError(f"--profile: {self.device_name} cannot time its code objects; "
                               f"use cpp_standalone")
+        if profile and threads > 1 and self.split_threads:
+            raise ConfigError(f"--profile times the code objects of one thread; use "
+                              f"--threads 1, not {threads}")
         self.profile = profile
         #: With ``profile``: seconds spent in each code object (name), summed over chunks.
         self.profile_seconds = {}
@@ -283,7 +291,8 @@ class Session:
                                 peek_in_place=self.peek_in_place,
                                 ranged_events=self.ranged_events
                                 and getattr(self, "group_delays", False),
-                                uniform=self.uniform_connections)
+                                uniform=self.uniform_connections,
+                                threads=self.threads if self.split_threads else 1)
         constant_initializers(self.spec, handles)
         return handles
 
@@ -429,6 +438,7 @@ class StandaloneSession(Session):
     #: Whether the spike queue pushes one delay group at a time (:mod:`.spike_queue`).
     group_delays = True
     delay_sorted = peek_in_place = ranged_events = uniform_connections = True
+    split_threads = True
 
     #: Whether a build starts from a cached build of the same network (:mod:`.build_cache`).
     use_build_cache = True
@@ -444,7 +454,10 @@ class StandaloneSession(Session):
         self.directory.mkdir(parents=True, exist_ok=True)
         set_device(self.device_name, build_on_run=False, directory=str(self.directory))
         self._configure_device()
-        prefs.devices.cpp_standalone.openmp_threads = self.threads if self.threads > 1 else 0
+        prefs.devices.cpp_standalone.openmp_threads = 0  # threads: backends/threads.py
+        if self.split_threads and self.threads > 1:
+            brian2.device.extra_compile_args.append("-fopenmp")
+            brian2.device.extra_link_args.append("-fopenmp")
         prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
         if "core.stop_on_keyboard_interrupt" in prefs:  # brian2 >= 2.6 (not 2.5: genn)
             prefs.core.stop_on_keyboard_interrupt = False  # Ctrl-C ends the chunk, not a half
@@ -454,7 +467,7 @@ class StandaloneSession(Session):
 
     def _seed_code(self) -> str:
         """C++ inserted into ``main``: reseed the generators from ``BRIAN_STDP_SEED``."""
-        return _SEED_CODE.format(var=SEED_VARIABLE, threads=max(self.threads, 1))
+        return _SEED_CODE.format(var=SEED_VARIABLE, threads=1)  # one generator, one thread
 
     def compile(self) -> None:
         """Generate and compile the standalone program (once, before the first chunk)."""
@@ -473,14 +486,18 @@ class StandaloneSession(Session):
         key = self._cache_key() if self.use_build_cache else None
         if key is not None:
             build_cache.seed(self.directory, key)
-        if self.group_delays:
+        split = self.split_threads and self.threads > 1
+        if self.group_delays or split:
             from brian2.codegen.cpp_prefs import get_compiler_and_args
 
             device.build(run=False, directory=str(self.directory), compile=False)
-            if not patch_spike_queue(self.directory) and handles.ranged_pathways:
+            if (self.group_delays and not patch_spike_queue(self.directory)
+                    and handles.ranged_pathways):
                 raise RuntimeError(f"{self.directory}: this Brian2's spike queue cannot be "
                                    f"edited (brian_stdp/backends/spike_queue.py); build with "
                                    f"ranged_events = False")
+            if split:
+                patch_network(self.directory, self.threads)
             device.compile_source(str(self.directory), get_compiler_and_args()[0],
                                   debug=False, clean=False)
         else:
@@ -559,6 +576,7 @@ class CudaStandaloneSession(StandaloneSession):
     group_delays = False  # brian2cuda has a spike queue of its own
     # not measured on brian2cuda
     delay_sorted = peek_in_place = ranged_events = uniform_connections = False
+    split_threads = False  # brian2cuda: the GPU runs the code
     use_build_cache = False  # not measured with nvcc's builds
     can_profile = False
 

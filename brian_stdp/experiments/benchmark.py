@@ -75,6 +75,7 @@ from brian_stdp.errors import BrianSTDPError, ConfigError
 from brian_stdp.model.spec import load_model
 from brian_stdp.training import rundir
 from brian_stdp.training.chunks import chunk_seed, stream
+from brian_stdp.training.config import resolve_threads
 
 DEFAULT_NEURONS = (100, 400, 1600)
 DEFAULT_IMAGES = 2000
@@ -92,8 +93,9 @@ class BenchSettings:
         Training images per size.
     chunk : int
         Presentation slots per compiled run.
-    threads : int
-        OpenMP threads (cpp_standalone).
+    threads : int or None
+        Threads of each simulation (cpp_standalone); None (``auto``): per size, as
+        :func:`brian_stdp.training.config.resolve_threads` gives them (1 with ``profile``).
     profile : bool
         Time every code object (devices whose session can profile).
     model : str
@@ -109,7 +111,7 @@ class BenchSettings:
     neurons: tuple = DEFAULT_NEURONS
     images: int = DEFAULT_IMAGES
     chunk: int = DEFAULT_CHUNK
-    threads: int = 1
+    threads: int | None = None
     profile: bool = False
     model: str = "diehl_cook_2015"
     devices: tuple = (DEFAULT_DEVICE,)
@@ -120,6 +122,7 @@ class BenchSettings:
 COLUMNS = (  # (heading, row key, format)
     ("device", "device", "{}"),
     ("size", "neurons", "{:d}"),
+    ("threads", "threads", "{:d}"),
     ("builds", "builds", "{:d}"),
     ("compile s", "compile_seconds", "{:.1f}"),
     ("img/s", "images_per_second", "{:.2f}"),
@@ -478,8 +481,9 @@ def run_benchmark(settings: BenchSettings, log=None) -> dict:
         profilers = [d for d in registry.names() if registry.session_class(d).can_profile]
         raise ConfigError(f"--profile times the code objects of {', '.join(profilers)} only: "
                           f"leave it out or use --device {profilers[0]}")
-    for flag in ("images", "chunk", "threads"):
+    for flag in ("images", "chunk"):
         check_positive(getattr(settings, flag), f"--{flag}")
+    check_positive(settings.threads, "--threads", optional=True)
     check_seed(settings.seed)
     spec = load_model(settings.model)
     dataset = load_dataset("mnist", "train", data_dir=settings.data_dir)
@@ -501,7 +505,9 @@ def run_benchmark(settings: BenchSettings, log=None) -> dict:
                 else:
                     row = bench_size(spec, dataset, neurons, settings.images,
                                      chunk=settings.chunk, device=device,
-                                     threads=settings.threads, seed=settings.seed, log=log,
+                                     threads=1 if settings.profile and settings.threads is None
+                                     else resolve_threads(settings.threads, neurons),
+                                     seed=settings.seed, log=log,
                                      profile=settings.profile)
             except BrianSTDPError:
                 raise

@@ -26,7 +26,8 @@ from brian_stdp.model.spec import ModelSpec, load_model
 from brian_stdp.training import evaluation, rundir
 from brian_stdp.training.chunks import blocks
 from brian_stdp.training.compact import expand_state, is_compact
-from brian_stdp.training.config import RunConfig, available_cores, read_run_config
+from brian_stdp.training.config import (RunConfig, available_cores, read_run_config,
+                                       resolve_threads)
 from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
 from brian_stdp.training.selection import phases
 
@@ -136,7 +137,8 @@ def _session_and_state(run: TrainedRun, slots: int, device: str, build: Path) ->
     def make_session(fixed):
         built.append(session_class(device)(run.spec, run.config.neurons, run.n_input, slots,
                                            fixed, directory=build,
-                                           threads=run.config.threads))
+                                           threads=resolve_threads(run.config.threads,
+                                                                   run.config.neurons)))
         return built[-1]
 
     try:

@@ -8,6 +8,7 @@ its own Ctrl-C handler when imported.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import os
 from dataclasses import dataclass
@@ -25,6 +26,32 @@ def available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(len(os.sched_getaffinity(0)), 1)
     return os.cpu_count() or 1
+
+
+#: ``--threads auto`` (the default) runs 2 threads from this many output neurons on, where
+#: they train faster than one; below, one (runs/README.md, Speed and memory).
+AUTO_THREADS_FROM = 1600
+#: Threads that ``--threads auto`` gives a network of ``AUTO_THREADS_FROM`` neurons or more.
+AUTO_THREADS = 2
+
+
+def threads_flag(text: str):
+    """A number of threads, or ``auto`` (None)."""
+    if text.lower() == "auto":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number or 'auto': {text!r}") from None
+
+
+def resolve_threads(threads: int | None, neurons: int) -> int:
+    """The threads of a simulation: ``threads``, or for None (``auto``)
+    :data:`AUTO_THREADS` (at most the cores this process may use) from
+    :data:`AUTO_THREADS_FROM` output neurons on, else 1."""
+    if threads is not None:
+        return threads
+    return min(AUTO_THREADS, available_cores()) if neurons >= AUTO_THREADS_FROM else 1
 
 
 @dataclass(frozen=True)
@@ -50,6 +77,9 @@ class RunConfig:
         None: no validation split.
     chunk : int
         Presentation slots per compiled run.
+    threads : int or None
+        Threads of each simulation (:mod:`brian_stdp.backends.threads`); None (``auto``):
+        :func:`resolve_threads`, which a new run saves as a number.
     workers : int
         Processes that label and test (this one and ``workers - 1`` spawned ones, each
         compiling the network once); the results do not depend on it. Default: the
@@ -82,9 +112,12 @@ class RunConfig:
     seed: int = setting(0, "seed of everything random: initial weights, image order, input "
                            "spikes, the --per-class choice", metavar="N")
     device: str = setting(DEFAULT_DEVICE, "simulation device", metavar="NAME")
-    threads: int = setting(1, "OpenMP threads (cpp_standalone); 2 threads train slower "
-                                 "than 1 at 400-6400 neurons (runs/README.md): use more "
-                                 "cores with --workers and grids instead", metavar="N")
+    threads: int | None = setting(
+        None, f"threads of each simulation (cpp_standalone), or 'auto': {AUTO_THREADS} from "
+              f"{AUTO_THREADS_FROM} neurons on, where they train faster (runs/README.md), 1 "
+              f"below. Reproducible for a given number; another number gives the same "
+              f"simulation up to floating-point rounding. Labelling and testing run on at most "
+              f"cores/threads --workers processes", parse=threads_flag, metavar="N")
     chunk: int = setting(1000, "presentations per compiled run (checkpoint interval)",
                          metavar="N")
     workers: int = setting(available_cores(), "processes that label and test, each with its "
@@ -117,8 +150,9 @@ class RunConfig:
             if not isinstance(getattr(self, key), bool):
                 raise ConfigError(f"--{key.replace('_', '-')} is a switch: true or false, "
                                   f"not {getattr(self, key)!r}")
-        for key in ("neurons", "epochs", "threads", "chunk", "workers"):
+        for key in ("neurons", "epochs", "chunk", "workers"):
             check_positive(getattr(self, key), f"--{key.replace('_', '-')}")
+        check_positive(self.threads, "--threads", optional=True)
         check_selection(self, ("train", "per_class", "label", "test", "validation"))
         if self.labelling is not None and self.labelling not in evaluation.LABELLINGS:
             raise ConfigError(f"--labelling {self.labelling}: unknown labelling (choose from "

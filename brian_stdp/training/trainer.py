@@ -34,7 +34,8 @@ from brian_stdp.model.spec import load_model
 from brian_stdp.training import rundir, scoring
 from brian_stdp.training.checkpoint import Progress, load_checkpoint, save_checkpoint
 from brian_stdp.training.chunks import blocks, chunk_seed, stream
-from brian_stdp.training.config import RunConfig, read_run_config
+from brian_stdp.training.config import (RunConfig, available_cores, read_run_config,
+                                       resolve_threads)
 from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
 from brian_stdp.training.selection import Phase, phases, select_images
 
@@ -60,6 +61,8 @@ class Trainer:
 
     def __init__(self, config: RunConfig, run_dir, progress: bool = True, resume: bool = False):
         config.check()
+        config = dataclasses.replace(config, threads=resolve_threads(config.threads,
+                                                                     config.neurons))
         self.config, self.run_dir, self.progress = config, Path(run_dir), progress
         self.resuming = resume
         model_copy = self.run_dir / rundir.MODEL_COPY
@@ -158,6 +161,10 @@ class Trainer:
         if workers < c.workers:
             log.info("--workers %d: %s labels and tests in this process only (one build)",
                      c.workers, c.device)
+        elif c.threads > 1 and workers * c.threads > available_cores():
+            workers = max(1, available_cores() // c.threads)
+            log.info("--workers %d with --threads %d: %d process(es) label and test, within "
+                     "the %d cores", c.workers, c.threads, workers, available_cores())
         return BlockPool(SessionRecipe.of(self.session, c.device),
                          min(workers - 1, n_blocks - 1), self.run_dir / "build" / "workers",
                          keep_build=c.keep_build)

@@ -226,8 +226,8 @@ def test_runtime_device_keeps_one_spike_per_step():
 
 @pytest.mark.long
 @pytest.mark.standalone_compatible
-def test_openmp_threads_keep_the_rule(tmp_path):
-    """Under OpenMP the chooser's loop stays on one thread (the serial code object class):
+def test_two_threads_keep_the_rule(tmp_path):
+    """With 2 threads (backends/threads.py) the group's code stays on the first thread:
     one spike per step, the same spikes for the same seed."""
     session = _compiled(tmp_path, threads=2)
     try:

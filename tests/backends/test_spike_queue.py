@@ -59,17 +59,12 @@ def test_patch_keeps_the_modification_time(tmp_path):
     assert MARK in path.read_text() and path.stat().st_mtime_ns == 10**18
 
 
-def _event_code(build_dir, pathway: str) -> str:
-    """The C++ of a pathway's event code; Brian2 numbers its file after the code objects
-    the process made before (``inp_exc_pre_codeobject_1.cpp`` when the process is fresh)."""
-    (path,) = (build_dir / "code_objects").glob(f"{pathway}_codeobject*.cpp")
-    return path.read_text()
-
-
-def _train_chunk(tmp_path, name, faster: bool, model="diehl_cook_2015", n_neurons=N_NEURONS):
+def _train_chunk(tmp_path, name, faster: bool, model="diehl_cook_2015", n_neurons=N_NEURONS,
+                 code_objects=None):
     """One plastic chunk of 10 images on a small network, with or without the changes
     (the faster program of Diehl & Cook's model: without the lateral inhibition's synapses,
-    ``inh_exc``; its state entry is the model file's constant)."""
+    ``inh_exc``; its state entry is the model file's constant). ``code_objects``: the
+    ``run_code_objects`` fixture, to check the faster program's code."""
     spec = load_model(model)
     rng = np.random.default_rng(5)
     fixed = draw_fixed(spec, n_neurons, 784, rng)
@@ -84,14 +79,14 @@ def _train_chunk(tmp_path, name, faster: bool, model="diehl_cook_2015", n_neuron
         session.compile()
         if faster:
             assert MARK in (tmp_path / name / "brianlib" / "spikequeue.h").read_text()
-            code = _event_code(tmp_path / name, "inp_exc_pre")
+            code = code_objects(tmp_path / name, "inp_exc_pre")
             assert "inp_exc_pre.queue[0]->peek()" in code  # the slot read in place
             delayed = bool(spec.synapses["inp_exc"].delay)  # the LC-SNN's input has none
-            assert ("_run+=2" in code) == delayed  # runs of synapses
+            assert ("_n_runs" in code) == delayed  # runs of synapses
             assert (session.handles.stored_order.get("inp_exc") is not None) == delayed
         if faster and model == "diehl_cook_2015":
-            code = _event_code(tmp_path / name, "exc_inh_pre")
-            assert "exc_inh_pre.queue[0]->peek()" in code and "_run+=2" not in code
+            code = code_objects(tmp_path / name, "exc_inh_pre")
+            assert "exc_inh_pre.queue[0]->peek()" in code and "_n_runs" not in code
             assert set(session.handles.uniform) == {"inh_exc"}  # no per-synapse records
             assert "inh_exc" not in session.handles.synapse_indices
         stimulus = np.zeros((SLOTS, 784))
@@ -114,9 +109,10 @@ def _without_denormals(values):
     ("diehl_cook_2015", N_NEURONS),
     ("lc_snn", 18),  # patches of the input, inhibition by a condition: 2 filters x 9 places
 ])
-def test_faster_program_simulates_the_same_network(tmp_path, model, n_neurons):
+def test_faster_program_simulates_the_same_network(tmp_path, model, n_neurons, run_code_objects):
     plain = _train_chunk(tmp_path, "brian2", faster=False, model=model, n_neurons=n_neurons)
-    faster = _train_chunk(tmp_path, "faster", faster=True, model=model, n_neurons=n_neurons)
+    faster = _train_chunk(tmp_path, "faster", faster=True, model=model, n_neurons=n_neurons,
+                          code_objects=run_code_objects)
     assert len(plain.spike_slot) > 20, "the comparison needs spikes"
     np.testing.assert_array_equal(faster.spike_slot, plain.spike_slot)
     np.testing.assert_array_equal(faster.spike_neuron, plain.spike_neuron)

@@ -195,14 +195,17 @@ def test_two_threads_same_seed_same_result(tmp_path):
                        keep_build=True)
     Trainer(config, tmp_path / "a", progress=False).run()
     Trainer(config, tmp_path / "b", progress=False).run()
-    # The program was built for 2 OpenMP threads (Brian2 writes these for
-    # devices.cpp_standalone.openmp_threads = 2; nothing of them for 1 thread).
+    # The program was built for 2 threads (brian_stdp/backends/threads.py): the time
+    # step's loop in one parallel region, code objects that split their work.
     for run in "ab":
         build = tmp_path / run / "build"
-        assert "omp_set_num_threads(2);" in (build / "main.cpp").read_text(), run
+        header = (build / "brianlib" / "brian_stdp_threads.h").read_text()
+        assert "#define BRIAN_STDP_THREADS 2" in header, run
         assert "-fopenmp" in (build / "makefile").read_text(), run
-        assert any("#pragma omp" in path.read_text()
+        assert "brian_stdp::barrier()" in (build / "network.cpp").read_text(), run
+        assert any("BRIAN_STDP_SPLIT" in path.read_text()
                    for path in (build / "code_objects").glob("*.cpp")), run
+        assert rundir.load_json(tmp_path / run / rundir.CONFIG)["threads"] == 2
     state_a, metrics_a = _results(tmp_path / "a")
     state_b, metrics_b = _results(tmp_path / "b")
     assert metrics_a["activity"]["spikes_per_image_last"] > 0, "the network spiked"
@@ -285,7 +288,9 @@ def test_resume_takes_workers_only_when_given(flags, workers, tmp_path):
 
 def test_config_file_round_trip(uninterrupted):
     saved = json.loads((uninterrupted / rundir.CONFIG).read_text())
-    assert RunConfig.from_dict(saved, "config.json") == TINY
+    # --threads auto is saved as the number it gave: 1 for a small network
+    assert TINY.threads is None and saved["threads"] == 1
+    assert RunConfig.from_dict(saved, "config.json") == dataclasses.replace(TINY, threads=1)
 
 
 def _chunk(n_spikes, slots=10, state=None):

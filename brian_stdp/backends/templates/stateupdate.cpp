@@ -1,18 +1,60 @@
-{# brian_stdp: Brian2's cpp_standalone "stateupdate" template with the loop on one thread.
-   Used (network.serial_codeobject_class) for run_regularly code that adds into another
-   group's variable, such as ``w_in_sum_post += w``: under OpenMP, Brian2 splits that loop
-   over threads, which then add into the same target at once and lose additions. #}
+{# brian_stdp: Brian2's cpp_standalone "stateupdate" template (state updates and
+   run_regularly code), without OpenMP. With ``thread_split`` (backends/threads.py):
+   "index", every thread updates its block of the elements; "accumulate" (synapses' code
+   that adds into its target, such as ``w_in_sum_post += w``), every thread its block of
+   the synapses, adding into buffers of its own, which are then added to the targets in
+   thread order. #}
 {# USES_VARIABLES { N } #}
 {# ALLOWS_SCALAR_WRITE #}
 {% extends 'common_group.cpp' %}
+
+{% block extra_headers %}
+{% if thread_split is defined and thread_split %}
+#include "brianlib/brian_stdp_threads.h"
+{% endif %}
+{% endblock %}
 
 {% block maincode %}
     const size_t _vectorisation_idx = -1;
     {{scalar_code|autoindent}}
     const int _N = {{constant_or_scalar('N', variables['N'])}};
-    for(int _idx=0; _idx<_N; _idx++)
+    {% if thread_split is defined and thread_split == 'accumulate' %}
+    {% for _pointer, _size, _type in thread_accumulate %}
+    static std::vector<{{_type}}> _accumulators_{{loop.index}}[BRIAN_STDP_MAX_THREADS];
+    {% endfor %}
+    size_t _lo, _hi;
+    brian_stdp::block(_N, _lo, _hi);
+    {
+    {% for _pointer, _size, _type in thread_accumulate %}
+    {{_type}} * const {{_pointer}} = brian_stdp::accumulator(_accumulators_{{loop.index}}, {{_size}});
+    {% endfor %}
+    for(size_t _idx=_lo; _idx<_hi; _idx++)
     {
         const size_t _vectorisation_idx = _idx;
         {{vector_code|autoindent}}
     }
+    }
+    brian_stdp::barrier();
+    {% for _pointer, _size, _type in thread_accumulate %}
+    brian_stdp::reduce({{_pointer}}, _accumulators_{{loop.index}}, {{_size}});
+    {% endfor %}
+    {% elif thread_split is defined and thread_split == 'index' %}
+    size_t _lo, _hi;
+    brian_stdp::block(_N, _lo, _hi);
+    for(size_t _idx=_lo; _idx<_hi; _idx++)
+    {% else %}
+    for(int _idx=0; _idx<_N; _idx++)
+    {% endif %}
+    {% if not (thread_split is defined and thread_split == 'accumulate') %}
+    {
+        const size_t _vectorisation_idx = _idx;
+        {{vector_code|autoindent}}
+    }
+    {% endif %}
+{% endblock %}
+
+{% block extra_functions_cpp %}
+{% if thread_split is defined and thread_split %}
+BRIAN_STDP_SPLIT(_run_{{codeobj_name}}, {{block_local}}, false)
+{% endif %}
 {% endblock %}

@@ -6,8 +6,20 @@
    With ``ranged_events`` (network.ranged_codeobject_class), a presynaptic pathway's queue
    holds runs of synapses, (first synapse, number of synapses) pairs
    (backends/spike_queue.py, store_ranges): the loop runs through each run, the same
-   synapses in the same order as the list of indices it replaces. #}
+   synapses in the same order as the list of indices it replaces.
+   With ``thread_split`` (backends/threads.py): "accumulate", every thread runs the event
+   code of its share of the slot's runs (or list) of synapses, adding into buffers of its
+   own in place of the target variables, which are then added to them in thread order;
+   "post", every thread the synapses whose target is in its block of targets (in a run
+   sorted by target, backends/delay_order.py, those between two split points; elsewhere
+   each synapse checked). #}
 {% extends 'common_synapses.cpp' %}
+
+{% block extra_headers %}
+{% if thread_split is defined and thread_split %}
+#include "brianlib/brian_stdp_threads.h"
+{% endif %}
+{% endblock %}
 
 {% set _non_synaptic = [] %}
 {% for var in variables %}
@@ -24,16 +36,48 @@
     // scalar code
     const size_t _vectorisation_idx = -1;
     {{scalar_code|autoindent}}
+    {% set _mode = thread_split if thread_split is defined else None %}
+    {% set _ranged = ranged_events is defined and ranged_events and pathway.prepost == 'pre'
+                     and openmp_pragma('get_num_threads') == '1' %}
+    {% if _mode == 'post' %}
+    {% set _post = get_array_name(variables['_postsynaptic_idx']) %}
+    long _post_lo, _post_hi;
+    brian_stdp::target_block({{thread_split_targets}}, _post_lo, _post_hi);
+    {% endif %}
+    {% if _mode == 'accumulate' %}
+    {% for _pointer, _size, _type in thread_accumulate %}
+    static std::vector<{{_type}}> _accumulators_{{loop.index}}[BRIAN_STDP_MAX_THREADS];
+    {% endfor %}
+    {% endif %}
 
-    {% if ranged_events is defined and ranged_events and pathway.prepost == 'pre'
-          and openmp_pragma('get_num_threads') == '1' %}
-    {
+    {% if _ranged %}
     std::vector<int> *_runs = {{pathway.name}}.queue[0]->peek();
-    const int _num_run_values = _runs->size();
-    for(int _run=0; _run<_num_run_values; _run+=2)
+    const size_t _n_runs = _runs->size() / 2;
+    {% if _mode == 'accumulate' %}
+    size_t _run_begin, _run_end;
+    brian_stdp::run_share(*_runs, _run_begin, _run_end);
+    {% else %}
+    const size_t _run_begin = 0, _run_end = _n_runs;
+    {% endif %}
     {
-        const size_t _first = (*_runs)[_run];
-        const size_t _stop = _first + (*_runs)[_run + 1];
+    {% if _mode == 'accumulate' %}
+    {% for _pointer, _size, _type in thread_accumulate %}
+    {{_type}} * const {{_pointer}} = brian_stdp::accumulator(_accumulators_{{loop.index}}, {{_size}});
+    {% endfor %}
+    {% endif %}
+    for(size_t _run=_run_begin; _run<_run_end; _run++)
+    {
+        {% if _mode == 'post' %}
+        const size_t _run_first = (*_runs)[2 * _run];
+        const size_t _run_stop = _run_first + (*_runs)[2 * _run + 1];
+        const size_t _first = brian_stdp::split_point({{_post}}, _run_first, _run_stop,
+                                                      _post_lo, {{thread_split_targets}});
+        const size_t _stop = brian_stdp::split_point({{_post}}, _first, _run_stop,
+                                                     _post_hi, {{thread_split_targets}});
+        {% else %}
+        const size_t _first = (*_runs)[2 * _run];
+        const size_t _stop = _first + (*_runs)[2 * _run + 1];
+        {% endif %}
         for(size_t _idx=_first; _idx<_stop; _idx++)
         {
             const size_t _vectorisation_idx = _idx;
@@ -41,6 +85,7 @@
         }
     }
     }
+    const bool _any_events = _n_runs > 0;
     {% else %}
     {{ openmp_pragma('parallel') }}
     {
@@ -50,37 +95,69 @@
     std::vector<int> *_spiking_synapses = {{pathway.name}}.peek();
     {% endif %}
     const int _num_spiking_synapses = _spiking_synapses->size();
+    {% if _mode == 'accumulate' %}
+    size_t _begin, _end;
+    brian_stdp::block(_num_spiking_synapses, _begin, _end);
+    {% for _pointer, _size, _type in thread_accumulate %}
+    {{_type}} * const {{_pointer}} = brian_stdp::accumulator(_accumulators_{{loop.index}}, {{_size}});
+    {% endfor %}
+    {% else %}
+    const size_t _begin = 0, _end = _num_spiking_synapses;
+    {% endif %}
 
     {% if _non_synaptic %}
     {{ openmp_pragma('master') }}
     {
-        for(int _spiking_synapse_idx=0;
-            _spiking_synapse_idx<_num_spiking_synapses;
+        for(size_t _spiking_synapse_idx=_begin;
+            _spiking_synapse_idx<_end;
             _spiking_synapse_idx++)
         {
             const size_t _idx = (*_spiking_synapses)[_spiking_synapse_idx];
+            {% if _mode == 'post' %}
+            const long _target = {{_post}}[_idx];
+            if (_target < _post_lo || _target >= _post_hi)
+                continue;
+            {% endif %}
             const size_t _vectorisation_idx = _idx;
             {{vector_code|autoindent}}
         }
     }
     {% else %}
     {{ openmp_pragma('static') }}
-    for(int _spiking_synapse_idx=0;
-        _spiking_synapse_idx<_num_spiking_synapses;
+    for(int _spiking_synapse_idx=_begin;
+        _spiking_synapse_idx<(int)_end;
         _spiking_synapse_idx++)
     {
         const size_t _idx = (*_spiking_synapses)[_spiking_synapse_idx];
+        {% if _mode == 'post' %}
+        const long _target = {{_post}}[_idx];
+        if (_target < _post_lo || _target >= _post_hi)
+            continue;
+        {% endif %}
         const size_t _vectorisation_idx = _idx;
         {{vector_code|autoindent}}
     }
 
     {% endif %}
     }
+    const bool _any_events = !{{pathway.name}}.queue[0]->peek()->empty();
+    {% endif %}
+    {% if _mode == 'accumulate' and thread_accumulate %}
+    if (_any_events)
+    {
+        brian_stdp::barrier();
+        {% for _pointer, _size, _type in thread_accumulate %}
+        brian_stdp::reduce({{_pointer}}, _accumulators_{{loop.index}}, {{_size}});
+        {% endfor %}
+    }
     {% endif %}
 {% endblock %}
 
 
 {% block extra_functions_cpp %}
+{% if thread_split is defined and thread_split %}
+BRIAN_STDP_SPLIT(_run_{{codeobj_name}}, {{block_local}}, false)
+{% endif %}
 void _debugmsg_{{codeobj_name}}()
 {
     using namespace brian;

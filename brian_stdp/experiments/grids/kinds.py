@@ -144,14 +144,16 @@ class Kind:
         """The command line that runs a point in ``run_dir``.
 
         Every setting becomes the flag of the same name: a count that is None
-        as ``all``, a true flag as itself; a false flag and any other None are
-        left out.
+        as ``all``, a true flag as itself; ``threads`` None (``auto``) as 1, since a grid
+        runs its points side by side; a false flag and any other None are left out.
         """
         command = [sys.executable, "-m", self.module]
         for field in dataclasses.fields(self.config_type):
             value, flag = getattr(config, field.name), "--" + field.name.replace("_", "-")
             if isinstance(value, bool):
                 command += [flag] if value else []
+            elif value is None and field.name == "threads":
+                command += [flag, "1"]
             elif value is None:
                 command += [flag, "all"] if field.name in self.count_keys else []
             else:

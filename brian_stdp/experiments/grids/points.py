@@ -94,7 +94,7 @@ def run_point(point: GridPoint, run_dir, cwd, resume: bool = False) -> dict:
     if not resume:
         KINDS[point.kind].prepare(run_dir)
     command = run_command(point, run_dir, resume)
-    env = dict(os.environ, OMP_NUM_THREADS=str(point.config.threads),
+    env = dict(os.environ, OMP_NUM_THREADS=str(point.config.threads or 1),
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     started = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()

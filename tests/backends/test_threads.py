@@ -1,0 +1,139 @@
+"""A time step split over threads (brian_stdp/backends/threads.py): the edit of Brian2's
+network loop, which code objects split their work and how, and the simulation itself
+against one thread's."""
+
+import numpy as np
+import pytest
+
+from brian_stdp.backends import threads
+from brian_stdp.backends.network import draw_fixed
+from brian_stdp.backends.session import ControllerState, StandaloneSession
+from brian_stdp.data.datasets import load_dataset
+from brian_stdp.data.encoding import encode
+from brian_stdp.model.spec import load_model
+from brian_stdp.training.config import AUTO_THREADS_FROM, resolve_threads
+
+SLOTS = 12
+
+
+def brian2_network_source() -> str:
+    """``network.cpp`` as this Brian2 writes it into a build folder."""
+    from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
+    return CPPStandaloneCodeObject.templater.network(None, None, maximum_run_time=None).cpp_file
+
+
+@pytest.mark.codegen_independent
+def test_network_edit_applies_to_this_brian2():
+    text = brian2_network_source()
+    patched = threads.patched_network_source(text)
+    assert patched is not None, "Brian2's network.cpp changed: update backends/threads.py"
+    assert "#pragma omp parallel num_threads(BRIAN_STDP_THREADS)" in patched
+    assert patched.count("brian_stdp::barrier();") == 4
+    assert threads.patched_network_source("int main() {}") is None
+
+
+@pytest.mark.codegen_independent
+def test_patch_network_refuses_an_unknown_loop(tmp_path):
+    (tmp_path / "brianlib").mkdir()
+    (tmp_path / "network.cpp").write_text('#include "network.h"\nvoid Network::run() {}\n')
+    with pytest.raises(RuntimeError, match="--threads 1"):
+        threads.patch_network(tmp_path, 2)
+    (tmp_path / "network.cpp").write_text(brian2_network_source())
+    threads.patch_network(tmp_path, 3)
+    threads.patch_network(tmp_path, 3)  # a second edit changes nothing
+    assert (tmp_path / "network.cpp").read_text().count("omp parallel") == 1
+    assert "#define BRIAN_STDP_THREADS 3" in (tmp_path / threads.HEADER).read_text()
+
+
+@pytest.mark.codegen_independent
+@pytest.mark.parametrize("count", [0, 1, threads.MAX_THREADS + 1])
+def test_header_needs_two_threads_at_least(count):
+    with pytest.raises(ValueError, match="threads"):
+        threads.header_text(count)
+
+
+@pytest.mark.codegen_independent
+def test_auto_threads_follow_the_network_size():
+    assert resolve_threads(None, AUTO_THREADS_FROM - 1) == 1
+    assert resolve_threads(None, AUTO_THREADS_FROM) in (1, 2)  # 1 on a one-core machine
+    assert resolve_threads(3, 10) == 3
+
+
+@pytest.fixture(autouse=True)
+def split_small_groups(monkeypatch):
+    """Split the code of the small groups of these tests too."""
+    monkeypatch.setattr(threads, "MIN_SPLIT", 1)
+
+
+def _chunk(tmp_path, name, model, n_neurons, count):
+    """One plastic chunk of 10 images with ``count`` threads: (result, build folder)."""
+    spec = load_model(model)
+    rng = np.random.default_rng(5)
+    fixed = draw_fixed(spec, n_neurons, 784, rng)
+    build = tmp_path / name
+    session = StandaloneSession(spec, n_neurons, 784, SLOTS, fixed, directory=build,
+                                threads=count)
+    try:
+        state = session.initial_state(rng)
+        session.compile()
+        stimulus = np.zeros((SLOTS, 784))
+        stimulus[:10] = encode(load_dataset("mnist", "train").images[:10])
+        ctrl = ControllerState.fresh(spec.protocol.min_spikes)
+        return session.run_chunk(stimulus, 10, state, ctrl, plastic=True, seed=11), build
+    finally:
+        session.close()
+
+
+def _split_objects(texts) -> dict:
+    """Code object name (without its number) -> its BRIAN_STDP_SPLIT line's block_local
+    flag, for the code objects (``{file stem: text}``) that split their work."""
+    marks = {}
+    for stem, text in texts.items():
+        for line in text.splitlines():
+            if line.startswith("BRIAN_STDP_SPLIT("):
+                marks[stem.rsplit("_codeobject", 1)[0]] = line.rstrip(")").split(", ")[1]
+    return marks
+
+
+@pytest.mark.standalone_compatible
+def test_the_split_of_diehl_and_cooks_network(tmp_path, run_code_objects):
+    _, build = _chunk(tmp_path, "two", "diehl_cook_2015", 12, 2)
+    marks = _split_objects(run_code_objects(build))
+    # the neuron groups' state updates and thresholds read only their own neurons
+    for name in ("exc_stateupdater", "inh_stateupdater", "exc_spike_thresholder",
+                 "inh_spike_thresholder"):
+        assert marks.get(name) == "true", name
+    # synapses: the input pathway adds into ge (buffers per thread); the normalisation's
+    # sum and scaling
+    for name in ("inp_exc_pre", "inp_exc_w_in_sum", "inp_exc_normalise", "exc_w_in_scale"):
+        assert name in marks, name
+    pre = run_code_objects(build, "inp_exc_pre")
+    assert "brian_stdp::run_share" in pre and "brian_stdp::reduce(_ptr_array_exc_ge" in pre
+    # the resets stay on the first thread, the input's with its random numbers; so do the
+    # one-to-one pathway and STDP at output spikes (a few events per step)
+    for name in ("inp_spike_resetter", "exc_spike_resetter", "inh_spike_resetter",
+                 "exc_inh_pre", "inp_exc_post"):
+        assert name not in marks, name
+
+
+@pytest.mark.standalone_compatible
+@pytest.mark.parametrize("model, n_neurons", [
+    ("diehl_cook_2015", 12),
+    ("lc_snn", 18),  # patches of the input, inhibition by a condition: 2 filters x 9 places
+])
+def test_two_threads_simulate_the_network_of_one(tmp_path, model, n_neurons):
+    one, _ = _chunk(tmp_path, "one", model, n_neurons, 1)
+    two, _ = _chunk(tmp_path, "two", model, n_neurons, 2)
+    again, _ = _chunk(tmp_path, "again", model, n_neurons, 2)
+    assert len(one.spike_slot) > 20, "the comparison needs spikes"
+    # the same spikes; the state equal up to the rounding of sums made in another order
+    np.testing.assert_array_equal(two.spike_slot, one.spike_slot)
+    np.testing.assert_array_equal(two.spike_neuron, one.spike_neuron)
+    assert two.input_spikes == one.input_spikes
+    for key, value in one.state.items():
+        np.testing.assert_allclose(two.state[key], value, rtol=1e-9, atol=1e-12, err_msg=key)
+    # and reproducible to the bit for a given number of threads
+    np.testing.assert_array_equal(again.spike_neuron, two.spike_neuron)
+    for key, value in two.state.items():
+        np.testing.assert_array_equal(again.state[key], value, err_msg=key)
