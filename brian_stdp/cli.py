@@ -172,14 +172,19 @@ def positive_counts(text: str) -> list:
 
 
 # -- settings declared once -------------------------------------------------------------------
-def count(text: str):
-    """A whole number of images, or ``all`` (None)."""
-    if text.lower() == "all":
+def whole_number_or(text: str, word: str):
+    """A flag's whole number, or None for ``word`` (such as ``all``)."""
+    if text.lower() == word:
         return None
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number or 'all': {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a whole number or '{word}': {text!r}") from None
+
+
+def count(text: str):
+    """A whole number of images, or ``all`` (None)."""
+    return whole_number_or(text, "all")
 
 
 def setting(default, help: str, parse=None, metavar=None, choices=None):

@@ -8,14 +8,13 @@ its own Ctrl-C handler when imported.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from brian_stdp.backends.devices import DEFAULT_DEVICE, check_device
-from brian_stdp.cli import check_positive, count, setting
+from brian_stdp.cli import check_positive, count, setting, whole_number_or
 from brian_stdp.data.datasets import check_selection
 from brian_stdp.errors import ConfigError
 from brian_stdp.training import evaluation, rundir
@@ -37,12 +36,7 @@ AUTO_THREADS = 2
 
 def threads_flag(text: str):
     """A number of threads, or ``auto`` (None)."""
-    if text.lower() == "auto":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number or 'auto': {text!r}") from None
+    return whole_number_or(text, "auto")
 
 
 def resolve_threads(threads: int | None, neurons: int) -> int:
