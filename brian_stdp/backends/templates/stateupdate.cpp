@@ -8,10 +8,10 @@
 {# ALLOWS_SCALAR_WRITE #}
 {% extends 'common_group.cpp' %}
 
+{% import 'thread_split.cpp' as split with context %}
+
 {% block extra_headers %}
-{% if thread_split is defined and thread_split %}
-#include "brianlib/brian_stdp_threads.h"
-{% endif %}
+{{ split.include_header() }}
 {% endblock %}
 
 {% block maincode %}
@@ -54,7 +54,5 @@
 {% endblock %}
 
 {% block extra_functions_cpp %}
-{% if thread_split is defined and thread_split %}
-BRIAN_STDP_SPLIT(_run_{{codeobj_name}}, {{block_local}}, false)
-{% endif %}
+{{ split.register('false') }}
 {% endblock %}

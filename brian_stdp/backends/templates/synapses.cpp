@@ -15,10 +15,10 @@
    each synapse checked). #}
 {% extends 'common_synapses.cpp' %}
 
+{% import 'thread_split.cpp' as split with context %}
+
 {% block extra_headers %}
-{% if thread_split is defined and thread_split %}
-#include "brianlib/brian_stdp_threads.h"
-{% endif %}
+{{ split.include_header() }}
 {% endblock %}
 
 {% set _non_synaptic = [] %}
@@ -85,7 +85,9 @@
         }
     }
     }
+    {% if _mode == 'accumulate' and thread_accumulate %}
     const bool _any_events = _n_runs > 0;
+    {% endif %}
     {% else %}
     {{ openmp_pragma('parallel') }}
     {
@@ -140,7 +142,9 @@
 
     {% endif %}
     }
+    {% if _mode == 'accumulate' and thread_accumulate %}
     const bool _any_events = !{{pathway.name}}.queue[0]->peek()->empty();
+    {% endif %}
     {% endif %}
     {% if _mode == 'accumulate' and thread_accumulate %}
     if (_any_events)
@@ -155,9 +159,7 @@
 
 
 {% block extra_functions_cpp %}
-{% if thread_split is defined and thread_split %}
-BRIAN_STDP_SPLIT(_run_{{codeobj_name}}, {{block_local}}, false)
-{% endif %}
+{{ split.register('false') }}
 void _debugmsg_{{codeobj_name}}()
 {
     using namespace brian;

@@ -5,10 +5,10 @@
 {# USES_VARIABLES { N } #}
 {% extends 'common_group.cpp' %}
 
+{% import 'thread_split.cpp' as split with context %}
+
 {% block extra_headers %}
-{% if thread_split is defined and thread_split %}
-#include "brianlib/brian_stdp_threads.h"
-{% endif %}
+{{ split.include_header() }}
 {% endblock %}
 
 {% block maincode %}
@@ -60,7 +60,5 @@
 {% endblock %}
 
 {% block extra_functions_cpp %}
-{% if thread_split is defined and thread_split %}
-BRIAN_STDP_SPLIT(_run_{{codeobj_name}}, {{block_local}}, true)
-{% endif %}
+{{ split.register('true') }}
 {% endblock %}
