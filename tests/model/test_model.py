@@ -224,12 +224,22 @@ def test_run_directory_copies_keep_the_chain(tmp_path):
     assert copy.raw == variant.raw
 
 
-@pytest.mark.parametrize("neurons, weight", [(100, 17.0), (400, 34.0), (1600, 68.0), (6400, 136.0)])
-def test_scaled_inhibition_grows_as_the_square_root_of_the_size(neurons, weight):
-    """17 at the published 100 neurons, twice that (the strong variant) at 400."""
+@pytest.mark.parametrize("model, neurons, weight", [
+    ("diehl_cook_2015_scaled_inhibition", 100, 17.0),
+    ("diehl_cook_2015_scaled_inhibition", 400, 34.0),
+    ("diehl_cook_2015_scaled_inhibition", 1600, 68.0),
+    ("diehl_cook_2015_scaled_inhibition", 6400, 136.0),
+    ("diehl_cook_2015_shrinking_inhibition", 100, 136.0),
+    ("diehl_cook_2015_shrinking_inhibition", 400, 34.0),
+    ("diehl_cook_2015_shrinking_inhibition", 1600, 8.5),
+    ("diehl_cook_2015_shrinking_inhibition", 6400, 2.125),
+])
+def test_size_dependent_inhibition_is_the_strong_variant_at_400_neurons(model, neurons, weight):
+    """Growing as sqrt(n) from the published 17 at 100 neurons, or shrinking as 1/n; both
+    are twice the default (the strong variant) at 400 neurons and change nothing else."""
     import numpy as np
 
-    spec = load_model("diehl_cook_2015_scaled_inhibition")
+    spec = load_model(model)
     expr = spec.synapses["inh_exc"].initial["w"]
     names = {**spec.namespace(neurons, 784), "sqrt": np.sqrt}
     assert float(eval(expr, {"__builtins__": {}}, names)) == pytest.approx(weight)
@@ -237,5 +247,7 @@ def test_scaled_inhibition_grows_as_the_square_root_of_the_size(neurons, weight)
         strong = load_model("diehl_cook_2015_strong_inhibition")
         assert float(strong.parameters["w_inh_exc"]) == pytest.approx(weight)
     rest = {k: v for k, v in spec.synapses.items() if k != "inh_exc"}
+    assert rest == {k: v for k, v in load_model("diehl_cook_2015").synapses.items()
+                    if k != "inh_exc"}
     assert rest == {k: v for k, v in load_model("diehl_cook_2015").synapses.items()
                     if k != "inh_exc"}
