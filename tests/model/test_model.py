@@ -44,8 +44,12 @@ def test_template_is_specialised_per_group():
     assert exc["v"].dim == mV.dim
 
 
-def test_shipped_model_passes_brian2_checks():
-    check_model(load_model("diehl_cook_2015"))
+@pytest.mark.parametrize("name", available_models())
+def test_shipped_model_passes_brian2_checks(name):
+    """Every model file in models/ loads, and Brian2 accepts its equations and units."""
+    spec = load_model(name)
+    assert spec.name == name, "the file's [model] name is its file name"
+    check_model(spec)
 
 
 @pytest.mark.parametrize("old, new, where, problem", [
