@@ -255,3 +255,20 @@ def test_size_dependent_inhibition_is_the_strong_variant_at_400_neurons(model, n
                     if k != "inh_exc"}
     assert rest == {k: v for k, v in load_model("diehl_cook_2015").synapses.items()
                     if k != "inh_exc"}
+
+
+@pytest.mark.parametrize("model, names", [
+    ("diehl_cook_2015_fast_learning", ("eta_pre", "eta_post")),
+    ("diehl_cook_2015_slow_learning", ("eta_pre", "eta_post")),
+    ("diehl_cook_2015_fast_theta", ("theta_plus",)),
+])
+def test_rate_variants_scale_only_their_parameters(model, names):
+    """Twice (fast) or half (slow) the default's value of each named parameter; every
+    other parameter, equation and synapse as the default's."""
+    base, spec = load_model("diehl_cook_2015"), load_model(model)
+    factor = 0.5 if "slow" in model else 2.0
+    for name in names:
+        assert float(spec.parameters[name] / base.parameters[name]) == pytest.approx(factor)
+    assert {k: v for k, v in spec.parameters.items() if k not in names} == \
+        {k: v for k, v in base.parameters.items() if k not in names}
+    assert spec.synapses == base.synapses
