@@ -253,8 +253,6 @@ def test_size_dependent_inhibition_is_the_strong_variant_at_400_neurons(model, n
     rest = {k: v for k, v in spec.synapses.items() if k != "inh_exc"}
     assert rest == {k: v for k, v in load_model("diehl_cook_2015").synapses.items()
                     if k != "inh_exc"}
-    assert rest == {k: v for k, v in load_model("diehl_cook_2015").synapses.items()
-                    if k != "inh_exc"}
 
 
 @pytest.mark.parametrize("model, names", [
@@ -264,7 +262,7 @@ def test_size_dependent_inhibition_is_the_strong_variant_at_400_neurons(model, n
 ])
 def test_rate_variants_scale_only_their_parameters(model, names):
     """Twice (fast) or half (slow) the default's value of each named parameter; every
-    other parameter, equation and synapse as the default's."""
+    other parameter and every synapse as the default's."""
     base, spec = load_model("diehl_cook_2015"), load_model(model)
     factor = 0.5 if "slow" in model else 2.0
     for name in names:
