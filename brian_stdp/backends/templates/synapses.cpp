@@ -37,6 +37,8 @@
     const size_t _vectorisation_idx = -1;
     {{scalar_code|autoindent}}
     {% set _mode = thread_split if thread_split is defined else None %}
+    {# the per-thread buffers are added into the targets after the events #}
+    {% set _reduces = _mode == 'accumulate' and thread_accumulate %}
     {% set _ranged = ranged_events is defined and ranged_events and pathway.prepost == 'pre'
                      and openmp_pragma('get_num_threads') == '1' %}
     {% if _mode == 'post' %}
@@ -85,7 +87,7 @@
         }
     }
     }
-    {% if _mode == 'accumulate' and thread_accumulate %}
+    {% if _reduces %}
     const bool _any_events = _n_runs > 0;
     {% endif %}
     {% else %}
@@ -142,11 +144,11 @@
 
     {% endif %}
     }
-    {% if _mode == 'accumulate' and thread_accumulate %}
+    {% if _reduces %}
     const bool _any_events = !{{pathway.name}}.queue[0]->peek()->empty();
     {% endif %}
     {% endif %}
-    {% if _mode == 'accumulate' and thread_accumulate %}
+    {% if _reduces %}
     if (_any_events)
     {
         brian_stdp::barrier();
