@@ -255,18 +255,19 @@ def test_size_dependent_inhibition_is_the_strong_variant_at_400_neurons(model, n
                     if k != "inh_exc"}
 
 
-@pytest.mark.parametrize("model, names", [
-    ("diehl_cook_2015_fast_learning", ("eta_pre", "eta_post")),
-    ("diehl_cook_2015_slow_learning", ("eta_pre", "eta_post")),
-    ("diehl_cook_2015_fast_theta", ("theta_plus",)),
+@pytest.mark.parametrize("model, factors", [
+    ("diehl_cook_2015_fast_learning", {"eta_pre": 2, "eta_post": 2}),
+    ("diehl_cook_2015_faster_learning", {"eta_pre": 4, "eta_post": 4}),
+    ("diehl_cook_2015_slow_learning", {"eta_pre": 0.5, "eta_post": 0.5}),
+    ("diehl_cook_2015_fast_theta", {"theta_plus": 2}),
+    ("diehl_cook_2015_fast_learning_theta", {"eta_pre": 2, "eta_post": 2, "theta_plus": 2}),
 ])
-def test_rate_variants_scale_only_their_parameters(model, names):
-    """Twice (fast) or half (slow) the default's value of each named parameter; every
-    other parameter and every synapse as the default's."""
+def test_rate_variants_scale_only_their_parameters(model, factors):
+    """Each named parameter the default's value times its factor; every other parameter
+    and every synapse as the default's."""
     base, spec = load_model("diehl_cook_2015"), load_model(model)
-    factor = 0.5 if "slow" in model else 2.0
-    for name in names:
+    for name, factor in factors.items():
         assert float(spec.parameters[name] / base.parameters[name]) == pytest.approx(factor)
-    assert {k: v for k, v in spec.parameters.items() if k not in names} == \
-        {k: v for k, v in base.parameters.items() if k not in names}
+    assert {k: v for k, v in spec.parameters.items() if k not in factors} == \
+        {k: v for k, v in base.parameters.items() if k not in factors}
     assert spec.synapses == base.synapses
