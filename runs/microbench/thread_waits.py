@@ -7,8 +7,9 @@ object and waiting at each barrier; builds the network; trains it on the first S
 training images; and prints, per code object in the order of the time step, for each
 thread: work (cycles in the object, less its own barrier), the wait at the barrier before
 it, and the wait at a barrier inside it. ``BRIAN_STDP_NT=1`` runs the same program on
-one thread (the split code then takes the one-thread paths), for per-object figures to
-compare with.
+one thread, for per-object figures to compare with (the split code then runs whole on the
+one thread, still through its per-thread buffer: the input pathway's one-thread figure
+includes adding that buffer into ``ge``, which a ``--threads 1`` program does not do).
 
     BRIAN_STDP_NT=2 python runs/microbench/thread_waits.py diehl_cook_2015 6400 60 /tmp/waits
     BRIAN_STDP_NT=1 python runs/microbench/thread_waits.py diehl_cook_2015 6400 60 /tmp/waits
