@@ -73,12 +73,13 @@ def plot_fig1(groups: dict, dataset: str = "mnist"):
     return figure
 
 
-def plot_fig4(groups: dict, selections, dataset: str = "mnist"):
+def plot_fig4(groups: dict, selections, dataset: str = "mnist", anchors=()):
     """Fig. 4: test accuracy against neurons, one panel per data selection.
 
     ANN (hidden units) and SNN (excitatory neurons), after the first epoch
     (open markers, dotted) and at the best epoch (filled, solid); error bars
     from the lowest to the highest seed; accuracy in percent, neurons on a log-2 axis.
+    Published figures (``anchors``), grey stars, on the panel of the full training set.
 
     Parameters
     ----------
@@ -87,6 +88,9 @@ def plot_fig4(groups: dict, selections, dataset: str = "mnist"):
     selections : sequence of str
         Data selections, one panel each (``all``, ``first<N>``, ``pc<K>``).
     dataset : str
+    anchors : sequence
+        Published figures with ``neurons`` and ``accuracy`` (a fraction) attributes
+        (:data:`brian_stdp.experiments.comparison.anchors.ANCHORS`).
 
     Returns
     -------
@@ -122,6 +126,11 @@ def plot_fig4(groups: dict, selections, dataset: str = "mnist"):
                                       marker=series_marker(series), capsize=2,
                                       label=f"{name}, {suffix}", **line_style)
                         drawn = True
+            if data == "all" and anchors:
+                axes.plot([a.neurons for a in anchors], [100 * a.accuracy for a in anchors],
+                          linestyle="none", marker="*", markersize=9, color="0.45",
+                          label="published figures")
+                drawn = True
             _neuron_axis(axes)
             axes.set_title(f"{describe_selection(data)}")
             if not drawn:
@@ -137,6 +146,8 @@ def plot_fig4(groups: dict, selections, dataset: str = "mnist"):
             labels = sorted(handles, key=lambda label: (not label.startswith("ANN"), label))
             figure.legend([handles[label] for label in labels], labels,
                           loc="outside right center")
+            width, height = figure.get_size_inches()  # tall enough for the legend
+            figure.set_size_inches(width, max(height, 1.5 + 0.24 * len(labels)))
         figure.suptitle(f"Fig. 4: SNN and ANN on equal data ({dataset})")
     return figure
 

@@ -13,6 +13,7 @@ from brian_stdp.ann import baseline as ann
 from brian_stdp.compare import main as compare_main
 from brian_stdp.data.datasets import TRAIN_SIZES, load_dataset
 from brian_stdp.errors import ConfigError, DataError
+from brian_stdp.experiments.comparison.anchors import ANCHORS, Anchor, anchor_table
 from brian_stdp.experiments.comparison.grid_rows import GRID_ENERGY_NOTE, load_grid_points
 from brian_stdp.experiments.comparison.groups import group_points
 from brian_stdp.experiments.comparison.inputs import collect_points, find_run_dirs
@@ -151,6 +152,54 @@ def test_report_files(results, tmp_path):
     row = summary[("mnist", "pc80", "100")]
     assert float(row["accuracy_epoch1_mean"]) == pytest.approx(0.55)
     assert row["seeds"] == "0 1" and row["best_epochs"] == "2 3"
+
+
+def test_anchors_sit_beside_every_run_of_their_family_and_size(tmp_path):
+    """Each published figure gets one line per model of its family and size trained on the
+    full set (after epoch 1, with the difference in points), none chosen by its test
+    accuracy; another family, another size or another selection is not matched; a figure
+    without runs says so."""
+    for seed, accuracy in ((0, 0.90), (1, 0.92)):
+        write_snn_run(tmp_path / f"default_s{seed}", 400, seed=seed, accuracies=(accuracy,))
+    variant = write_snn_run(tmp_path / "variant", 400, accuracies=(0.93,))
+    for name in (rundir.METRICS, rundir.CONFIG):  # the run of another model file
+        rundir.save_json(variant / name, {**rundir.load_json(variant / name),
+                                          "model": "diehl_cook_2015_x"})
+    write_snn_run(tmp_path / "small_set", 400, per_class=80, accuracies=(0.99,))
+    write_snn_run(tmp_path / "other_size", 100, accuracies=(0.80,))
+    groups = group_points([load_point(d) for d in find_run_dirs([tmp_path])])
+    anchors = (Anchor("Paper A", "diehl_cook_2015", "D&C", 400, 0.87, "3 epochs"),
+               Anchor("Paper B", "lc_snn", "LC-SNN", 400, 0.95, "1 epoch"))
+    lines = anchor_table(groups[("mnist", "all")], anchors)
+    assert lines[2:] == [
+        "| Paper A | D&C | 400 | 87.00 | 3 epochs | `diehl_cook_2015` (0,1) | 91.00 ± 1.41 | +4.00 |",
+        "| Paper A | D&C | 400 | 87.00 | 3 epochs | `diehl_cook_2015_x` (0) | 93.00 | +6.00 |",
+        "| Paper B | LC-SNN | 400 | 95.00 | 1 epoch | not run | | |"]
+
+
+def test_fig4_draws_the_anchors_on_the_full_set_panel_only(tmp_path):
+    from brian_stdp.plots.comparison_figures import plot_fig4
+
+    write_snn_run(tmp_path / "all", 400, accuracies=(0.9,))
+    write_snn_run(tmp_path / "pc80", 400, per_class=80, accuracies=(0.7,))
+    groups = group_points([load_point(d) for d in find_run_dirs([tmp_path])])
+    anchors = (Anchor("A", "diehl_cook_2015", "D&C", 400, 0.87, "3 epochs"),
+               Anchor("B", "lc_snn", "LC-SNN", 900, 0.9168, "1 epoch"))
+    pc80_axes, all_axes = plot_fig4(groups, ["pc80", "all"], "mnist", anchors).axes[:2]
+    (stars,) = [line for line in all_axes.get_lines() if line.get_marker() == "*"]
+    assert list(stars.get_xdata()) == [400, 900]
+    assert list(stars.get_ydata()) == pytest.approx([87.0, 91.68])
+    assert not [line for line in pc80_axes.get_lines() if line.get_marker() == "*"]
+
+
+def test_the_shipped_anchors_are_the_published_figures():
+    """The figures the project measures itself against (issue 23): Diehl & Cook at four
+    sizes, BindsNET's one epoch at 400 neurons, the LC-SNN at 100, 250 and 500 filters."""
+    figures = {(a.source.split(" (")[0], a.neurons): a.accuracy for a in ANCHORS}
+    assert figures == {("Diehl & Cook", 100): 0.829, ("Diehl & Cook", 400): 0.870,
+                       ("Diehl & Cook", 1600): 0.919, ("Diehl & Cook", 6400): 0.950,
+                       ("BindsNET", 400): 0.9183, ("Saunders et al.", 900): 0.9168,
+                       ("Saunders et al.", 2250): 0.9371, ("Saunders et al.", 4500): 0.9459}
 
 
 def test_fig1_from_full_set_ann_runs(tmp_path):

@@ -5,7 +5,8 @@
 ``fig1_ann_accuracy.png``, ``fig4_accuracy_vs_neurons.png`` and
 ``cost_vs_neurons.png`` (drawn by :mod:`brian_stdp.plots.comparison_figures`).
 The report covers one dataset, the study's two selections (:data:`REQUIRED_SELECTIONS`)
-first, and names the points they lack (:func:`missing_points`).
+first, and names the points they lack (:func:`missing_points`); on MNIST it sets the
+published figures (:mod:`~brian_stdp.experiments.comparison.anchors`) beside the runs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from brian_stdp.data.datasets import describe_selection
 from brian_stdp.errors import ConfigError
+from brian_stdp.experiments.comparison.anchors import ANCHORS, anchor_table
 from brian_stdp.experiments.comparison.groups import group_points
 from brian_stdp.experiments.comparison.runs import LAST_WINNER
 from brian_stdp.training import rundir
@@ -193,7 +195,8 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
         (out / FIGURES[0]).unlink(missing_ok=True)
     else:
         save_figure(fig1, out / FIGURES[0])
-    save_figure(plot_fig4(groups, list(REQUIRED_SELECTIONS), dataset), out / FIGURES[1])
+    save_figure(plot_fig4(groups, list(REQUIRED_SELECTIONS), dataset,
+                          ANCHORS if dataset == "mnist" else ()), out / FIGURES[1])
     save_figure(plot_costs(groups, dataset, "all"), out / FIGURES[2])
 
     lines = [f"# SNN and ANN on equal data ({dataset})", "",
@@ -229,6 +232,13 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
         missing = missing_points(groups, dataset, data) if data in REQUIRED_SELECTIONS else []
         if missing:
             lines += ["Missing: " + "; ".join(missing) + ".", ""]
+    if dataset == "mnist":
+        lines += ["## Against published figures", "",
+                  "Each published MNIST accuracy beside every run here of the same "
+                  "network family and size on the full training set, after one epoch, one "
+                  "line per model file (a variant changes what its header says; each was "
+                  "chosen on a validation split, runs/README.md).", ""]
+        lines += anchor_table(groups.get((dataset, "all"), {})) + [""]
     lines += ["## Cost against neurons (full training set)", "",
               f"![cost]({FIGURES[2]})", ""]
     notes = _note_lines([point for point in points if point.dataset == dataset])
