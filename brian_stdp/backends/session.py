@@ -41,6 +41,24 @@ from brian_stdp.model.spec import ModelSpec
 
 SEED_VARIABLE = "BRIAN_STDP_SEED"
 
+#: Brian2's files of ``run_args`` values in a build folder's ``static_arrays`` (one per
+#: value, named by its hash), with their lock files.
+RUN_ARG_FILES = ("init_*.dat", "init_*.dat.lock")
+
+
+def remove_run_arg_files(project_dir) -> None:
+    """Delete the files of ``run_args`` values in ``project_dir/static_arrays``.
+
+    Brian2 writes a value's file only where no file of that name exists. A run killed while
+    writing one leaves it cut short, and the next run with the same value would read it as
+    it is (the program reports a short file and carries on with what it read): so the
+    files go before each run, and after it, to keep the folder from growing.
+    """
+    static = Path(project_dir) / "static_arrays"
+    for pattern in RUN_ARG_FILES:
+        for path in static.glob(pattern):
+            path.unlink(missing_ok=True)
+
 _SEED_CODE = """
 {{
     const char* _seed_text = getenv("{var}");
@@ -527,13 +545,11 @@ class StandaloneSession(Session):
         env = dict(prefs.devices.cpp_standalone.run_environment_variables)
         env[SEED_VARIABLE] = str(int(seed))
         prefs.devices.cpp_standalone.run_environment_variables = env
+        remove_run_arg_files(device.project_dir)  # any left by a killed run
         start = time.perf_counter()
         device.run(run_args=run_args, with_output=False)
         seconds = time.perf_counter() - start
-        static = Path(device.project_dir) / "static_arrays"
-        for name in device.run_args_arrays:  # keep the build folder from growing
-            for path in (static / name, static / f"{name}.lock"):
-                path.unlink(missing_ok=True)
+        remove_run_arg_files(device.project_dir)
         if self.profile:
             self._add_profile(Path(device.project_dir) / "results" / "profiling_info.txt")
         return self._collect(handles, state, seconds)

@@ -122,3 +122,21 @@ def test_chunk_hand_over_continues_the_image_in_progress(session, images):
         assert second.slot_img[0] == 0 and second.slot_attempts[0] == first.ctrl_attempts + 1
     last_spike = first.state["exc.lastspike"]
     assert np.all(last_spike < 0), "spike times are re-based to the next chunk's start"
+
+
+def test_a_run_arg_file_cut_short_by_a_killed_run_is_not_read(session, images):
+    """Brian2 writes the file of a run argument only where none of its name exists; a run
+    killed while writing leaves it cut short (here: empty). The next run with the same
+    values must write and read them whole: the same result as a clean run."""
+    from brian2 import device
+
+    clean = run(session, images, 8, plastic=True)
+    names = list(device.run_args_arrays)
+    assert any(name.startswith("init_stim_values_") for name in names)
+    static = session.directory / "static_arrays"
+    for name in names:  # what a run killed while writing its inputs leaves
+        (static / name).write_bytes(b"")
+    again = run(session, images, 8, plastic=True)
+    np.testing.assert_array_equal(again.state["inp_exc.w"], clean.state["inp_exc.w"])
+    np.testing.assert_array_equal(again.spike_neuron, clean.spike_neuron)
+    assert not list(static.glob("init_*")), "no run-argument file is left behind"
