@@ -100,8 +100,9 @@ def table(stats_path: Path, main_cpp: Path) -> str:
     lines = [f"{'code object':40s}" + "".join(f" | work{t} before{t} inside{t}"
                                                for t in range(threads))]
     totals = np.zeros((threads, 3))
-    for site in [*range(len(names)), END_OF_STEP, END_OF_STEP + 1]:
-        name = names[site] if site < len(names) else "end of step"
+    ends = {END_OF_STEP: "end of step, after the objects", END_OF_STEP + 1: "end of step, after the clock"}
+    for site in [*range(len(names)), *ends]:
+        name = names[site] if site < len(names) else ends[site]
         row = []
         for t in range(threads):
             work, before = cells.get((t, site), (0, 0))

@@ -195,8 +195,9 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
         (out / FIGURES[0]).unlink(missing_ok=True)
     else:
         save_figure(fig1, out / FIGURES[0])
-    save_figure(plot_fig4(groups, list(REQUIRED_SELECTIONS), dataset,
-                          ANCHORS if dataset == "mnist" else ()), out / FIGURES[1])
+    anchors = ANCHORS if dataset == "mnist" else ()  # published figures are MNIST's
+    save_figure(plot_fig4(groups, list(REQUIRED_SELECTIONS), dataset, anchors),
+                out / FIGURES[1])
     save_figure(plot_costs(groups, dataset, "all"), out / FIGURES[2])
 
     lines = [f"# SNN and ANN on equal data ({dataset})", "",
@@ -232,13 +233,13 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
         missing = missing_points(groups, dataset, data) if data in REQUIRED_SELECTIONS else []
         if missing:
             lines += ["Missing: " + "; ".join(missing) + ".", ""]
-    if dataset == "mnist":
+    if anchors:
         lines += ["## Against published figures", "",
                   "Each published MNIST accuracy beside every run here of the same "
                   "network family and size on the full training set, after one epoch, one "
                   "line per model file (a variant changes what its header says; each was "
                   "chosen on a validation split, runs/README.md).", ""]
-        lines += anchor_table(groups.get((dataset, "all"), {})) + [""]
+        lines += anchor_table(groups.get((dataset, "all"), {}), anchors) + [""]
     lines += ["## Cost against neurons (full training set)", "",
               f"![cost]({FIGURES[2]})", ""]
     notes = _note_lines([point for point in points if point.dataset == dataset])
