@@ -37,6 +37,7 @@ __all__ = [
     "confusion_matrix",
     "per_class_accuracy",
     "evaluate",
+    "neuron_usage",
     "LABELLINGS",
 ]
 
@@ -407,6 +408,55 @@ def evaluate(spike_counts, labels, assignment, n_classes):
         "confusion_matrix": confusion_matrix(by_activity, labels, n_classes).tolist(),
         "silent_fraction": float(np.mean(spikes_per_image == 0)),
         "mean_spikes_per_image": float(np.mean(spikes_per_image)),
+    }
+
+
+def neuron_usage(winners, spike_counts):
+    """Which neurons fire for a set of images: those that won training images, or others.
+
+    A neuron that never won a training image (never fired an image's last spike)
+    learned little, and an adaptive threshold mostly decays. A large share of the spikes
+    from such neurons means that the vote rests on neurons that learned little, and that
+    their inhibition silences the trained ones.
+
+    Parameters
+    ----------
+    winners : array_like, shape (n_train_images,), int
+        The neuron that won each training image, -1 where none did (as for
+        :func:`last_winner_labels`).
+    spike_counts : array_like, shape (n_images, n_neurons), int or float
+        Spike counts of the images to describe (e.g. the test images).
+
+    Returns
+    -------
+    dict
+        Built from Python ``int`` and ``float`` only:
+
+        ``never_won`` : int
+            Neurons that won no training image.
+        ``never_won_spike_share`` : float, in [0, 1]
+            Fraction of all the spikes in ``spike_counts`` that those neurons fired
+            (0 without any spike).
+        ``top_neuron_spike_share`` : float, in [0, 1]
+            Fraction fired by the single most active neuron.
+
+    Raises
+    ------
+    ValueError
+        If a winner is not a neuron index of ``spike_counts`` or -1.
+    """
+    counts = _as_counts(spike_counts)
+    n_neurons = counts.shape[1]
+    winners = _as_int_vector(winners, "winners")
+    _check_range(winners, NO_LABEL, n_neurons - 1, "winners")
+    won = np.zeros(n_neurons, dtype=bool)
+    won[winners[winners != NO_LABEL]] = True
+    per_neuron = counts.sum(axis=0)
+    total = float(per_neuron.sum())
+    return {
+        "never_won": int(np.sum(~won)),
+        "never_won_spike_share": float(per_neuron[~won].sum() / total) if total else 0.0,
+        "top_neuron_spike_share": float(per_neuron.max() / total) if total else 0.0,
     }
 
 

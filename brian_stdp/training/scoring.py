@@ -37,8 +37,9 @@ def label_assignment(records: dict, images: RunImages) -> evaluation.Assignment:
 def test_result(records: dict, images: RunImages, spec, epoch: int, labelling: str,
                 n_neurons: int) -> dict:
     """The history row of a test phase: :func:`evaluation.evaluate` of its counts, the
-    epoch, images seen, images the protocol gave up on, and the paper's last-winner
-    evaluation when ``labelling`` is ``"last-winner"``."""
+    epoch, images seen, images the protocol gave up on, which neurons fired the test
+    spikes (:func:`evaluation.neuron_usage`, against the training images won so far),
+    and the paper's last-winner evaluation when ``labelling`` is ``"last-winner"``."""
     rec = records["test"]
     labels = images.test_set.labels[images.test_idx]
     result = evaluation.evaluate(rec["counts"], labels, label_assignment(records, images),
@@ -46,11 +47,21 @@ def test_result(records: dict, images: RunImages, spec, epoch: int, labelling: s
     protocol = spec.protocol
     gave_up = ((rec["presentations"] >= protocol.max_presentations)
                & (rec["counts"].sum(axis=1) < protocol.min_spikes))
-    result.update(epoch=epoch, images_seen=epoch * len(images.train_idx),
-                  gave_up=int(np.sum(gave_up)))
+    n_train = len(images.train_idx)
+    result.update(epoch=epoch, images_seen=epoch * n_train, gave_up=int(np.sum(gave_up)),
+                  neuron_usage=evaluation.neuron_usage(
+                      training_winners(records)[:epoch * n_train], rec["counts"]))
     if labelling == "last-winner":
         result.update(last_winner_evaluation(records, images, n_neurons, epoch))
     return result
+
+
+def training_winners(records: dict) -> np.ndarray:
+    """The neuron that won each training image so far, all epochs in a row, -1 where none
+    did; shape (epochs * n_train,); empty for a run without training."""
+    if "train" not in records:
+        return np.empty(0, dtype=np.int64)
+    return records["train"]["winner"].astype(np.int64)
 
 
 def last_winner_labels(records: dict, images: RunImages, n_neurons: int,
@@ -58,7 +69,7 @@ def last_winner_labels(records: dict, images: RunImages, n_neurons: int,
     """Each neuron's label from the training images it won last (the paper's rule), over
     the first ``epochs`` epochs; shape (n_neurons,), -1 for a neuron that never won."""
     n = len(images.train_idx)
-    winners = records["train"]["winner"][:epochs * n].astype(np.int64)
+    winners = training_winners(records)[:epochs * n]
     labels = np.concatenate([images.train_set.labels[images.stream(Phase("train", e))[1]]
                              for e in range(1, epochs + 1)])
     return evaluation.last_winner_labels(winners, labels, n_neurons)
@@ -137,6 +148,7 @@ def run_metrics(config, spec, images: RunImages, history: list, timing: dict,
         "per_class_accuracy": final["per_class_accuracy"],
         "confusion_matrix": final["confusion_matrix"],
         "silent_test_fraction": final["silent_fraction"],
+        **({"neuron_usage": final["neuron_usage"]} if "neuron_usage" in final else {}),
         "history": history,
         "activity": {
             "spikes_per_image_first": float(spikes[:n_window].mean()),

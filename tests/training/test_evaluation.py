@@ -8,8 +8,8 @@ import pytest
 
 from brian_stdp.training.evaluation import (Assignment, accuracy, all_activity, assign_labels,
                                             confusion_matrix, evaluate, last_winner_labels,
-                                            per_class_accuracy, predict_by_top_neuron,
-                                            proportion_weighting)
+                                            neuron_usage, per_class_accuracy,
+                                            predict_by_top_neuron, proportion_weighting)
 
 pytestmark = pytest.mark.codegen_independent
 
@@ -166,6 +166,27 @@ def test_last_winner_labels_later_wins_overwrite_earlier():
 
 def test_last_winner_labels_without_wins():
     np.testing.assert_array_equal(last_winner_labels([-1, -1], [0, 1], 3), [-1, -1, -1])
+
+
+def test_neuron_usage_splits_the_spikes_by_training_wins():
+    # Neurons 0 and 2 won training images; 1 and 3 never did.
+    winners = np.array([2, -1, 0, 2])
+    counts = np.array([[1, 6, 0, 0], [0, 2, 1, 0]])
+    usage = neuron_usage(winners, counts)
+    assert usage == {"never_won": 2, "never_won_spike_share": 0.8,
+                     "top_neuron_spike_share": 0.8}
+    assert all(type(value) in (int, float) for value in usage.values())
+
+
+def test_neuron_usage_without_wins_or_spikes():
+    usage = neuron_usage([], np.zeros((3, 5), dtype=np.uint16))
+    assert usage == {"never_won": 5, "never_won_spike_share": 0.0,
+                     "top_neuron_spike_share": 0.0}
+
+
+def test_neuron_usage_rejects_a_winner_outside_the_layer():
+    with pytest.raises(ValueError, match=r"winners must be in -1\.\.1"):
+        neuron_usage([0, 2], np.ones((1, 2)))
 
 
 def test_predict_by_top_neuron():

@@ -16,6 +16,7 @@ from brian_stdp.errors import ConfigError, DeviceError, SimulationError
 from brian_stdp.run import main, parse_args
 from brian_stdp.training import rundir
 from brian_stdp.training.checkpoint import load_checkpoint
+from brian_stdp.training.evaluation import neuron_usage
 from brian_stdp.training.chunks import check_activity, chunk_seed
 from brian_stdp.training.trainer import Phase, RunConfig, Trainer, phases, resume
 
@@ -120,6 +121,22 @@ def test_uninterrupted_run_writes_a_complete_run_dir(uninterrupted):
     provenance = rundir.load_json(uninterrupted / rundir.PROVENANCE)
     assert provenance["seed"] == 5 and provenance["device"] == "cpp_standalone"
     assert "brian2" in provenance["versions"]
+
+
+@pytest.mark.standalone_compatible
+def test_neuron_usage_counts_the_wins_up_to_each_test(uninterrupted):
+    """Each test phase's neuron usage is that of its own test counts, against the training
+    images won up to its epoch (120 per epoch); metrics.json holds the last one."""
+    _, records = load_checkpoint(uninterrupted / rundir.CHECKPOINT)[1:]
+    metrics = rundir.load_json(uninterrupted / rundir.METRICS)
+    winners = records["train"]["winner"]
+    assert len(winners) == 240
+    # Only the last test phase's counts are kept: check the last epoch in full ...
+    assert metrics["neuron_usage"] == neuron_usage(winners, records["test"]["counts"])
+    assert metrics["history"][-1]["neuron_usage"] == metrics["neuron_usage"]
+    # ... and that the first epoch's counted the first epoch's wins only.
+    never_won_first = 10 - len(np.unique(winners[:120][winners[:120] >= 0]))
+    assert metrics["history"][0]["neuron_usage"]["never_won"] == never_won_first
 
 
 @pytest.mark.standalone_compatible
