@@ -255,19 +255,23 @@ def test_size_dependent_inhibition_is_the_strong_variant_at_400_neurons(model, n
                     if k != "inh_exc"}
 
 
-@pytest.mark.parametrize("model, factors", [
-    ("diehl_cook_2015_fast_learning", {"eta_pre": 2, "eta_post": 2}),
-    ("diehl_cook_2015_faster_learning", {"eta_pre": 4, "eta_post": 4}),
-    ("diehl_cook_2015_slow_learning", {"eta_pre": 0.5, "eta_post": 0.5}),
-    ("diehl_cook_2015_fast_theta", {"theta_plus": 2}),
-    ("diehl_cook_2015_fast_learning_theta", {"eta_pre": 2, "eta_post": 2, "theta_plus": 2}),
+@pytest.mark.parametrize("model, factors, base", [
+    ("diehl_cook_2015_fast_learning", {"eta_pre": 2, "eta_post": 2}, "diehl_cook_2015"),
+    ("diehl_cook_2015_faster_learning", {"eta_pre": 4, "eta_post": 4}, "diehl_cook_2015"),
+    ("diehl_cook_2015_slow_learning", {"eta_pre": 0.5, "eta_post": 0.5}, "diehl_cook_2015"),
+    ("diehl_cook_2015_fast_theta", {"theta_plus": 2}, "diehl_cook_2015"),
+    ("diehl_cook_2015_fast_learning_theta", {"eta_pre": 2, "eta_post": 2, "theta_plus": 2},
+     "diehl_cook_2015"),
+    ("diehl_cook_2015_exp_euler_fast_learning", {"eta_pre": 2, "eta_post": 2},
+     "diehl_cook_2015_exp_euler"),
 ])
-def test_rate_variants_scale_only_their_parameters(model, factors):
-    """Each named parameter the default's value times its factor; every other parameter
-    and every synapse as the default's."""
-    base, spec = load_model("diehl_cook_2015"), load_model(model)
+def test_rate_variants_scale_only_their_parameters(model, factors, base):
+    """Each named parameter the base model's value times its factor; every other parameter,
+    every group and every synapse as the base's."""
+    base, spec = load_model(base), load_model(model)
     for name, factor in factors.items():
         assert float(spec.parameters[name] / base.parameters[name]) == pytest.approx(factor)
     assert {k: v for k, v in spec.parameters.items() if k not in factors} == \
         {k: v for k, v in base.parameters.items() if k not in factors}
+    assert spec.groups == base.groups
     assert spec.synapses == base.synapses
