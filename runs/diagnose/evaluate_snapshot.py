@@ -28,6 +28,7 @@ import numpy as np
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.model.spec import load_model
 from brian_stdp.training import evaluation, rundir
+from brian_stdp.training.checkpoint import load_checkpoint
 from brian_stdp.training.classify import TrainedRun, spike_counts
 from brian_stdp.training.config import read_run_config
 from brian_stdp.training.selection import Phase, select_images
@@ -39,12 +40,9 @@ SILENCE = 1.0
 def load_snapshot(path):
     """(state, winners, images trained) of a checkpoint copy taken during the training of
     a one-epoch run, or after it (its label and test phases leave the state as it was)."""
-    arrays = rundir.load_arrays(path)
-    progress = json.loads(str(arrays["progress"]))
-    winners = arrays["records/train/winner"]
-    trained = progress["position"] if progress["phase_index"] == 0 else len(winners)
-    state = {key[len("state/"):]: value for key, value in arrays.items()
-             if key.startswith("state/")}
+    progress, state, records = load_checkpoint(path)
+    winners = records["train"]["winner"]
+    trained = progress.position if progress.phase_index == 0 else len(winners)
     return state, winners[:trained], trained
 
 
@@ -69,12 +67,14 @@ def main():
     n = theta.size
     wins = np.bincount(winners[winners >= 0], minlength=n)
     state["exc.theta"] = np.where(wins < args.silence_below, theta + SILENCE, theta)
-    unlabelled = evaluation.Assignment(labels=np.full(n, -1), rates=np.zeros((n, 10)),
-                                       proportions=np.zeros((n, 10)))
+    train, test = (load_dataset(config.dataset, split, data_dir=config.data_dir)
+                   for split in ("train", "test"))
+    classes = train.n_classes
+    unlabelled = evaluation.Assignment(labels=np.full(n, -1), rates=np.zeros((n, classes)),
+                                       proportions=np.zeros((n, classes)))
     run = TrainedRun(run_dir=args.run_dir, config=config,
                      spec=load_model(args.run_dir / rundir.MODEL_COPY), state=state,
-                     assignment=unlabelled, image_shape=(28, 28))
-    train, test = load_dataset(config.dataset, "train"), load_dataset(config.dataset, "test")
+                     assignment=unlabelled, image_shape=train.shape)
     started = time.perf_counter()
     label_counts, _ = spike_counts(run, train.images[:args.n_label], workers=1)
     if args.unseen:
@@ -83,12 +83,12 @@ def main():
             raise SystemExit(f"{args.snapshot}: fewer than {args.n_test} training images "
                              f"after its {trained}")
         unseen = order[trained:trained + args.n_test]
-        scored = train.images[unseen], train.labels[unseen]
+        images, labels = train.images[unseen], train.labels[unseen]
     else:
-        scored = test.images[:args.n_test], test.labels[:args.n_test]
-    test_counts, _ = spike_counts(run, scored[0], workers=1)
-    assignment = evaluation.assign_labels(label_counts, train.labels[:args.n_label], 10)
-    result = evaluation.evaluate(test_counts, scored[1], assignment, 10)
+        images, labels = test.images[:args.n_test], test.labels[:args.n_test]
+    test_counts, _ = spike_counts(run, images, workers=1)
+    assignment = evaluation.assign_labels(label_counts, train.labels[:args.n_label], classes)
+    result = evaluation.evaluate(test_counts, labels, assignment, classes)
     per_neuron = test_counts.sum(axis=0)
     total = max(per_neuron.sum(), 1)
     theta_mv = 1e3 * theta

@@ -8,13 +8,12 @@ time in the images since the previous snapshot.
     python runs/diagnose/snapshot_thresholds.py RUN_DIR
 """
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from brian_stdp.training import rundir
+from brian_stdp.training.checkpoint import load_checkpoint
 
 
 def main(run_dir):
@@ -23,15 +22,14 @@ def main(run_dir):
     print("images  never_won  theta_never_won_min/median  theta_won5+_median  new_winners")
     seen_before = None
     for path in snapshots:
-        arrays = rundir.load_arrays(path)
-        trained = json.loads(str(arrays["progress"]))["position"]
-        winners = arrays["records/train/winner"][:trained]
-        theta = 1e3 * arrays["state/exc.theta"]
+        progress, state, records = load_checkpoint(path)
+        winners = records["train"]["winner"][:progress.position]
+        theta = 1e3 * state["exc.theta"]
         wins = np.bincount(winners[winners >= 0], minlength=theta.size)
         never, often = wins == 0, wins >= 5
         new = int(np.sum(wins > 0)) - (seen_before if seen_before is not None else 0)
         seen_before = int(np.sum(wins > 0))
-        print(f"{trained:6d}  {never.sum():9d}  {theta[never].min():7.2f} / {np.median(theta[never]):6.2f}"
+        print(f"{progress.position:6d}  {never.sum():9d}  {theta[never].min():7.2f} / {np.median(theta[never]):6.2f}"
               f"        {np.median(theta[often]):8.2f}        {new:6d}")
 
 
