@@ -29,6 +29,7 @@ from brian_stdp.training.compact import expand_state, is_compact
 from brian_stdp.training.config import (RunConfig, available_cores, read_run_config,
                                        resolve_threads)
 from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
+from brian_stdp.training.scoring import silence
 from brian_stdp.training.selection import phases
 
 #: Most presentation slots compiled into one chunk.
@@ -53,6 +54,9 @@ class TrainedRun:
         (height, width) of the images the network was trained on.
     compact : dict of str to ndarray or None
         The arrays of a compact ``state.npz`` (:mod:`brian_stdp.pretrained`), else None.
+    silenced : ndarray, shape (n_neurons,), bool, or None
+        The neurons that the run's label and test phases kept silent (``--silence-below``),
+        kept silent here too; None: none.
     """
 
     run_dir: Path
@@ -62,6 +66,7 @@ class TrainedRun:
     assignment: evaluation.Assignment
     image_shape: tuple
     compact: dict | None = None
+    silenced: np.ndarray | None = None
 
     @property
     def n_input(self) -> int:
@@ -108,8 +113,13 @@ def load_run(run_dir) -> TrainedRun:
     shape = tuple(int(v) for v in np.ravel(arrays["image_shape"]))
     if len(shape) != 2 or min(shape) <= 0:
         raise ConfigError(f"{state_path}: image_shape {shape} is not (height, width)")
+    silenced = arrays.get("silenced")
+    if silenced is not None and (silenced.dtype != bool or silenced.shape != (config.neurons,)):
+        raise ConfigError(f"{state_path}: 'silenced' is not one bool per neuron "
+                          f"({config.neurons}) but {silenced.dtype} of shape {silenced.shape}")
     return TrainedRun(run_dir=run_dir, config=config, spec=spec, state=state,
-                      assignment=assignment, image_shape=shape, compact=compact)
+                      assignment=assignment, image_shape=shape, compact=compact,
+                      silenced=silenced)
 
 
 # -- classification ----------------------------------------------------------------------
@@ -143,10 +153,14 @@ def _session_and_state(run: TrainedRun, slots: int, device: str, build: Path) ->
 
     try:
         if run.compact is not None:
-            return expand_state(run.compact, run.spec, run.config.seed, run.config.neurons,
-                                run.n_input, make_session)
-        session = make_session(_fixed_values(run))
-        return session, _network_state(run, session)
+            session, state = expand_state(run.compact, run.spec, run.config.seed,
+                                          run.config.neurons, run.n_input, make_session)
+        else:
+            session = make_session(_fixed_values(run))
+            state = _network_state(run, session)
+        if run.silenced is not None:
+            state = silence(state, run.silenced)
+        return session, state
     except BaseException:
         for session in built:
             session.close()

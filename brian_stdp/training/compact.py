@@ -7,7 +7,8 @@ other (``config.json``, ``provenance.json``, ``model.toml``, ``metrics.json``,
 ``figures/``), except that its ``state.npz`` holds only what the run learned
 and how its neurons were labelled (:data:`COMPACT_KEYS`): ``weights``
 (n_input, n_neurons) and ``theta`` (n_neurons,) in volts, as float32, and
-``assignment``, ``rates``, ``proportions``, ``image_shape``. Everything else
+``assignment``, ``rates``, ``proportions``, ``image_shape``, and ``silenced`` for a run
+that kept neurons silent in its label and test phases (``--silence-below``). Everything else
 (the delays, the membrane state) is what every run with the same seed, model
 and size starts from (:func:`brian_stdp.training.trainer.initial_rng`), rebuilt by
 :func:`expand_state`.
@@ -28,7 +29,11 @@ from brian_stdp.training import rundir
 PRETRAINED = Path(__file__).resolve().parents[2] / "pretrained" / "diehl_cook_2015_400n"
 
 #: The arrays of a compact ``state.npz``.
-COMPACT_KEYS = ("weights", "theta", "assignment", "rates", "proportions", "image_shape")
+COMPACT_KEYS = ("weights", "theta", "assignment", "rates", "proportions", "image_shape",
+                "silenced")
+
+#: Keys of :data:`COMPACT_KEYS` that a finished run may lack.
+OPTIONAL_KEYS = ("theta", "silenced")
 
 #: Files copied unchanged from the run directory.
 COPIED = (rundir.CONFIG, rundir.PROVENANCE, rundir.MODEL_COPY, rundir.METRICS)
@@ -44,10 +49,11 @@ def compact_state(arrays: dict) -> dict:
     Raises
     ------
     ConfigError
-        A key of :data:`COMPACT_KEYS` is missing (``theta`` may be, for a
-        model without an adaptive threshold).
+        A key of :data:`COMPACT_KEYS` is missing (those of :data:`OPTIONAL_KEYS` may be:
+        ``theta`` for a model without an adaptive threshold, ``silenced`` for a run
+        without ``--silence-below``).
     """
-    missing = [key for key in COMPACT_KEYS if key not in arrays and key != "theta"]
+    missing = [key for key in COMPACT_KEYS if key not in arrays and key not in OPTIONAL_KEYS]
     if missing:
         raise ConfigError(f"state.npz lacks {', '.join(missing)}: not a finished run")
     out = {}

@@ -86,6 +86,11 @@ class RunConfig:
         ``[protocol] labelling``. The standard evaluation is always made;
         ``last-winner`` adds the paper's (label of each neuron's last won
         training image, prediction by the most active neuron).
+    silence_below : int
+        In the label and test phases, keep silent the neurons that won fewer than
+        ``silence_below`` training images (their adaptive threshold ``exc.theta``
+        raised by 1 V; :func:`brian_stdp.training.scoring.silenced_neurons`); 0: none.
+        Training is not affected.
     """
 
     model: str = setting("diehl_cook_2015", "model file path, or one of the shipped models",
@@ -125,6 +130,11 @@ class RunConfig:
         None, "neuron labelling: the standard one is always made; last-winner adds the "
               "paper's (default: the model file's [protocol] labelling)",
         choices=evaluation.LABELLINGS)
+    silence_below: int = setting(
+        0, "label and test with the neurons that won fewer than K training images kept "
+           "silent (adaptive threshold theta raised by 1 V; 1: those that never won; 0: "
+           "none). Training is not affected. Needs a model whose exc threshold uses theta",
+        metavar="K")
 
     def check(self) -> None:
         """Raise :class:`ConfigError` naming the first invalid value, or
@@ -147,6 +157,10 @@ class RunConfig:
         for key in ("neurons", "epochs", "chunk", "workers"):
             check_positive(getattr(self, key), f"--{key.replace('_', '-')}")
         check_positive(self.threads, "--threads", optional=True)
+        if not (isinstance(self.silence_below, int) and not isinstance(self.silence_below, bool)
+                and self.silence_below >= 0):
+            raise ConfigError(f"--silence-below must be a whole number of at least 0, not "
+                              f"{self.silence_below!r}")
         check_selection(self, ("train", "per_class", "label", "test", "validation"))
         if self.labelling is not None and self.labelling not in evaluation.LABELLINGS:
             raise ConfigError(f"--labelling {self.labelling}: unknown labelling (choose from "

@@ -38,6 +38,7 @@ __all__ = [
     "per_class_accuracy",
     "evaluate",
     "neuron_usage",
+    "few_wins",
     "LABELLINGS",
 ]
 
@@ -458,6 +459,44 @@ def neuron_usage(winners, spike_counts):
         "never_won_spike_share": float(per_neuron[~won].sum() / total) if total else 0.0,
         "top_neuron_spike_share": float(per_neuron.max() / total) if total else 0.0,
     }
+
+
+def few_wins(winners, n_neurons, below):
+    """The neurons that won fewer than ``below`` training images.
+
+    They learned little; in a large layer after one epoch many of them have a low
+    adaptive threshold, fire first on test images and silence the trained neurons
+    (runs/NOTES.md, "Twice the learning rates at 6,400 neurons"). The runner's
+    ``--silence-below`` keeps them silent in the label and test phases.
+
+    Parameters
+    ----------
+    winners : array_like, shape (n_train_images,), int
+        The neuron that won each training image, -1 where none did (as for
+        :func:`neuron_usage`).
+    n_neurons : int
+        Neurons of the layer.
+    below : int
+        At least 0; 0 selects no neuron, 1 those that never won.
+
+    Returns
+    -------
+    ndarray, shape (n_neurons,), bool
+        True for each neuron with fewer than ``below`` wins.
+
+    Raises
+    ------
+    ValueError
+        If a winner is not a neuron index or -1, or ``below`` is negative.
+    """
+    n_neurons = _check_positive_int(n_neurons, "n_neurons")
+    below = operator.index(below)
+    if below < 0:
+        raise ValueError(f"below must be at least 0, got {below}")
+    winners = _as_int_vector(winners, "winners")
+    _check_range(winners, NO_LABEL, n_neurons - 1, "winners")
+    wins = np.bincount(winners[winners != NO_LABEL], minlength=n_neurons)
+    return wins < below
 
 
 def _one_hot(labels, n_classes):

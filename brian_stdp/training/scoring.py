@@ -23,6 +23,9 @@ from brian_stdp.training.selection import Phase, RunImages
 #: State key of the adaptive thresholds (volt), saved as ``theta`` too.
 THETA_KEY = "exc.theta"
 
+#: Added to the adaptive threshold (volt) of a silenced neuron: far beyond any input's reach.
+SILENCE = 1.0
+
 #: Training images at each end of the run that ``metrics.json``'s activity figures average.
 ACTIVITY_WINDOW = 1000
 
@@ -64,6 +67,26 @@ def training_winners(records: dict) -> np.ndarray:
     return records["train"]["winner"].astype(np.int64)
 
 
+def silenced_neurons(records: dict, images: RunImages, epoch: int, below: int,
+                     n_neurons: int) -> np.ndarray:
+    """The neurons that the label and test phases of ``epoch`` keep silent: those that won
+    fewer than ``below`` training images in the first ``epoch`` epochs
+    (:func:`evaluation.few_wins`); shape (n_neurons,), bool (all False for ``below`` 0)."""
+    n_train = len(images.train_idx)
+    return evaluation.few_wins(training_winners(records)[:epoch * n_train], n_neurons, below)
+
+
+def silence(state: dict, silenced: np.ndarray) -> dict:
+    """A copy of the network ``state`` in which the ``silenced`` neurons (bool, shape
+    (n_neurons,)) cannot fire: their adaptive threshold raised by :data:`SILENCE`.
+    ``state`` is left as it was."""
+    if THETA_KEY not in state:
+        raise KeyError(f"the network state has no adaptive threshold {THETA_KEY}")
+    out = dict(state)
+    out[THETA_KEY] = np.where(silenced, state[THETA_KEY] + SILENCE, state[THETA_KEY])
+    return out
+
+
 def last_winner_labels(records: dict, images: RunImages, n_neurons: int,
                        epochs: int) -> np.ndarray:
     """Each neuron's label from the training images it won last (the paper's rule), over
@@ -102,10 +125,12 @@ def learned_synapses(spec) -> str | None:
 
 
 def trained_arrays(state: dict, records: dict, images: RunImages, spec, handles,
-                   labelling: str, n_neurons: int, epochs: int) -> dict:
+                   labelling: str, n_neurons: int, epochs: int, silence_below: int = 0) -> dict:
     """What ``state.npz`` holds: the final network state (``state/NAME``), the learned
     weight matrix ``weights`` (n_source, n_target), ``theta`` (n_neurons,) in volts, the
-    neurons' labels with the rates and proportions they came from, and ``image_shape``.
+    neurons' labels with the rates and proportions they came from, and ``image_shape``;
+    for ``silence_below`` K > 0, ``silenced`` (n_neurons,) bool: the neurons that the
+    label and test phases kept silent (:func:`silenced_neurons`; ``theta`` is as trained).
 
     ``handles`` are the session's :class:`~brian_stdp.backends.network.NetworkHandles`
     (the synapse indices of the learned weights)."""
@@ -126,6 +151,9 @@ def trained_arrays(state: dict, records: dict, images: RunImages, spec, handles,
     if labelling == "last-winner":
         trained["assignment_last_winner"] = last_winner_labels(records, images, n_neurons,
                                                                epochs)
+    if silence_below:
+        trained["silenced"] = silenced_neurons(records, images, epochs, silence_below,
+                                               n_neurons)
     return trained
 
 
@@ -149,6 +177,8 @@ def run_metrics(config, spec, images: RunImages, history: list, timing: dict,
         "confusion_matrix": final["confusion_matrix"],
         "silent_test_fraction": final["silent_fraction"],
         **({"neuron_usage": final["neuron_usage"]} if "neuron_usage" in final else {}),
+        **({"silenced_neurons": final["silenced_neurons"]}
+           if "silenced_neurons" in final else {}),
         "history": history,
         "activity": {
             "spikes_per_image_first": float(spikes[:n_window].mean()),

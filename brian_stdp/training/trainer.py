@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -30,6 +31,7 @@ import numpy as np
 from brian_stdp.backends.network import check_model, draw_fixed, fixed_keys
 from brian_stdp.backends.devices import session_class
 from brian_stdp.backends.session import ControllerState
+from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import load_model
 from brian_stdp.training import rundir, scoring
 from brian_stdp.training.checkpoint import Progress, load_checkpoint, save_checkpoint
@@ -69,10 +71,12 @@ class Trainer:
         self.session_class = session_class(config.device)
         if resume:
             self.spec = load_model(model_copy)
+            check_silencing(self.spec, config.silence_below)
         else:
             refuse_used_run_dir(self.run_dir)
             self.spec = self.session_class.adapt_spec(load_model(config.model))
             self.spec.check_neurons(config.neurons)  # before the run directory is made
+            check_silencing(self.spec, config.silence_below)
             self.run_dir.mkdir(parents=True, exist_ok=True)
             for name, text in self.spec.copy_files(rundir.MODEL_COPY).items():
                 rundir.save_text(self.run_dir / name, text)
@@ -222,13 +226,15 @@ class Trainer:
         progress.position = sum(stop - start for b, (start, stop) in enumerate(spans)
                                 if b in done)
         todo = [b for b in range(len(spans)) if b not in done]
+        start_state = self._evaluation_state(phase, state, records)
         bar = _progress_bar(self.progress, n, progress.position, phase, c.epochs)
         timing = progress.timing.setdefault(phase.name, {"seconds": 0.0, "images": 0})
         timing.setdefault("input_spikes", 0)
         wall_before, started = timing.get("wall_seconds", 0.0), time.perf_counter()
         results = evaluate_blocks(self.session, dataset.images[indices], spans, todo,
-                                  state=state, seed=c.seed, phase_index=progress.phase_index,
-                                  where=phase.name, pool=self.pool)
+                                  state=start_state, seed=c.seed,
+                                  phase_index=progress.phase_index, where=phase.name,
+                                  pool=self.pool)
         for block in results:
             start, stop = spans[block.index]
             rec["counts"][start:stop] = block.counts
@@ -250,6 +256,19 @@ class Trainer:
             bar.close()
         log.info("%s: %d images in %.1f s", phase.name, n, time.perf_counter() - started)
         return state
+
+    def _evaluation_state(self, phase, state, records):
+        """The state the blocks of a label or test phase start from: the trained ``state``,
+        with the neurons of :func:`scoring.silenced_neurons` silenced (``--silence-below``)."""
+        c = self.config
+        if not c.silence_below:
+            return state
+        silenced = scoring.silenced_neurons(records, self.images, phase.epoch,
+                                            c.silence_below, c.neurons)
+        log.info("%s: %d of %d neurons kept silent: they won fewer than %d training images "
+                 "(--silence-below)", phase.name, int(silenced.sum()), c.neurons,
+                 c.silence_below)
+        return scoring.silence(state, silenced)
 
     def _report(self, bar, phase, rec, done, seconds, timing):
         """Progress bar and log line after a chunk or block: the images ``done`` (a slice
@@ -277,6 +296,9 @@ class Trainer:
         elif phase.kind == "test":
             result = scoring.test_result(records, self.images, self.spec, phase.epoch,
                                          self.labelling, c.neurons)
+            if c.silence_below:
+                result["silenced_neurons"] = int(scoring.silenced_neurons(
+                    records, self.images, phase.epoch, c.silence_below, c.neurons).sum())
             progress.history.append(result)
             log.info("epoch %d: %s accuracy %.2f%% (all activity), %.2f%% (proportion "
                      "weighting) on %d images", phase.epoch, self.images.scored_on,
@@ -299,7 +321,7 @@ class Trainer:
         c = self.config
         trained = scoring.trained_arrays(state, records, self.images, self.spec,
                                          self.session.handles, self.labelling, c.neurons,
-                                         c.epochs)
+                                         c.epochs, c.silence_below)
         rundir.save_arrays(self.run_dir / rundir.STATE, trained)
         metrics = scoring.run_metrics(c, self.spec, self.images, progress.history,
                                       progress.timing, records, self.labelling,
@@ -357,6 +379,17 @@ def _progress_bar(enabled, total, initial, phase, epochs):
 
     desc = f"{phase.kind} {phase.epoch}/{epochs}" if phase.kind == "train" else phase.kind
     return tqdm(total=total, initial=initial, desc=desc, unit="img", dynamic_ncols=True)
+
+
+def check_silencing(spec, silence_below: int) -> None:
+    """Raise :class:`ConfigError` if ``--silence-below`` is set for a model without an
+    adaptive threshold ``theta`` in its ``exc`` group's threshold condition, which the
+    silencing raises (:func:`scoring.silence`)."""
+    exc = spec.groups.get("exc")
+    if silence_below and not (exc is not None and re.search(r"\btheta\b", exc.threshold)):
+        raise ConfigError(f"--silence-below {silence_below}: model {spec.name} has no adaptive "
+                          f"threshold theta in the threshold of group exc, which silencing "
+                          f"raises; use --silence-below 0 with this model")
 
 
 def refuse_used_run_dir(run_dir) -> None:

@@ -293,6 +293,22 @@ def test_a_folder_made_with_other_settings_is_refused(tmp_path, client):
     assert collect(changed)[0]["status"] == "stale"
 
 
+def test_a_setting_added_after_a_run_counts_as_its_default(tmp_path, client):
+    """A finished point whose config.json predates a setting (here --silence-below) is
+    still the point; a grid that asks for another value of it is refused."""
+    grid = load_grid(write_grid(tmp_path, "[grid]\nneurons = [10]\n"))
+    run_grid(grid, client, point_function=fake_point, echo=lambda line: None)
+    run_dir = grid.run_dir(grid.points[0])
+    saved = rundir.load_json(run_dir / rundir.CONFIG)
+    del saved["silence_below"]
+    rundir.save_json(run_dir / rundir.CONFIG, saved)
+    assert collect(grid)[0]["status"] == "finished"
+    changed = load_grid(write_grid(tmp_path, "[base]\nsilence_below = 2\n"
+                                             "[grid]\nneurons = [10]\n"))
+    assert changed.points[0].name.endswith("_s0_silence2_cpp_standalone")
+    assert changed.run_dir(changed.points[0]) != run_dir
+
+
 MODEL_V1 = """# version 1
 [model]
 title = "a model"

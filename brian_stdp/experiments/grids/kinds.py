@@ -165,8 +165,11 @@ class Kind:
         return dataclasses.asdict(config)
 
     def stale_reason(self, config, run_dir: Path, grid_path) -> str | None:
-        """Why a folder's run no longer belongs to the point, or None if it does."""
-        saved = rundir.load_json(run_dir / rundir.CONFIG)
+        """Why a folder's run no longer belongs to the point, or None if it does. A setting
+        that its ``config.json`` lacks (one added to the project after the run) has its
+        default there, as the run's readers take it."""
+        saved = {**self.saved_form(self.config_type()),
+                 **rundir.load_json(run_dir / rundir.CONFIG)}
         expected = self.saved_form(config)
         differ = [key for key in expected
                   if key not in self.not_result_keys and saved.get(key) != expected[key]]
@@ -268,11 +271,13 @@ class SnnKind(Kind):
         return config
 
     def point_name(self, config) -> str:
-        """E.g. ``diehl_cook_2015_n400_pc80_e5_s0_cpp_standalone``."""
+        """E.g. ``diehl_cook_2015_n400_pc80_e5_s0_cpp_standalone``; ``_silence5`` before the
+        device for ``--silence-below 5``."""
         size = (f"pc{config.per_class}" if config.per_class is not None
                 else f"t{config.train if config.train is not None else 'all'}")
+        silence = [f"silence{config.silence_below}"] if config.silence_below else []
         return "_".join([model_label(config.model), f"n{config.neurons}", size, f"e{config.epochs}",
-                         f"s{config.seed}", config.device])
+                         f"s{config.seed}", *silence, config.device])
 
     def command(self, config, run_dir, resume):
         if resume:
