@@ -89,6 +89,14 @@ def test_snn_point_numbers(results):
     assert point.energy_unit == "synaptic events" and point.notes == []
 
 
+def test_a_silenced_evaluation_is_named_apart(tmp_path):
+    run_dir = write_snn_run(tmp_path / "run", 400)
+    assert load_point(run_dir).architecture == "diehl_cook_2015"
+    config = rundir.load_json(run_dir / rundir.CONFIG)
+    rundir.save_json(run_dir / rundir.CONFIG, {**config, "silence_below": 10})
+    assert load_point(run_dir).architecture == "diehl_cook_2015, --silence-below 10"
+
+
 def test_ann_point_numbers(results):
     run_dir = results / "ann" / "pc80_h8-8_seed1"
     point = load_point(run_dir)

@@ -244,6 +244,8 @@ def _snn_point(run_dir, config: RunConfig, metrics, key="accuracy_all_activity",
     name = str(metrics.get("model", config.model))
     if config.model != name:  # a model file given by path: name the file too
         name = f"{name} ({Path(config.model).stem})"
+    if config.silence_below:  # another evaluation of the network: a series of its own
+        name = f"{name}, --silence-below {config.silence_below}"
     return ComparedRun(
         kind="snn", run_dir=run_dir, architecture=name,
         neurons=neurons, layers=1, dataset=dataset,
