@@ -133,7 +133,8 @@ class RunConfig:
     silence_below: int = setting(
         0, "label and test with the neurons that won fewer than K training images kept "
            "silent (adaptive threshold theta raised by 1 V; 1: those that never won; 0: "
-           "none). Training is not affected. Needs a model whose exc threshold uses theta",
+           "none). Training is not affected. Needs a model whose exc threshold uses theta "
+           "and that does not set theta again per image (not wolff_2022)",
         metavar="K")
 
     def check(self) -> None:

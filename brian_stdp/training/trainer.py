@@ -382,14 +382,23 @@ def _progress_bar(enabled, total, initial, phase, epochs):
 
 
 def check_silencing(spec, silence_below: int) -> None:
-    """Raise :class:`ConfigError` if ``--silence-below`` is set for a model without an
-    adaptive threshold ``theta`` in its ``exc`` group's threshold condition, which the
-    silencing raises (:func:`scoring.silence`)."""
+    """Raise :class:`ConfigError` if ``--silence-below`` is set for a model where raising
+    ``theta`` (:func:`scoring.silence`) would not keep a neuron silent: its ``exc`` group's
+    threshold does not use an adaptive threshold ``theta``, or the group sets ``theta``
+    at the start of each image or after each input step (``slot_start``, ``after_input``:
+    ``wolff_2022`` does both), which would undo the raise."""
+    if not silence_below:
+        return
     exc = spec.groups.get("exc")
-    if silence_below and not (exc is not None and re.search(r"\btheta\b", exc.threshold)):
-        raise ConfigError(f"--silence-below {silence_below}: model {spec.name} has no adaptive "
-                          f"threshold theta in the threshold of group exc, which silencing "
-                          f"raises; use --silence-below 0 with this model")
+    where = f"--silence-below {silence_below}: model {spec.name}"
+    fix = "; use --silence-below 0 with this model"
+    if exc is None or not re.search(r"\btheta\b", exc.threshold):
+        raise ConfigError(f"{where} has no adaptive threshold theta in the threshold of "
+                          f"group exc, which silencing raises{fix}")
+    for key in ("slot_start", "after_input"):
+        if re.search(r"^\s*theta\s*[-+*/]?=(?!=)", getattr(exc, key), re.MULTILINE):
+            raise ConfigError(f"{where} sets theta in [groups.exc] {key}, which would undo "
+                              f"the raise that silences a neuron{fix}")
 
 
 def refuse_used_run_dir(run_dir) -> None:

@@ -111,7 +111,17 @@ def test_a_model_without_an_adaptive_threshold_is_refused(edited_model, tmp_path
     check_silencing(spec, 0)  # no silencing asked: fine
     with pytest.raises(ConfigError, match="--silence-below 3: model .* no adaptive threshold"):
         check_silencing(spec, 3)
-    check_silencing(load_model("diehl_cook_2015"), 3)
+    for shipped in ("diehl_cook_2015", "diehl_cook_2015_fast_learning", "lc_snn"):
+        check_silencing(load_model(shipped), 3)
+
+
+@pytest.mark.codegen_independent
+def test_a_model_that_resets_theta_is_refused():
+    """wolff_2022 sets theta back at each image and lowers it after each input step: a
+    raised theta would not keep a neuron silent."""
+    with pytest.raises(ConfigError, match=r"wolff_2022 sets theta in \[groups.exc\] "
+                                          r"slot_start, which would undo"):
+        check_silencing(load_model("wolff_2022"), 1)
 
 
 @pytest.mark.codegen_independent
