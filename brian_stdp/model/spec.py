@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -463,6 +464,24 @@ def _unit_namespace() -> dict:
 
 
 _UNITS = None
+
+
+#: One statement of a model file's code block: target, operator, expression.
+_STATEMENT = re.compile(r"^\s*([A-Za-z_]\w*)\s*(\+=|-=|\*=|/=|=)\s*(.+?)\s*$")
+
+
+def statements(code: str) -> list:
+    """(target, operator, expression) of each statement of a code block of a model file
+    (``reset``, ``on_pre``, ``slot_start``, ...), comments and blank lines left out."""
+    out = []
+    for raw in code.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = _STATEMENT.match(line)
+        if match:
+            out.append(match.groups())
+    return out
 
 
 def evaluate_expression(expr, names, path, where):

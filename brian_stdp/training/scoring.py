@@ -38,11 +38,13 @@ def label_assignment(records: dict, images: RunImages) -> evaluation.Assignment:
 
 
 def test_result(records: dict, images: RunImages, spec, epoch: int, labelling: str,
-                n_neurons: int) -> dict:
+                n_neurons: int, silence_below: int = 0) -> dict:
     """The history row of a test phase: :func:`evaluation.evaluate` of its counts, the
     epoch, images seen, images the protocol gave up on, which neurons fired the test
     spikes (:func:`evaluation.neuron_usage`, against the training images won so far),
-    and the paper's last-winner evaluation when ``labelling`` is ``"last-winner"``."""
+    the paper's last-winner evaluation when ``labelling`` is ``"last-winner"``, and for
+    ``silence_below`` K > 0 how many neurons the phase kept silent
+    (``silenced_neurons``, :func:`silenced_neurons`)."""
     rec = records["test"]
     labels = images.test_set.labels[images.test_idx]
     result = evaluation.evaluate(rec["counts"], labels, label_assignment(records, images),
@@ -56,6 +58,9 @@ def test_result(records: dict, images: RunImages, spec, epoch: int, labelling: s
                       training_winners(records)[:epoch * n_train], rec["counts"]))
     if labelling == "last-winner":
         result.update(last_winner_evaluation(records, images, n_neurons, epoch))
+    if silence_below:
+        result["silenced_neurons"] = int(silenced_neurons(records, images, epoch,
+                                                          silence_below, n_neurons).sum())
     return result
 
 

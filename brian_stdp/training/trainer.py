@@ -32,7 +32,7 @@ from brian_stdp.backends.network import check_model, draw_fixed, fixed_keys
 from brian_stdp.backends.devices import session_class
 from brian_stdp.backends.session import ControllerState
 from brian_stdp.errors import ConfigError
-from brian_stdp.model.spec import load_model
+from brian_stdp.model.spec import load_model, statements
 from brian_stdp.training import rundir, scoring
 from brian_stdp.training.checkpoint import Progress, load_checkpoint, save_checkpoint
 from brian_stdp.training.chunks import blocks, chunk_seed, stream
@@ -295,10 +295,7 @@ class Trainer:
                      len(self.images.label_idx))
         elif phase.kind == "test":
             result = scoring.test_result(records, self.images, self.spec, phase.epoch,
-                                         self.labelling, c.neurons)
-            if c.silence_below:
-                result["silenced_neurons"] = int(scoring.silenced_neurons(
-                    records, self.images, phase.epoch, c.silence_below, c.neurons).sum())
+                                         self.labelling, c.neurons, c.silence_below)
             progress.history.append(result)
             log.info("epoch %d: %s accuracy %.2f%% (all activity), %.2f%% (proportion "
                      "weighting) on %d images", phase.epoch, self.images.scored_on,
@@ -396,7 +393,7 @@ def check_silencing(spec, silence_below: int) -> None:
         raise ConfigError(f"{where} has no adaptive threshold theta in the threshold of "
                           f"group exc, which silencing raises{fix}")
     for key in ("slot_start", "after_input"):
-        if re.search(r"^\s*theta\s*[-+*/]?=(?!=)", getattr(exc, key), re.MULTILINE):
+        if any(target == "theta" for target, _, _ in statements(getattr(exc, key))):
             raise ConfigError(f"{where} sets theta in [groups.exc] {key}, which would undo "
                               f"the raise that silences a neuron{fix}")
 

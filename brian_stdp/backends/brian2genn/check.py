@@ -35,12 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brian_stdp.errors import ModelFileError
-from brian_stdp.model.spec import ModelSpec, load_model
+from brian_stdp.model.spec import ModelSpec, load_model, statements
 
 #: The GeNN-compatible Diehl & Cook variant shipped in models/.
 GENN_MODEL = "diehl_cook_2015_genn"
 
-_STATEMENT = re.compile(r"^\s*([A-Za-z_]\w*)\s*(\+=|-=|\*=|/=|=)\s*(.+?)\s*$")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -151,7 +150,7 @@ class _Synapses:
     def post_written(self) -> list:
         """The target group's (not shared) variables that ``on_pre`` writes, per statement."""
         written = []
-        for target, _, _ in _statements(self.on_pre):
+        for target, _, _ in statements(self.on_pre):
             kind, var = self.classify(target)
             if kind == "post" and var not in self.post_shared:
                 written.append(var)
@@ -236,7 +235,7 @@ def on_pre_problems(spec: ModelSpec) -> list:
     presynaptic variable; no subexpression."""
     problems = []
     for syn in _synapses(spec):
-        for target, op, expr in _statements(syn.on_pre):
+        for target, op, expr in statements(syn.on_pre):
             kind, var = syn.classify(target)
             if kind == "post" and var not in syn.post_shared and op != "+=":
                 problems.append(f"{syn.where} on_pre: '{target} {op} ...' changes a "
@@ -287,7 +286,7 @@ def on_post_problems(spec: ModelSpec) -> list:
     variable read; no subexpression."""
     problems = []
     for syn in _synapses(spec):
-        for target, _, expr in _statements(syn.on_post):
+        for target, _, expr in statements(syn.on_post):
             kind, _ = syn.classify(target)
             if kind in ("pre", "post"):
                 problems.append(f"{syn.where} on_post: writes the {kind}synaptic variable "
@@ -349,19 +348,6 @@ def _event_code(spec, name):
     if spec.stdp is not None and spec.stdp.synapses == name:
         on_pre, on_post = with_stdp(spec, on_pre, on_post)
     return on_pre, on_post
-
-
-def _statements(code):
-    """(target, operator, expression) of each statement of a code block."""
-    out = []
-    for raw in code.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        match = _STATEMENT.match(line)
-        if match:
-            out.append(match.groups())
-    return out
 
 
 # -- the generated project --------------------------------------------------------------
