@@ -10,11 +10,11 @@ the snapshot (the runner's record of each image's last spike).
     BRIAN_STDP_DATA=../shared/data/mnist python runs/diagnose/evaluate_snapshot.py \\
         RUN_DIR SNAPSHOT.npz N_LABEL N_TEST [--silence-below K] [--unseen]
 
-``--silence-below K`` raises the adaptive threshold ``exc.theta`` of every neuron that won
-fewer than K training images by 1 V for labelling and testing, so that they cannot fire
-(K = 1: the neurons that never won). ``--unseen`` scores, instead of test images, the N_TEST
-training images that the run showed next after the snapshot (in its training order):
-images the snapshot has not been trained on, a validation set for it.
+``--silence-below K`` keeps silent, for labelling and testing, every neuron that won fewer
+than K training images, as the runner's ``--silence-below`` and ``predict`` do
+(``exc.theta`` + 1 V; K = 1: the neurons that never won). ``--unseen`` scores, instead of
+test images, the N_TEST training images that the run showed next after the snapshot (in
+its training order): images the snapshot has not been trained on, a validation set for it.
 Prints one JSON object.
 """
 
@@ -27,14 +27,11 @@ import numpy as np
 
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.model.spec import load_model
-from brian_stdp.training import evaluation, rundir
+from brian_stdp.training import evaluation, rundir, scoring
 from brian_stdp.training.checkpoint import load_checkpoint
 from brian_stdp.training.classify import TrainedRun, spike_counts
 from brian_stdp.training.config import read_run_config
 from brian_stdp.training.selection import Phase, select_images
-
-#: Added to theta (volts) of the silenced neurons: far above any input's reach.
-SILENCE = 1.0
 
 
 def load_snapshot(path):
@@ -63,10 +60,9 @@ def main():
 
     config = read_run_config(args.run_dir)
     state, winners, trained = load_snapshot(args.snapshot)
-    theta = state["exc.theta"].copy()
+    theta = state[scoring.THETA_KEY]
     n = theta.size
     wins = np.bincount(winners[winners >= 0], minlength=n)
-    state["exc.theta"] = np.where(wins < args.silence_below, theta + SILENCE, theta)
     train, test = (load_dataset(config.dataset, split, data_dir=config.data_dir)
                    for split in ("train", "test"))
     classes = train.n_classes
@@ -74,7 +70,8 @@ def main():
                                        proportions=np.zeros((n, classes)))
     run = TrainedRun(run_dir=args.run_dir, config=config,
                      spec=load_model(args.run_dir / rundir.MODEL_COPY), state=state,
-                     assignment=unlabelled, image_shape=train.shape)
+                     assignment=unlabelled, image_shape=train.shape,
+                     silenced=evaluation.few_wins(winners, n, args.silence_below))
     started = time.perf_counter()
     label_counts, _ = spike_counts(run, train.images[:args.n_label], workers=1)
     if args.unseen:
