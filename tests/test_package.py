@@ -1,0 +1,52 @@
+"""What importing the package promises (brian_stdp/__init__.py): a process that ignores
+Ctrl-C (SIGINT) keeps ignoring it, whatever Brian2's import does."""
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.codegen_independent
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Sends itself SIGINT, then has a child shell send itself SIGINT, and prints what lived.
+SCRIPT = """
+import os, signal, subprocess
+{imports}
+os.kill(os.getpid(), signal.SIGINT)
+print("python alive", signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
+print(subprocess.run(["sh", "-c", "kill -INT $$; echo child alive"],
+                     capture_output=True, text=True).stdout.strip())
+"""
+
+
+def _run(imports: str, ignore_sigint: bool) -> subprocess.CompletedProcess:
+    def setup():
+        signal.signal(signal.SIGINT, signal.SIG_IGN if ignore_sigint else signal.SIG_DFL)
+
+    return subprocess.run([sys.executable, "-c", SCRIPT.format(imports=imports)], cwd=ROOT,
+                          preexec_fn=setup, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("imports", ["import brian_stdp; import brian2",
+                                     "import brian2; import brian_stdp"])
+def test_a_process_that_ignores_ctrl_c_keeps_ignoring_it(imports):
+    result = _run(imports, ignore_sigint=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["python alive True", "child alive"]
+
+
+def test_without_the_package_brian2_breaks_an_ignored_ctrl_c():
+    """The Brian2 behaviour the package corrects (if this fails, Brian2 fixed it)."""
+    result = _run("import brian2", ignore_sigint=True)
+    assert result.returncode != 0
+    assert "'Handlers' object is not callable" in result.stderr
+
+
+def test_a_process_that_answers_ctrl_c_still_stops():
+    result = _run("import brian_stdp; import brian2", ignore_sigint=False)
+    assert result.returncode != 0  # a KeyboardInterrupt, or SIGINT's own exit (-2)
+    assert "python alive" not in result.stdout
