@@ -29,6 +29,9 @@ def make_grid_figures(grid, results: dict) -> list:
     deviation over the seeds; the legend gives the number of seeds. An x-axis
     of numbers is drawn to scale (logarithmic over a decade or more), any
     other (e.g. ANN hidden layers) as categories in the grid file's order.
+    An ``epochs`` x-axis draws every evaluated epoch at its place (a run
+    scored after each epoch gives a line), one line per panel. Accuracies
+    scored on a validation split (``--validation``) are labelled so.
 
     Parameters
     ----------
@@ -57,25 +60,29 @@ def make_grid_figures(grid, results: dict) -> list:
     for metric in dict.fromkeys(row["metric"] for row in summary):
         rows = [row for row in summary if row["metric"] == metric]
         panels = _in_grid_order(grid, panel, dict.fromkeys(row.get(panel) for row in rows))
+        by_epoch = x == "epochs"  # every evaluated epoch at its place on the x-axis
         shown = _shown_epochs(sorted({row["epoch"] for row in rows}))
-        ylabel = grid.kind.metric_label(metric)
+        ylabel = _metric_label(grid, metric, results.get("rows", []))
+        position = _position(x, ticks, by_epoch)
+        scale = sorted({row["epoch"] for row in rows}) if by_epoch else numbers
         with style():
             fig = Figure(figsize=(4.5 * len(panels), 4.0))
             axes_list = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
             for axes, value in zip(axes_list, panels):
                 lines = {}
                 for row in rows:
-                    if row.get(panel) == value and row["epoch"] in shown:
+                    if row.get(panel) == value and (by_epoch or row["epoch"] in shown):
                         label = ", ".join([f"{k} {row[k]}" for k in others]
-                                          + [f"epoch {row['epoch']}"])
+                                          + ([] if by_epoch else [f"epoch {row['epoch']}"]))
                         lines.setdefault(label, []).append(row)
                 for label, line in lines.items():
-                    _errorbar(axes, x, ticks, line, label)
-                _decorate(axes, x, ticks, f"{value}" if value is not None else "", numbers)
+                    _errorbar(axes, position, line, label or "mean over seeds")
+                _decorate(axes, x, ticks, f"{value}" if value is not None else "", scale,
+                          integers=by_epoch)
             axes_list[0].set_ylabel(ylabel)
             fig.suptitle(f"{grid.path.name}: mean ± s.d. over seeds")
             written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}.png"))
-            if len(panels) > 1:
+            if len(panels) > 1 and not by_epoch:
                 fig = Figure()
                 axes = fig.add_subplot()
                 for value in panels:
@@ -87,7 +94,7 @@ def make_grid_figures(grid, results: dict) -> list:
                         label = ", ".join([str(value)] + [f"{k} {row[k]}" for k in others])
                         groups.setdefault(label, []).append(row)
                     for label, line in groups.items():
-                        _errorbar(axes, x, ticks, line, f"{label}, epoch {last}")
+                        _errorbar(axes, position, line, f"{label}, epoch {last}")
                 _decorate(axes, x, ticks, "last epoch", numbers)
                 axes.set_ylabel(ylabel)
                 written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}_last_epoch.png"))
@@ -122,9 +129,25 @@ def _x_ticks(grid) -> dict | None:
     return {value: position for position, value in enumerate(values)}
 
 
-def _errorbar(axes, x, ticks, rows, label):
-    """One line of summary rows: mean ± s.d. in percent against the x-axis value."""
-    position = (lambda r: r[x]) if ticks is None else (lambda r: ticks[r[x]])
+def _metric_label(grid, metric: str, rows: list) -> str:
+    """The y-axis label of ``metric``: "validation accuracy" where every finished row
+    was scored on a validation split, else the kind's label (test accuracy)."""
+    label = grid.kind.metric_label(metric)
+    scored = {row.get("scored_on") for row in rows if row.get("status") == "finished"}
+    return label.replace("test accuracy", "validation accuracy", 1) if scored == {
+        "validation"} else label
+
+
+def _position(x, ticks, by_epoch):
+    """Where a summary row goes on the x-axis: its evaluated epoch (``by_epoch``), its
+    category's position (``ticks``) or its x-axis value."""
+    if by_epoch:
+        return lambda row: row["epoch"]
+    return (lambda row: row[x]) if ticks is None else (lambda row: ticks[row[x]])
+
+
+def _errorbar(axes, position, rows, label):
+    """One line of summary rows: mean ± s.d. in percent at ``position(row)``."""
     rows = sorted(rows, key=position)
     xs = [position(r) for r in rows]
     means = [100 * r["mean"] for r in rows]
@@ -135,9 +158,12 @@ def _errorbar(axes, x, ticks, rows, label):
                   if len(seeds) > 1 else f"{label} (n = {seeds[0]})")
 
 
-def _decorate(axes, x, ticks, title, numbers=()):
-    """Axis labels, limits and ticks: categories at their positions, or ``numbers`` to scale."""
-    if ticks is not None:
+def _decorate(axes, x, ticks, title, numbers=(), integers=False):
+    """Axis labels, limits and ticks: categories at their positions, or ``numbers`` to scale
+    (each one a tick where ``integers``)."""
+    if integers:
+        axes.set_xticks(numbers)
+    elif ticks is not None:
         axes.set_xticks(list(ticks.values()), list(ticks))
         axes.set_xlim(-0.5, len(ticks) - 0.5)
     elif numbers and min(numbers) > 0 and max(numbers) / min(numbers) >= 10:

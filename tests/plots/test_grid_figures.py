@@ -39,3 +39,29 @@ def test_one_figure_per_accuracy_key_with_numbers_to_scale(tmp_path):
     assert [p.name for p in written] == ["accuracy_vs_neurons_accuracy_all_activity.png"]
     assert written[0].read_bytes().startswith(PNG_SIGNATURE)
     assert grid_figures._x_ticks(grid) is None, "neurons are numbers, drawn to scale"
+
+
+def test_accuracies_scored_on_validation_are_labelled_so(tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text("[base]\ndataset = \"digits\"\n[grid]\nneurons = [10]\nseed = [0]\n")
+    grid = load_grid(path)
+    rows = [{"status": "finished", "scored_on": "validation"}, {"status": "pending"}]
+    label = grid_figures._metric_label(grid, "accuracy_all_activity", rows)
+    assert label == "validation accuracy, all activity (%)"
+    mixed = rows + [{"status": "finished", "scored_on": "test"}]
+    assert grid_figures._metric_label(grid, "accuracy_all_activity", mixed).startswith("test")
+    assert grid_figures._metric_label(grid, "accuracy_all_activity", []).startswith("test")
+
+
+def test_an_epochs_axis_draws_every_evaluated_epoch_at_its_place(tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text("x_axis = \"epochs\"\n[base]\ndataset = \"digits\"\neval_every_epoch = true\n"
+                    "[grid]\nneurons = [10]\nepochs = [2]\nseed = [0, 1]\n")
+    grid = load_grid(path)
+    summary = summarised(grid)
+    position = grid_figures._position("epochs", None, by_epoch=True)
+    assert sorted(position(row) for row in summary) == [1, 2]  # not the run's 2 epochs twice
+    assert grid_figures._position("epochs", None, by_epoch=False)(summary[0]) == 2
+    written = grid_figures.make_grid_figures(grid, {"summary": summary})
+    assert [p.name for p in written] == ["accuracy_vs_epochs_accuracy_all_activity.png"]
+    assert written[0].read_bytes().startswith(PNG_SIGNATURE)
