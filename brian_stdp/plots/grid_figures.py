@@ -61,10 +61,11 @@ def make_grid_figures(grid, results: dict) -> list:
         rows = [row for row in summary if row["metric"] == metric]
         panels = _in_grid_order(grid, panel, dict.fromkeys(row.get(panel) for row in rows))
         by_epoch = x == "epochs"  # every evaluated epoch at its place on the x-axis
-        shown = _shown_epochs(sorted({row["epoch"] for row in rows}))
+        epochs = sorted({row["epoch"] for row in rows})
+        shown = _shown_epochs(epochs)
         ylabel = _metric_label(grid, metric, results.get("rows", []))
         position = _position(x, ticks, by_epoch)
-        scale = sorted({row["epoch"] for row in rows}) if by_epoch else numbers
+        scale = epochs if by_epoch else numbers
         with style():
             fig = Figure(figsize=(4.5 * len(panels), 4.0))
             axes_list = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
@@ -132,10 +133,8 @@ def _x_ticks(grid) -> dict | None:
 def _metric_label(grid, metric: str, rows: list) -> str:
     """The y-axis label of ``metric``: "validation accuracy" where every finished row
     was scored on a validation split, else the kind's label (test accuracy)."""
-    label = grid.kind.metric_label(metric)
     scored = {row.get("scored_on") for row in rows if row.get("status") == "finished"}
-    return label.replace("test accuracy", "validation accuracy", 1) if scored == {
-        "validation"} else label
+    return grid.kind.metric_label(metric, "validation" if scored == {"validation"} else "test")
 
 
 def _position(x, ticks, by_epoch):

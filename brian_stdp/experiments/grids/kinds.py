@@ -191,9 +191,10 @@ class Kind:
             (run_dir / name).unlink(missing_ok=True)
 
     # -- results ------------------------------------------------------------------------
-    def metric_label(self, metric: str) -> str:
-        """Axis label of an accuracy key, e.g. ``accuracy_all_activity``."""
-        return f"test accuracy, {metric.replace('accuracy_', '').replace('_', ' ')} (%)"
+    def metric_label(self, metric: str, scored_on: str = "test") -> str:
+        """Axis label of an accuracy key, e.g. ``accuracy_all_activity``, scored on the
+        ``"test"`` set or a ``"validation"`` split."""
+        return f"{scored_on} accuracy, {metric.replace('accuracy_', '').replace('_', ' ')} (%)"
 
     def metrics_row(self, metrics: dict) -> dict:
         """The numbers of a finished run's ``metrics.json`` that go into the tables.
@@ -358,10 +359,10 @@ class AnnKind(Kind):
     def saved_form(self, config):
         return config.to_dict()
 
-    def metric_label(self, metric):
+    def metric_label(self, metric, scored_on="test"):
         return {"accuracy_test": "test accuracy (%)",
                 "accuracy_train": "accuracy on the training images (%)"}.get(
-                    metric, super().metric_label(metric))
+                    metric, super().metric_label(metric, scored_on))
 
     def metrics_row(self, metrics):
         row = {"train_images": metrics["train_images"], "test_images": metrics["test_images"],
