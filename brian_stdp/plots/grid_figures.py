@@ -11,7 +11,7 @@ import math
 from matplotlib.figure import Figure
 
 from brian_stdp.model.files import model_label
-from brian_stdp.plots.theme import save_figure, style
+from brian_stdp.plots.theme import axes_or_new, save_figure, style
 
 #: Most epochs drawn as lines of one panel (the first, the last and evenly spaced ones).
 MAX_EPOCH_LINES = 5
@@ -25,7 +25,10 @@ def make_grid_figures(grid, results: dict) -> list:
     optimizer of an ANN) and one line per evaluated epoch (at most
     :data:`MAX_EPOCH_LINES`: the first, the last and evenly spaced ones), and,
     when there are several panels, ``accuracy_vs_<x>_<key>_last_epoch.png``
-    with their last epochs side by side. Error bars are one sample standard
+    with their last epochs side by side. A grid with one x value and several
+    panels (a comparison of model variants at one size) instead gets
+    ``accuracy_by_<panel>_<key>.png``: one row per panel value, its last epoch's
+    mean ± s.d. written beside it (:func:`plot_categories`). Error bars are one sample standard
     deviation over the seeds; the legend gives the number of seeds. An x-axis
     of numbers is drawn to scale (logarithmic over a decade or more), any
     other (e.g. ANN hidden layers) as categories in the grid file's order.
@@ -61,9 +64,19 @@ def make_grid_figures(grid, results: dict) -> list:
         rows = [row for row in summary if row["metric"] == metric]
         panels = _in_grid_order(grid, panel, dict.fromkeys(row.get(panel) for row in rows))
         by_epoch = x == "epochs"  # every evaluated epoch at its place on the x-axis
+        ylabel = _metric_label(grid, metric, results.get("rows", []))
+        if len(panels) > 1 and not by_epoch and len({row.get(x) for row in rows}) == 1:
+            groups = _last_epoch_groups(rows, panel, panels, others)
+            with style():
+                fig = Figure(figsize=(9.0, 1.4 + 0.4 * len(groups)))
+                axes = fig.add_subplot()
+                plot_categories(groups, axes=axes)
+                axes.set_xlabel(ylabel)
+                axes.set_title(f"{grid.path.name}: {rows[0].get(x)} {_x_words(x)}")
+                written.append(_save(fig, folder / f"accuracy_by_{panel}_{metric}.png"))
+            continue
         epochs = sorted({row["epoch"] for row in rows})
         shown = _shown_epochs(epochs)
-        ylabel = _metric_label(grid, metric, results.get("rows", []))
         position = _position(x, ticks, by_epoch)
         scale = epochs if by_epoch else numbers
         with style():
@@ -100,6 +113,78 @@ def make_grid_figures(grid, results: dict) -> list:
                 axes.set_ylabel(ylabel)
                 written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}_last_epoch.png"))
     return written
+
+
+def plot_categories(groups: dict, axes=None, span=10.0, **kwds):
+    """Mean ± s.d. of each group as a dot on its own row, its figures in a column beside it.
+
+    The accuracy axis spans the ``span`` points below the best mean (so that
+    differences of tenths of a point show); a group below that is drawn as a
+    triangle at the left edge, its figure still in the column.
+
+    Parameters
+    ----------
+    groups : dict
+        Row label (str) -> summary rows of that label (``mean``, ``std`` as
+        fractions in [0, 1], ``n_seeds``), drawn top to bottom in this order; a
+        label with several rows is drawn as their first.
+    axes : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's axes by default.
+    span : float
+        Percentage points shown below the best mean.
+    **kwds
+        Passed on to :meth:`~matplotlib.axes.Axes.errorbar`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on, accuracy (%) along x.
+    """
+    axes = axes_or_new(axes)
+    labels = list(groups)
+    rows = [groups[label][0] for label in labels]
+    best = max(100 * row["mean"] for row in rows)
+    low, high = max(0.0, best - span), min(100.0, best + 0.15 * span)
+    for position, row in enumerate(rows):
+        mean, spread = 100 * row["mean"], 100 * (row["std"] or 0.0)
+        if mean < low:
+            axes.plot([low], [position], marker="<", color="C1", clip_on=False)
+        else:
+            axes.errorbar([mean], [position], xerr=[spread], marker="o", capsize=3,
+                          color="C0", **kwds)
+        text = f"{mean:.2f}" + (f" ± {spread:.2f}" if row["n_seeds"] > 1 else "")
+        axes.annotate(f"{text} % ({row['n_seeds']})", (1.02, position),
+                      xycoords=("axes fraction", "data"), va="center")
+    axes.annotate("mean ± s.d. (seeds)", (1.02, -0.6), xycoords=("axes fraction", "data"),
+                  va="bottom", fontsize="small")
+    axes.set_yticks(range(len(labels)), labels)
+    axes.set_ylim(len(labels) - 0.5, -0.5)  # the first group on top
+    axes.set_xlim(low, high)
+    axes.grid(axis="x", alpha=0.3)
+    return axes
+
+
+def _last_epoch_groups(rows, panel, panels, others) -> dict:
+    """Each panel value's (and other varying axes') summary rows of its last evaluated
+    epoch, labelled for :func:`plot_categories`, in panel order; the epoch is named
+    when the groups' last epochs differ."""
+    groups = {}
+    for value in panels:
+        mine = [r for r in rows if r.get(panel) == value]
+        last = max(r["epoch"] for r in mine)
+        for row in (r for r in mine if r["epoch"] == last):
+            label = ", ".join([str(value)] + [f"{k} {row[k]}" for k in others])
+            groups.setdefault(label, []).append(row)
+    if len({rows_[0]["epoch"] for rows_ in groups.values()}) > 1:
+        groups = {f"{label}, epoch {rows_[0]['epoch']}": rows_ for label, rows_ in groups.items()}
+    return groups
+
+
+def _x_words(x) -> str:
+    """How an x-axis is named on a figure."""
+    return {"neurons": "excitatory neurons", "per_class": "training images per class",
+            "train": "training images", "epochs": "epochs",
+            "hidden": "hidden layers (units)"}.get(x, x)
 
 
 def _shown_values(grid, key) -> list:
@@ -174,9 +259,7 @@ def _decorate(axes, x, ticks, title, numbers=(), integers=False):
             last = value if show else last
         axes.set_xticks(sorted(numbers, reverse=True), labelled)
         axes.minorticks_off()
-    axes.set_xlabel({"neurons": "excitatory neurons", "per_class": "training images per class",
-                     "train": "training images", "epochs": "epochs",
-                     "hidden": "hidden layers (units)"}.get(x, x))
+    axes.set_xlabel(_x_words(x))
     axes.set_ylim(0, 100)
     axes.set_title(title)
     axes.legend()

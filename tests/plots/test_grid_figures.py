@@ -65,3 +65,25 @@ def test_an_epochs_axis_draws_every_evaluated_epoch_at_its_place(tmp_path):
     written = grid_figures.make_grid_figures(grid, {"summary": summary})
     assert [p.name for p in written] == ["accuracy_vs_epochs_accuracy_all_activity.png"]
     assert written[0].read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_one_size_and_several_models_are_drawn_as_rows(tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text("x_axis = \"neurons\"\n[base]\ndataset = \"digits\"\n[grid]\n"
+                    "model = [\"diehl_cook_2015\", \"diehl_cook_2015_fast_learning\"]\n"
+                    "neurons = [10]\nseed = [0, 1]\n")
+    grid = load_grid(path)
+    summary = summarised(grid)
+    written = grid_figures.make_grid_figures(grid, {"summary": summary})
+    assert [p.name for p in written] == ["accuracy_by_model_accuracy_all_activity.png"]
+    assert written[0].read_bytes().startswith(PNG_SIGNATURE)
+    rows = [r for r in summary if r["metric"] == "accuracy_all_activity"]
+    groups = grid_figures._last_epoch_groups(rows, "model", ["diehl_cook_2015_fast_learning",
+                                                           "diehl_cook_2015"], [])
+    assert list(groups) == ["diehl_cook_2015_fast_learning", "diehl_cook_2015"]
+    assert all(r["epoch"] == 2 for group in groups.values() for r in group), "the last epoch"
+    axes = grid_figures.plot_categories(groups)
+    assert [t.get_text() for t in axes.get_yticklabels()] == list(groups)
+    texts = [t.get_text() for t in axes.texts]
+    mean = 100 * groups["diehl_cook_2015"][0]["mean"]
+    assert texts[1].startswith(f"{mean:.2f} ± ") and texts[1].endswith(" % (2)")
