@@ -29,7 +29,7 @@ import numpy as np
 from brian2 import Quantity, second
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
-from brian_stdp.backends import build_cache
+from brian_stdp.backends import build_cache, ctrl_c
 from brian_stdp.backends.delay_order import to_canonical, to_stored
 from brian_stdp.backends.devices import cpp_standalone, cuda_standalone, runtime
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
@@ -38,6 +38,8 @@ from brian_stdp.backends.spike_queue import STORE_RANGES_CODE, patch_spike_queue
 from brian_stdp.backends.threads import patch_network
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec
+
+ctrl_c.keep_ignored()  # undo Brian2's import in a process that ignores Ctrl-C
 
 SEED_VARIABLE = "BRIAN_STDP_SEED"
 
