@@ -67,6 +67,9 @@ def make_grid_figures(grid, results: dict) -> list:
         ylabel = _metric_label(grid, metric, results.get("rows", []))
         if len(panels) > 1 and not by_epoch and len({row.get(x) for row in rows}) == 1:
             groups = _last_epoch_groups(rows, panel, panels, others)
+            if len({line[0]["epoch"] for line in groups.values()}) > 1:
+                groups = {f"{label}, epoch {line[0]['epoch']}": line
+                          for label, line in groups.items()}
             with style():
                 fig = Figure(figsize=(9.0, 1.4 + 0.4 * len(groups)))
                 axes = fig.add_subplot()
@@ -99,16 +102,8 @@ def make_grid_figures(grid, results: dict) -> list:
             if len(panels) > 1 and not by_epoch:
                 fig = Figure()
                 axes = fig.add_subplot()
-                for value in panels:
-                    mine = [r for r in rows if r.get(panel) == value]
-                    last = max(r["epoch"] for r in mine)
-                    mine = [r for r in mine if r["epoch"] == last]
-                    groups = {}
-                    for row in mine:
-                        label = ", ".join([str(value)] + [f"{k} {row[k]}" for k in others])
-                        groups.setdefault(label, []).append(row)
-                    for label, line in groups.items():
-                        _errorbar(axes, position, line, f"{label}, epoch {last}")
+                for label, line in _last_epoch_groups(rows, panel, panels, others).items():
+                    _errorbar(axes, position, line, f"{label}, epoch {line[0]['epoch']}")
                 _decorate(axes, x, ticks, "last epoch", numbers)
                 axes.set_ylabel(ylabel)
                 written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}_last_epoch.png"))
@@ -166,8 +161,7 @@ def plot_categories(groups: dict, axes=None, span=10.0, **kwds):
 
 def _last_epoch_groups(rows, panel, panels, others) -> dict:
     """Each panel value's (and other varying axes') summary rows of its last evaluated
-    epoch, labelled for :func:`plot_categories`, in panel order; the epoch is named
-    when the groups' last epochs differ."""
+    epoch, labelled by the panel value (and those axes), in panel order."""
     groups = {}
     for value in panels:
         mine = [r for r in rows if r.get(panel) == value]
@@ -175,8 +169,6 @@ def _last_epoch_groups(rows, panel, panels, others) -> dict:
         for row in (r for r in mine if r["epoch"] == last):
             label = ", ".join([str(value)] + [f"{k} {row[k]}" for k in others])
             groups.setdefault(label, []).append(row)
-    if len({rows_[0]["epoch"] for rows_ in groups.values()}) > 1:
-        groups = {f"{label}, epoch {rows_[0]['epoch']}": rows_ for label, rows_ in groups.items()}
     return groups
 
 
