@@ -67,16 +67,9 @@ def make_grid_figures(grid, results: dict) -> list:
         ylabel = _metric_label(grid, metric, results.get("rows", []))
         if len(panels) > 1 and not by_epoch and len({row.get(x) for row in rows}) == 1:
             groups = _last_epoch_groups(rows, panel, panels, others)
-            if len({line[0]["epoch"] for line in groups.values()}) > 1:
-                groups = {f"{label}, epoch {line[0]['epoch']}": line
-                          for label, line in groups.items()}
-            with style():
-                fig = Figure(figsize=(9.0, 1.4 + 0.4 * len(groups)))
-                axes = fig.add_subplot()
-                plot_categories(groups, axes=axes)
-                axes.set_xlabel(ylabel)
-                axes.set_title(f"{grid.path.name}: {rows[0].get(x)} {_x_words(x)}")
-                written.append(_save(fig, folder / f"accuracy_by_{panel}_{metric}.png"))
+            title = f"{grid.path.name}: {rows[0].get(x)} {_x_words(x)}"
+            written.append(_categories_figure(groups, title, ylabel,
+                                              folder / f"accuracy_by_{panel}_{metric}.png"))
             continue
         epochs = sorted({row["epoch"] for row in rows})
         shown = _shown_epochs(epochs)
@@ -157,6 +150,19 @@ def plot_categories(groups: dict, axes=None, span=10.0, **kwds):
     axes.set_xlim(low, high)
     axes.grid(axis="x", alpha=0.3)
     return axes
+
+
+def _categories_figure(groups: dict, title: str, xlabel: str, path):
+    """Save :func:`plot_categories` of ``groups`` (their epoch named where the groups'
+    last epochs differ) as ``path`` and return the path."""
+    if len({line[0]["epoch"] for line in groups.values()}) > 1:
+        groups = {f"{label}, epoch {line[0]['epoch']}": line for label, line in groups.items()}
+    with style():
+        fig = Figure(figsize=(9.0, 1.4 + 0.4 * len(groups)))
+        axes = plot_categories(groups, axes=fig.add_subplot())
+        axes.set_xlabel(xlabel)
+        axes.set_title(title)
+        return _save(fig, path)
 
 
 def _last_epoch_groups(rows, panel, panels, others) -> dict:
