@@ -29,8 +29,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def write_snn_run(run_dir, neurons, per_class=None, seed=0, accuracies=(0.5,),
-                  spikes=(10.0,), input_spikes=2_000_000, test_images=1000, train=None):
-    """A finished SNN run directory in the trainer's format, with chosen numbers."""
+                  spikes=None, input_spikes=2_000_000, test_images=1000, train=None):
+    """A finished SNN run directory in the trainer's format, with chosen numbers (one
+    history entry per accuracy; ``spikes`` per image after each epoch, 10 by default)."""
+    spikes = (10.0,) * len(accuracies) if spikes is None else spikes
     config = dataclasses.replace(RunConfig(), neurons=neurons, per_class=per_class, seed=seed,
                                  train=train, epochs=len(accuracies), test=test_images,
                                  eval_every_epoch=len(accuracies) > 1)
@@ -38,7 +40,8 @@ def write_snn_run(run_dir, neurons, per_class=None, seed=0, accuracies=(0.5,),
     history = [{"epoch": epoch, "images_seen": epoch * train_images,
                 "accuracy_all_activity": accuracy, "accuracy_proportion_weighting": accuracy,
                 "mean_spikes_per_image": spike_count}
-               for epoch, (accuracy, spike_count) in enumerate(zip(accuracies, spikes), 1)]
+               for epoch, (accuracy, spike_count) in enumerate(zip(accuracies, spikes,
+                                                                      strict=True), 1)]
     timing = {"compile_seconds": 20.0}
     for epoch in range(1, len(accuracies) + 1):
         timing[f"train-{epoch}"] = {"seconds": 100.0 * epoch, "images": train_images,
@@ -176,13 +179,36 @@ def test_anchors_sit_beside_every_run_of_their_family_and_size(tmp_path):
     write_snn_run(tmp_path / "small_set", 400, per_class=80, accuracies=(0.99,))
     write_snn_run(tmp_path / "other_size", 100, accuracies=(0.80,))
     groups = group_points([load_point(d) for d in find_run_dirs([tmp_path])])
-    anchors = (Anchor("Paper A", "diehl_cook_2015", "D&C", 400, 0.87, "3 epochs"),
-               Anchor("Paper B", "lc_snn", "LC-SNN", 400, 0.95, "1 epoch"))
+    anchors = (Anchor("Paper A", "diehl_cook_2015", "D&C", 400, 0.87),
+               Anchor("Paper B", "lc_snn", "LC-SNN", 400, 0.95, 1))
     lines = anchor_table(groups[("mnist", "all")], anchors)
     assert lines[2:] == [
-        "| Paper A | D&C | 400 | 87.00 | 3 epochs | `diehl_cook_2015` (0,1) | 91.00 ± 1.41 | +4.00 |",
-        "| Paper A | D&C | 400 | 87.00 | 3 epochs | `diehl_cook_2015_x` (0) | 93.00 | +6.00 |",
-        "| Paper B | LC-SNN | 400 | 95.00 | 1 epoch | not run | | |"]
+        "| Paper A | D&C | 400 | 87.00 | as published | `diehl_cook_2015` (0,1) | 1 | 91.00 ± 1.41 | +4.00 |",
+        "| Paper A | D&C | 400 | 87.00 | as published | `diehl_cook_2015_x` (0) | 1 | 93.00 | +6.00 |",
+        "| Paper B | LC-SNN | 400 | 95.00 | 1 epoch | not run | | | |"]
+
+
+def test_longer_runs_meet_figures_of_longer_training_after_their_last_epoch(tmp_path):
+    """A run of two epochs sits beside a figure trained as published after epoch 1 and after
+    epoch 2, beside a one-epoch figure only after epoch 1; evaluated only after its last
+    epoch, it meets only the former, and a one-epoch figure finds no run."""
+    write_snn_run(tmp_path / "every_epoch", 400, accuracies=(0.90, 0.94))
+    last_only = write_snn_run(tmp_path / "last_only" / "run", 1600, accuracies=(0.91, 0.95))
+    metrics = rundir.load_json(last_only / rundir.METRICS)
+    metrics["history"] = metrics["history"][1:]  # evaluated after epoch 2 only
+    rundir.save_json(last_only / rundir.METRICS, metrics)
+    groups = group_points([load_point(d) for d in find_run_dirs([tmp_path])])
+    anchors = (Anchor("Paper A", "diehl_cook_2015", "D&C", 400, 0.87),
+               Anchor("Paper B", "diehl_cook_2015", "D&C", 400, 0.92, 1),
+               Anchor("Paper A", "diehl_cook_2015", "D&C", 1600, 0.92),
+               Anchor("Paper B", "diehl_cook_2015", "D&C", 1600, 0.92, 1))
+    lines = anchor_table(groups[("mnist", "all")], anchors)
+    assert lines[2:] == [
+        "| Paper A | D&C | 400 | 87.00 | as published | `diehl_cook_2015` (0) | 1 | 90.00 | +3.00 |",
+        "| Paper A | D&C | 400 | 87.00 | as published | `diehl_cook_2015` (0) | 2 | 94.00 | +7.00 |",
+        "| Paper B | D&C | 400 | 92.00 | 1 epoch | `diehl_cook_2015` (0) | 1 | 90.00 | -2.00 |",
+        "| Paper A | D&C | 1,600 | 92.00 | as published | `diehl_cook_2015` (0) | 2 | 95.00 | +3.00 |",
+        "| Paper B | D&C | 1,600 | 92.00 | 1 epoch | not run | | | |"]
 
 
 def test_fig4_draws_the_anchors_on_the_full_set_panel_only(tmp_path):
@@ -191,8 +217,8 @@ def test_fig4_draws_the_anchors_on_the_full_set_panel_only(tmp_path):
     write_snn_run(tmp_path / "all", 400, accuracies=(0.9,))
     write_snn_run(tmp_path / "pc80", 400, per_class=80, accuracies=(0.7,))
     groups = group_points([load_point(d) for d in find_run_dirs([tmp_path])])
-    anchors = (Anchor("A", "diehl_cook_2015", "D&C", 400, 0.87, "3 epochs"),
-               Anchor("B", "lc_snn", "LC-SNN", 900, 0.9168, "1 epoch"))
+    anchors = (Anchor("A", "diehl_cook_2015", "D&C", 400, 0.87),
+               Anchor("B", "lc_snn", "LC-SNN", 900, 0.9168, 1))
     pc80_axes, all_axes = plot_fig4(groups, ["pc80", "all"], "mnist", anchors).axes[:2]
     (stars,) = [line for line in all_axes.get_lines() if line.get_marker() == "*"]
     assert list(stars.get_xdata()) == [400, 900]

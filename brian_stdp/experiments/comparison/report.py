@@ -236,9 +236,11 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
     if anchors:
         lines += ["## Against published figures", "",
                   "Each published MNIST accuracy beside every run here of the same "
-                  "network family and size on the full training set, after one epoch, one "
-                  "line per model file (a variant changes what its header says; each was "
-                  "chosen on a validation split, runs/README.md).", ""]
+                  "network family and size on the full training set, one line per model "
+                  "file and epoch: after one epoch, and where the published network was "
+                  "trained for more epochs ('as published') after the run's last epoch too "
+                  "(a variant changes what its header says; each was chosen on a "
+                  "validation split, runs/README.md).", ""]
         lines += anchor_table(groups.get((dataset, "all"), {}), anchors) + [""]
     lines += ["## Cost against neurons (full training set)", "",
               f"![cost]({FIGURES[2]})", ""]
