@@ -8,6 +8,12 @@ image's final presentation in the caller's records (:func:`record_chunk`) and yi
 chunk (the protocol controller's state is carried). The trainer (train, label and test
 phases), classification and the benchmark all run their images through it.
 
+With learning off, a stream whose last image ends in the last slot of a chunk ends there:
+that image's presentation is settled from the controller state in Python
+(:meth:`~brian_stdp.backends.session.ControllerState.settled`) instead of by a further
+chunk, which would only decide it in its first slot and then run ``slots - 1`` empty
+slots. With learning on that chunk still runs (the network's state goes on changing).
+
 With frozen weights (label, test, classification) images are shown in independent
 blocks (:func:`blocks`, :func:`run_block`): a block is ``session.slots`` images that
 start from the phase's state and a fresh controller, and run chunk after chunk, with
@@ -121,6 +127,9 @@ def stream(session, images: np.ndarray, order: np.ndarray, records: dict, *, sta
                        f"{where}, images {position + 1}-{position + len(rows)}")
         consumed, ctrl = record_chunk(result, records, offset + position, len(rows),
                                       session.n_neurons, proto.min_spikes)
+        if (not plastic and position + consumed == n - 1
+                and ctrl.settled(proto.min_spikes, proto.max_presentations)):
+            consumed, ctrl = consumed + 1, ControllerState.fresh(proto.min_spikes)
         if carry_state:
             state = result.state
         yield Chunk(index=index, start=position, n_avail=len(rows), consumed=consumed,
