@@ -59,6 +59,13 @@ attempts = attempts*(1 - advance) + 1
 intensity = (intensity_start + (attempts - 1)*intensity_step) * int(img < n_avail)
 """
 
+
+def settled(count: int, attempts: int, protocol) -> bool:
+    """Whether an image shown ``attempts`` times, drawing ``count`` output spikes in its last
+    presentation, is done: the next slot would advance past it (the first condition of
+    :data:`PROTOCOL_RULE`; ``protocol`` has ``min_spikes`` and ``max_presentations``)."""
+    return count >= protocol.min_spikes or attempts >= protocol.max_presentations
+
 # -- the chunked formulation: one controller neuron -----------------------------------------
 CTRL_EQUATIONS = """
 img : integer          # slot's image, as a row of stim (-1 before the first)

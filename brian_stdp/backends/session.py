@@ -111,11 +111,6 @@ class ControllerState:
         """Before any image: the first slot advances to row 0."""
         return cls(img=-1, attempts=0, count=min_spikes)
 
-    def settled(self, min_spikes: int, max_presentations: int) -> bool:
-        """Whether the image shown last is done: the next slot would advance past it
-        (the first condition of the protocol's ``PROTOCOL_RULE``)."""
-        return self.count >= min_spikes or self.attempts >= max_presentations
-
 
 @dataclass
 class ChunkResult:

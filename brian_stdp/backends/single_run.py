@@ -35,6 +35,7 @@ import numpy as np
 
 from brian_stdp.backends import devices
 from brian_stdp.backends.devices import genn as genn_device
+from brian_stdp.backends.protocol import settled
 from brian_stdp.backends.brian2genn.check import check_genn_compatible
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec
@@ -156,8 +157,7 @@ def collect(spec: ModelSpec, handles, n_images: int, slots: int, seconds: float,
     inp = handles["inp"]
     img, attempts, count = int(inp.img[0]), int(inp.attempts[0]), int(inp.count[0])
     done = n_images if img >= n_images else img
-    if 0 <= img < n_images and (count >= proto.min_spikes
-                                or attempts >= proto.max_presentations):
+    if 0 <= img < n_images and settled(count, attempts, proto):
         done = img + 1  # the last slot's image needs no further presentation
     state = {}
     for key in state_keys:

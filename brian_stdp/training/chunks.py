@@ -10,7 +10,7 @@ phases), classification and the benchmark all run their images through it.
 
 With learning off, a stream whose last image ends in the last slot of a chunk ends there:
 that image's presentation is settled from the controller state in Python
-(:meth:`~brian_stdp.backends.session.ControllerState.settled`) instead of by a further
+(:func:`~brian_stdp.backends.protocol.settled`) instead of by a further
 chunk, which would only decide it in its first slot and then run ``slots - 1`` empty
 slots. With learning on that chunk still runs (the network's state goes on changing).
 
@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from brian_stdp.backends.protocol import settled
 from brian_stdp.backends.session import ChunkResult, ControllerState
 from brian_stdp.data.encoding import encode
 from brian_stdp.errors import SimulationError
@@ -128,7 +129,7 @@ def stream(session, images: np.ndarray, order: np.ndarray, records: dict, *, sta
         consumed, ctrl = record_chunk(result, records, offset + position, len(rows),
                                       session.n_neurons, proto.min_spikes)
         if (not plastic and position + consumed == n - 1
-                and ctrl.settled(proto.min_spikes, proto.max_presentations)):
+                and settled(ctrl.count, ctrl.attempts, proto)):
             consumed, ctrl = consumed + 1, ControllerState.fresh(proto.min_spikes)
         if carry_state:
             state = result.state

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from brian_stdp.backends.network import draw_fixed
+from brian_stdp.backends.protocol import settled
 from brian_stdp.backends.session import ControllerState, StandaloneSession
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.encoding import encode
@@ -50,7 +51,7 @@ def _filling(session, images, plastic=False):
     probe, _ = _stream(session, images, plastic)
     last = probe[0]
     assert last.consumed < SLOTS, "some image must still be in progress at the chunk's end"
-    assert last.ctrl.settled(proto.min_spikes, proto.max_presentations), \
+    assert settled(last.ctrl.count, last.ctrl.attempts, proto), \
         "the probe's last image must be settled in the chunk's last slot"
     return images[:last.consumed + 1], last
 
