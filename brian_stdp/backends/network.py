@@ -208,7 +208,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                   fixed: dict, single_run: SingleRun | None = None,
                   delay_sorted: bool = False, peek_in_place: bool = False,
                   ranged_events: bool = False, uniform: bool = False,
-                  threads: int = 1) -> NetworkHandles:
+                  threads: int = 1, stop_early: bool = False) -> NetworkHandles:
     """Create every Brian2 object of ``spec`` for ``slots`` presentation slots.
 
     Parameters
@@ -249,13 +249,17 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         groups and synapses is split over that many threads by blocks of neurons
         (:mod:`~brian_stdp.backends.threads`; the program must then be edited with
         :func:`~brian_stdp.backends.threads.patch_network` before it is compiled).
+    stop_early : bool
+        (chunked only, ``cpp_standalone``) A chunk run with ``ctrl.stop_when_done = 1``
+        ends at the start of the first slot past its images
+        (:func:`~brian_stdp.backends.protocol.controller_layer`).
     """
     proto = spec.protocol
     namespace = spec.namespace(n_neurons, n_input)
     t_slot = proto.t_slot
     brian2.defaultclock.dt = proto.dt
     if single_run is None:
-        layer = controller_layer(spec, n_input, slots, namespace)
+        layer = controller_layer(spec, n_input, slots, namespace, stop_early=stop_early)
     else:
         layer = per_input_layer(spec, single_run, namespace)
     objects = list(layer.objects)

@@ -38,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import NeuronGroup, TimedArray, linked_var, second
+from brian2 import Function, NeuronGroup, TimedArray, linked_var, second
 
 from brian_stdp.errors import ModelFileError
 from brian_stdp.model.spec import ModelSpec, evaluate_expression
@@ -79,6 +79,44 @@ k_off : integer        # time step at which the presentation window ends
 CTRL_SLOT_CODE = PROTOCOL_RULE + """count = 0
 k_off = int(t/step + 0.5) + steps_present
 """
+
+#: (``stop_early``) The controller's variables that end a run whose images are done.
+CTRL_STOP_EQUATIONS = """
+stop_when_done : integer  # 1: end the run at the first slot past the chunk's images
+stopped : integer         # 1 where the run was ended there
+"""
+
+#: (``stop_early``) At the start of the first slot past the chunk's last image, with
+#: ``stop_when_done``: end the run after this time step (:func:`stop_run_function`). The
+#: slots it leaves out would show no image: with learning off they change nothing that is
+#: read back but the network state at the end, which a stream whose images are done does
+#: not use.
+CTRL_STOP_CODE = """
+stopped = stop_run(int(img >= n_avail) * stop_when_done)
+"""
+
+_STOP_RUN_CPP = """
+static inline int32_t _brian_stdp_stop_run(const int32_t flag)
+{
+    if (flag)
+        Network::_globally_stopped = true;  // Network::run ends after this time step
+    return flag;
+}
+"""
+
+
+def stop_run_function() -> Function:
+    """``stop_run(flag)``: returns ``flag``; where it is 1, on ``cpp_standalone``, the loop
+    over time steps ends after the current step (Brian2's ``Network::_globally_stopped``).
+    Elsewhere (runtime) it stops nothing."""
+    def stop_run(flag):
+        return flag
+
+    function = Function(stop_run, arg_units=[1], return_unit=1, arg_types=["integer"],
+                        return_type="integer", stateless=False)
+    function.implementations.add_implementation("cpp", _STOP_RUN_CPP,
+                                                name="_brian_stdp_stop_run")
+    return function
 
 POISSON_EQUATIONS = """
 img : integer (linked)
@@ -204,19 +242,27 @@ def protocol_names(spec: ModelSpec, n_input: int) -> dict:
                 weight_sum=spec.weight_sum(n_input) if proto.normalise else 0.0)
 
 
-def controller_layer(spec: ModelSpec, n_input: int, slots: int, namespace: dict) -> InputLayer:
+def controller_layer(spec: ModelSpec, n_input: int, slots: int, namespace: dict,
+                     stop_early: bool = False) -> InputLayer:
     """The chunked formulation: controller neuron ``ctrl``, linked input layer ``inp``.
 
     Adds the names its code reads to ``namespace``. ``stim`` has shape
-    (slots, n_input), zeros until a chunk sets it.
+    (slots, n_input), zeros until a chunk sets it. ``stop_early`` (``cpp_standalone``):
+    ``ctrl`` also gets :data:`CTRL_STOP_EQUATIONS` and runs :data:`CTRL_STOP_CODE`, so
+    that a chunk with ``stop_when_done`` ends at the first slot past its images.
     """
     proto = spec.protocol
     t_slot = proto.t_slot
     stim = TimedArray(np.zeros((slots, n_input)), dt=1 * second, name="stim")
     namespace.update(stim=stim, **protocol_names(spec, n_input),
                      steps_present=proto.steps_present, p_max=1 - 1e-12, k_never=K_NEVER)
-    ctrl = NeuronGroup(1, CTRL_EQUATIONS, name="ctrl")
-    ctrl.run_regularly(CTRL_SLOT_CODE, dt=t_slot, when="start", order=-10, name="ctrl_slot")
+    equations, slot_code = CTRL_EQUATIONS, CTRL_SLOT_CODE
+    if stop_early:
+        equations += CTRL_STOP_EQUATIONS
+        slot_code += CTRL_STOP_CODE
+        namespace["stop_run"] = stop_run_function()
+    ctrl = NeuronGroup(1, equations, name="ctrl")
+    ctrl.run_regularly(slot_code, dt=t_slot, when="start", order=-10, name="ctrl_slot")
     if proto.encoder == "regular":
         equations, reset, slot_code = REGULAR_EQUATIONS, REGULAR_RESET, REGULAR_SLOT_CODE
         linked = ("img", "n_avail", "k_off")
@@ -287,5 +333,5 @@ def input_delay(spec: ModelSpec, namespace) -> float:
     return delays.pop() if delays else 0.0
 
 
-__all__ = ["PROTOCOL_RULE", "K_NEVER", "SingleRun", "InputLayer", "controller_layer",
+__all__ = ["PROTOCOL_RULE", "K_NEVER", "CTRL_STOP_CODE", "stop_run_function", "SingleRun", "InputLayer", "controller_layer",
            "per_input_layer", "protocol_names", "input_delay"]

@@ -136,6 +136,11 @@ class ChunkResult:
         Input spikes in the whole chunk.
     seconds : float
         Wall-clock time of the simulation, in seconds.
+    slots_run : int
+        Slots simulated: all of them, or fewer where a chunk with learning off ended at
+        the first slot past its images (:attr:`Session.stops_early`; the slots left out
+        appear in ``slot_img`` and ``slot_attempts`` as they would have run, and
+        ``state`` is the state where the run ended).
     winner_slot, winner_neuron : ndarray, shape (n_winner_spikes,), int, or None
         Only for a model with ``extra_spikes``: slot and neuron of the real
         spikes (the winners), in time order. None: every output spike is one.
@@ -151,6 +156,7 @@ class ChunkResult:
     spike_neuron: np.ndarray
     input_spikes: int
     seconds: float
+    slots_run: int
     winner_slot: np.ndarray | None = field(default=None)
     winner_neuron: np.ndarray | None = field(default=None)
 
@@ -177,6 +183,14 @@ def read_state(handles, state_in: dict, fixed: dict, duration: float) -> dict:
             value = value - duration
         state[key] = value
     return state
+
+
+def _loop_can_stop() -> bool:
+    """Whether this Brian2's standalone loop over time steps can be stopped from the code
+    (``Network::_globally_stopped``, from Brian2 2.6 on; not 2.5, which brian2genn needs)."""
+    from brian2 import prefs
+
+    return "core.stop_on_keyboard_interrupt" in prefs
 
 
 class Session:
@@ -237,6 +251,11 @@ class Session:
     #: Whether ``threads`` above 1 split each time step over threads by blocks of neurons
     #: (:mod:`~brian_stdp.backends.threads`; needs :attr:`peek_in_place`).
     split_threads = False
+    #: Whether a chunk with learning off ends at the start of the first slot past its images
+    #: instead of simulating the empty slots (the last chunk of a label or test block, of
+    #: a classification); the program is built for it, and the attribute at run time
+    #: decides per chunk. The same records: empty slots show nothing.
+    stops_early = False
 
     def __init__(self, spec: ModelSpec, n_neurons: int, n_input: int, slots: int, fixed: dict,
                  directory=None, threads: int = 1, profile: bool = False):
@@ -312,7 +331,8 @@ class Session:
                                 ranged_events=self.ranged_events
                                 and getattr(self, "group_delays", False),
                                 uniform=self.uniform_connections,
-                                threads=self.threads if self.split_threads else 1)
+                                threads=self.threads if self.split_threads else 1,
+                                stop_early=self.stops_early and _loop_can_stop())
         constant_initializers(self.spec, handles)
         return handles
 
@@ -372,6 +392,8 @@ class Session:
         c = handles["ctrl"]
         pairs += [(c.img, np.array([ctrl.img])), (c.attempts, np.array([ctrl.attempts])),
                   (c.count, np.array([ctrl.count])), (c.n_avail, np.array([n_avail]))]
+        if "stop_when_done" in c.variables:
+            pairs.append((c.stop_when_done, np.array([int(self.stops_early and not plastic)])))
         for obj in handles.net.objects:
             variables = getattr(obj, "variables", {})
             if "plastic" in variables and variables["plastic"].owner.name == obj.name:
@@ -380,10 +402,19 @@ class Session:
 
     def _collect(self, handles, state_in, seconds) -> ChunkResult:
         proto = self.spec.protocol
-        duration = float(self.duration / second)
-        state = read_state(handles, state_in, self.fixed, duration)
         ctrl = handles["ctrl"]
         slots = handles["slots"]
+        slot_img = np.asarray(slots.img[0], dtype=np.int64)[:self.slots]
+        slot_attempts = np.asarray(slots.attempts[0], dtype=np.int64)[:self.slots]
+        slots_run = len(slot_img)
+        duration = float(self.duration / second)
+        skipped = self.slots - slots_run  # ended early: the first slot past the images ran
+        if skipped:  # one step; the slots after it: the same image, one more attempt each
+            duration = (slots_run - 1) * float(proto.t_slot / second) + float(proto.dt / second)
+            slot_img = np.concatenate([slot_img, np.full(skipped, slot_img[-1])])
+            slot_attempts = np.concatenate([slot_attempts,
+                                            slot_attempts[-1] + np.arange(1, skipped + 1)])
+        state = read_state(handles, state_in, self.fixed, duration)
         spikes = handles["exc_spikes"]
         steps = np.rint(np.asarray(spikes.t[:] / proto.dt)).astype(np.int64)
         slot, offset = np.divmod(steps, proto.steps_per_slot)
@@ -403,13 +434,12 @@ class Session:
             spike_neuron = np.concatenate([
                 spike_neuron, np.asarray(extra.i[:], dtype=np.int64)[extra_window]])[order]
         return ChunkResult(
-            state=state, ctrl_img=int(ctrl.img[0]), ctrl_attempts=int(ctrl.attempts[0]),
-            ctrl_count=int(ctrl.count[0]),
-            slot_img=np.asarray(slots.img[0], dtype=np.int64)[:self.slots],
-            slot_attempts=np.asarray(slots.attempts[0], dtype=np.int64)[:self.slots],
+            state=state, ctrl_img=int(ctrl.img[0]),
+            ctrl_attempts=int(ctrl.attempts[0]) + skipped, ctrl_count=int(ctrl.count[0]),
+            slot_img=slot_img, slot_attempts=slot_attempts,
             spike_slot=spike_slot, spike_neuron=spike_neuron,
             input_spikes=int(np.sum(handles["inp_spikes"].count[:])), seconds=seconds,
-            winner_slot=winner_slot, winner_neuron=winner_neuron)
+            slots_run=slots_run, winner_slot=winner_slot, winner_neuron=winner_neuron)
 
     def close(self):
         """Release the device, so that another session can be built (runtime: nothing)."""
@@ -458,7 +488,7 @@ class StandaloneSession(Session):
     #: Whether the spike queue pushes one delay group at a time (:mod:`.spike_queue`).
     group_delays = True
     delay_sorted = peek_in_place = ranged_events = uniform_connections = True
-    split_threads = True
+    split_threads = stops_early = True
 
     #: Whether a build starts from a cached build of the same network (:mod:`.build_cache`).
     use_build_cache = True
@@ -479,7 +509,7 @@ class StandaloneSession(Session):
             brian2.device.extra_compile_args.append("-fopenmp")
             brian2.device.extra_link_args.append("-fopenmp")
         prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
-        if "core.stop_on_keyboard_interrupt" in prefs:  # brian2 >= 2.6 (not 2.5: genn)
+        if _loop_can_stop():  # brian2 >= 2.6 (not 2.5: genn)
             prefs.core.stop_on_keyboard_interrupt = False  # Ctrl-C ends the chunk, not a half
 
     def _configure_device(self):
@@ -536,7 +566,8 @@ class StandaloneSession(Session):
                                      delay_sorted=self.delay_sorted,
                                      peek_in_place=self.peek_in_place,
                                      ranged_events=self.ranged_events,
-                                     uniform_connections=self.uniform_connections)
+                                     uniform_connections=self.uniform_connections,
+                                     stops_early=self.stops_early)
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed):
         from brian2 import device, prefs
@@ -552,6 +583,9 @@ class StandaloneSession(Session):
         device.run(run_args=run_args, with_output=False)
         seconds = time.perf_counter() - start
         remove_run_arg_files(device.project_dir)
+        for name in ("img", "attempts"):  # read as many records as this run made (one per
+            variable = handles["slots"].variables[name]  # slot it ran): Brian2 reshapes
+            variable.size = (0, variable.size[1])  # the file by its last size unless it is 0
         if self.profile:
             self._add_profile(Path(device.project_dir) / "results" / "profiling_info.txt")
         return self._collect(handles, state, seconds)
@@ -595,6 +629,7 @@ class CudaStandaloneSession(StandaloneSession):
     # not measured on brian2cuda
     delay_sorted = peek_in_place = ranged_events = uniform_connections = False
     split_threads = False  # brian2cuda: the GPU runs the code
+    stops_early = False  # stop_run has no CUDA implementation
     use_build_cache = False  # not measured with nvcc's builds
     can_profile = False
 

@@ -75,6 +75,27 @@ def test_representation_rule_terminates(session):
     assert result.ctrl_img == 2 and len(result.spike_slot) == 0
 
 
+def test_a_frozen_chunk_ends_after_its_images_with_the_same_records(session, images):
+    # learning off, 6 images in 24 slots: the run ends at the start of the first slot past
+    # them (stops_early); what it returns equals the run through every slot
+    early = run(session, images, 6, plastic=False)
+    session.stops_early = False  # the same program, told to run every slot
+    try:
+        full = run(session, images, 6, plastic=False)
+    finally:
+        session.stops_early = True
+    shown = int(np.count_nonzero(full.slot_img < 6))
+    assert full.slots_run == SLOTS and early.slots_run == shown + 1 < SLOTS
+    for name in ("slot_img", "slot_attempts", "spike_slot", "spike_neuron"):
+        np.testing.assert_array_equal(getattr(early, name), getattr(full, name), err_msg=name)
+    assert ((early.ctrl_img, early.ctrl_attempts, early.ctrl_count, early.input_spikes)
+            == (full.ctrl_img, full.ctrl_attempts, full.ctrl_count, full.input_spikes))
+    for key in ("inp_exc.w", "exc.theta"):
+        np.testing.assert_array_equal(early.state[key], full.state[key])
+    # learning on: every slot runs (the state goes on changing)
+    assert run(session, images, 6, plastic=True).slots_run == SLOTS
+
+
 def test_dim_images_are_shown_again(session, images):
     dim = images * 0.05  # too faint to draw 5 spikes at the first intensity
     result = run(session, dim, 4, plastic=False)

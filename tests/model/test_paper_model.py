@@ -276,7 +276,7 @@ def test_trainer_records_the_last_winner_of_each_image():
         state={}, ctrl_img=2, ctrl_attempts=1, ctrl_count=0,
         slot_img=np.array([0, 1, 2]), slot_attempts=np.array([1, 1, 1]),
         spike_slot=np.array([0, 0, 0, 2]), spike_neuron=np.array([1, 2, 3, 3]),
-        input_spikes=0, seconds=0.0,
+        input_spikes=0, seconds=0.0, slots_run=3,
         winner_slot=np.array([0, 0]), winner_neuron=np.array([1, 2]))
     records = {}
     rec, offset = _phase_records(records, Phase("train", 1), 3, 4, 1)
@@ -287,7 +287,7 @@ def test_trainer_records_the_last_winner_of_each_image():
     plain = ChunkResult(state={}, ctrl_img=1, ctrl_attempts=1, ctrl_count=0,
                         slot_img=np.array([0, 1]), slot_attempts=np.array([1, 1]),
                         spike_slot=np.array([0, 0]), spike_neuron=np.array([3, 1]),
-                        input_spikes=0, seconds=0.0)
+                        input_spikes=0, seconds=0.0, slots_run=2)
     records = {}
     rec, offset = _phase_records(records, Phase("train", 1), 1, 4, 1)
     record_chunk(plain, rec, offset, 1, 4, 0)

@@ -314,7 +314,7 @@ def _chunk(n_spikes, slots=10, state=None):
     return ChunkResult(state=state or {"exc.v": np.zeros(4)}, ctrl_img=slots, ctrl_attempts=1,
                        ctrl_count=5, slot_img=np.arange(slots), slot_attempts=np.ones(slots),
                        spike_slot=np.zeros(n_spikes, int), spike_neuron=np.zeros(n_spikes, int),
-                       input_spikes=0, seconds=0.0)
+                       input_spikes=0, seconds=0.0, slots_run=slots)
 
 
 def test_runaway_activity_is_an_error_not_a_result():

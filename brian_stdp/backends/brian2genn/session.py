@@ -269,7 +269,8 @@ class GennSession(Session):
             slot_attempts=outputs["slots.attempts"].astype(np.int64)[:self.slots],
             spike_slot=slot[window],
             spike_neuron=outputs["exc_spikes.i"].astype(np.int64)[window],
-            input_spikes=int(np.sum(outputs["inp_spikes.count"])), seconds=seconds)
+            input_spikes=int(np.sum(outputs["inp_spikes.count"])), seconds=seconds,
+            slots_run=self.slots)
 
     def close(self):
         """Nothing to release: each build was forgotten by Brian2 once described."""
