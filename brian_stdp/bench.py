@@ -17,7 +17,7 @@ from brian_stdp.errors import ConfigError
 from brian_stdp.experiments.benchmark import BenchSettings, format_profile, run_benchmark
 from brian_stdp.model.files import available_models
 from brian_stdp.training import rundir
-from brian_stdp.training.config import AUTO_THREADS, AUTO_THREADS_FROM, threads_flag
+from brian_stdp.training.config import AUTO_THREADS_RULE, threads_flag
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,8 +33,7 @@ def parser() -> argparse.ArgumentParser:
                    help="presentation slots per compiled run")
     p.add_argument("--threads", type=threads_flag, default=defaults.threads, metavar="N",
                    help=f"threads of each simulation (cpp_standalone), or 'auto': "
-                        f"{AUTO_THREADS} from {AUTO_THREADS_FROM} neurons on, 1 below "
-                        f"(default: auto)")
+                        f"{AUTO_THREADS_RULE} (default: auto)")
     p.add_argument("--profile", action="store_true",
                    help="time every code object (cpp_standalone, one thread; Brian2's "
                         "profiler) and print where the time goes")

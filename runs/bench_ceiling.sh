@@ -4,13 +4,15 @@
 # (their summed speed over one alone is the most any split of one simulation over two
 # threads could reach here: the same work with no barrier), and of one two-thread
 # simulation: python -m brian_stdp.bench --neurons N --images $IMAGES --threads T
-# (N = 1600, 6400; IMAGES: 1000 unless set). Writes runs/bench/ceiling_N_{alone,pair_a,
-# pair_b,threads2}.json and prints the table. Run it on an idle machine.
+# (N = 1600, 6400; IMAGES: 1000 unless set). Writes $OUT/ceiling_N_{alone,pair_a,
+# pair_b,threads2}.json (OUT: runs/bench unless set) and prints the table. Run it on an
+# idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=$(pwd)/${PY:-.venv/bin/python}
 IMAGES=${IMAGES:-1000}
-OUT=runs/bench
+OUT=${OUT:-runs/bench}
+mkdir -p "$OUT"
 bench() {  # NEURONS THREADS NAME
     "$PY" -m brian_stdp.bench --neurons "$1" --images "$IMAGES" --threads "$2" \
         --out "$OUT/ceiling_$1_$3.json" --quiet > /dev/null

@@ -32,6 +32,16 @@ def available_cores() -> int:
 AUTO_THREADS_FROM = 1600
 #: Threads that ``--threads auto`` gives a network of ``AUTO_THREADS_FROM`` neurons or more.
 AUTO_THREADS = 2
+#: Cores that ``--threads auto`` leaves to the rest of the machine. The threads meet several
+#: times per time step, so both stall whenever one loses its core to another process (the
+#: run's own Python parent, the system, a neighbour on a shared host): on a 2-core machine
+#: two threads ranged from 0.4 to 1.4 times one (runs/README.md, Threads), and ``auto``
+#: gives them one there.
+AUTO_SPARE_CORES = 1
+#: ``--threads auto`` in words, for the help of every command that takes ``--threads``.
+AUTO_THREADS_RULE = (f"{AUTO_THREADS} from {AUTO_THREADS_FROM} neurons on where the process may "
+                     f"use {AUTO_THREADS + AUTO_SPARE_CORES} cores or more (one is left to the "
+                     f"rest of the machine), else 1")
 
 
 def threads_flag(text: str):
@@ -41,11 +51,13 @@ def threads_flag(text: str):
 
 def resolve_threads(threads: int | None, neurons: int) -> int:
     """The threads of a simulation: ``threads``, or for None (``auto``)
-    :data:`AUTO_THREADS` (at most the cores this process may use) from
-    :data:`AUTO_THREADS_FROM` output neurons on, else 1."""
+    :data:`AUTO_THREADS` from :data:`AUTO_THREADS_FROM` output neurons on, at most the cores
+    this process may use less :data:`AUTO_SPARE_CORES`; else 1."""
     if threads is not None:
         return threads
-    return min(AUTO_THREADS, available_cores()) if neurons >= AUTO_THREADS_FROM else 1
+    if neurons < AUTO_THREADS_FROM:
+        return 1
+    return max(1, min(AUTO_THREADS, available_cores() - AUTO_SPARE_CORES))
 
 
 @dataclass(frozen=True)
@@ -112,11 +124,11 @@ class RunConfig:
                            "spikes, the --per-class choice", metavar="N")
     device: str = setting(DEFAULT_DEVICE, "simulation device", metavar="NAME")
     threads: int | None = setting(
-        None, f"threads of each simulation (cpp_standalone), or 'auto': {AUTO_THREADS} from "
-              f"{AUTO_THREADS_FROM} neurons on, where they train faster (runs/README.md), 1 "
-              f"below. Reproducible for a given number; another number gives the same "
-              f"simulation up to floating-point rounding. Labelling and testing run on at most "
-              f"cores/threads --workers processes", parse=threads_flag, metavar="N")
+        None, f"threads of each simulation (cpp_standalone), or 'auto': {AUTO_THREADS_RULE} "
+              f"(runs/README.md, Threads). Reproducible for a given number; another number "
+              f"gives the same simulation up to floating-point rounding. Labelling and testing "
+              f"run on at most cores/threads --workers processes", parse=threads_flag,
+        metavar="N")
     chunk: int = setting(1000, "presentations per compiled run (checkpoint interval)",
                          metavar="N")
     workers: int = setting(available_cores(), "processes that label and test, each with its "

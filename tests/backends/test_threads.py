@@ -11,6 +11,7 @@ from brian_stdp.backends.session import ControllerState, StandaloneSession
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.encoding import encode
 from brian_stdp.model.spec import load_model
+from brian_stdp.training import config
 from brian_stdp.training.config import AUTO_THREADS_FROM, resolve_threads
 
 SLOTS = 12
@@ -54,10 +55,13 @@ def test_header_needs_two_threads_at_least(count):
 
 
 @pytest.mark.codegen_independent
-def test_auto_threads_follow_the_network_size():
+@pytest.mark.parametrize("cores, large", [(1, 1), (2, 1), (3, 2), (16, 2)])
+def test_auto_threads_follow_the_network_size_and_leave_a_core(monkeypatch, cores, large):
+    monkeypatch.setattr(config, "available_cores", lambda: cores)
     assert resolve_threads(None, AUTO_THREADS_FROM - 1) == 1
-    assert resolve_threads(None, AUTO_THREADS_FROM) in (1, 2)  # 1 on a one-core machine
-    assert resolve_threads(3, 10) == 3
+    assert resolve_threads(None, AUTO_THREADS_FROM) == large
+    assert resolve_threads(3, 10) == 3  # a number asked for is kept
+    assert resolve_threads(1, AUTO_THREADS_FROM) == 1
 
 
 @pytest.fixture(autouse=True)
