@@ -333,5 +333,5 @@ def input_delay(spec: ModelSpec, namespace) -> float:
     return delays.pop() if delays else 0.0
 
 
-__all__ = ["PROTOCOL_RULE", "K_NEVER", "CTRL_STOP_CODE", "stop_run_function", "SingleRun", "InputLayer", "controller_layer",
-           "per_input_layer", "protocol_names", "input_delay"]
+__all__ = ["PROTOCOL_RULE", "K_NEVER", "CTRL_STOP_CODE", "stop_run_function", "SingleRun",
+           "InputLayer", "controller_layer", "per_input_layer", "protocol_names", "input_delay"]
