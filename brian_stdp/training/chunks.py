@@ -12,9 +12,11 @@ With learning off, a stream whose last image ends in the last slot of a chunk en
 that image's presentation is settled from the controller state in Python
 (:func:`~brian_stdp.backends.protocol.settled`) instead of by a further
 chunk, which would only decide it in its first slot and then run ``slots - 1`` empty
-slots. With learning on that chunk still runs (the network's state goes on changing).
-A chunk with learning off whose images end before its last slot ends there too, in the
-compiled program, where the session can (:attr:`~brian_stdp.backends.session.Session.stops_early`).
+slots (or, where the session stops early, one time step, after a program start and the
+state's files). With learning on that chunk still runs (the network's state goes on
+changing). A chunk with learning off whose images end before its last slot ends there
+too, in the compiled program, where the session can
+(:attr:`~brian_stdp.backends.session.Session.stops_early`).
 
 With frozen weights (label, test, classification) images are shown in independent
 blocks (:func:`blocks`, :func:`run_block`): a block is ``session.slots`` images that
