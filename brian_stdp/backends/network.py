@@ -75,8 +75,8 @@ from dataclasses import dataclass, field
 
 import brian2
 import numpy as np
-from brian2 import (EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses,
-                    TimedArray, second)
+from brian2 import (Equations, EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonitor,
+                    Synapses, TimedArray, second)
 from brian2.devices.device import RuntimeDevice
 
 from brian_stdp.backends.delay_order import stored_order, to_stored
@@ -584,6 +584,7 @@ def check_model(spec: ModelSpec, n_input: int = 16) -> None:
                              "the target of the plastic synapses must define "
                              "'plastic : 1 (shared)', which the runner sets to 1 while "
                              "training and 0 otherwise")
+    _check_shared_variables(spec)
     if not isinstance(brian2.get_device(), RuntimeDevice):
         raise RuntimeError("check_model needs the runtime device")
     n_neurons = 2 * spec.neurons_step()  # two filters per patch location, if any
@@ -604,6 +605,26 @@ def check_model(spec: ModelSpec, n_input: int = 16) -> None:
                              _brian_message(err)) from None
     finally:
         brian2.prefs.codegen.target = codegen_target
+
+
+def _check_shared_variables(spec: ModelSpec) -> None:
+    """Refuse ``(shared)`` variables other than ``plastic``: a chunk hands the next one its
+    per-neuron and per-synapse variables only (:func:`_carried_variables`), so a shared
+    one would start again at every chunk."""
+    models = [(f"[groups.{name}] equations", spec.group_equations(name)) for name in spec.groups]
+    for name, synapses in spec.synapses.items():
+        try:
+            models.append((f"[synapses.{name}] model", Equations(synapses.model)))
+        except Exception:  # noqa: BLE001  (the network build below names the parse error)
+            continue
+    for where, eqs in models:
+        for name, eq in eqs.items():
+            if "shared" in eq.flags and name != "plastic":
+                raise spec.error(where, f"{name!r} is a shared variable; a run does not carry "
+                                 f"shared variables from one compiled chunk to the next "
+                                 f"(only 'plastic', which the runner sets): drop "
+                                 f"'(shared)' to keep one value per neuron or synapse, or "
+                                 f"make a fixed value a [parameters] entry")
 
 
 def _section_of(spec, object_name):

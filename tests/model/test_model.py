@@ -84,6 +84,11 @@ def test_bad_model_file_names_file_and_key(edited_model, old, new, where, proble
     ('on_pre = "gi_post += w"', 'on_pre = "gi_post += w*mV"', r"\[synapses.inh_exc\]",
      "inconsistent units"),
     ("plastic : 1 (shared)\n", "", r"\[groups.exc\] equations", "plastic"),
+    ("plastic : 1 (shared)\n", "plastic : 1 (shared)\ngain : 1 (shared)\n",
+     r"\[groups.exc\] equations", "'gain' is a shared variable.*drop '\\(shared\\)'"),
+    ('w : 1                  # synaptic weight',
+     'w : 1                  # synaptic weight\nscale : 1 (shared, constant)',
+     r"\[synapses.inp_exc\] model", "'scale' is a shared variable"),
 ])
 def test_equation_errors_are_found_before_compiling(edited_model, old, new, where, problem):
     spec = load_model(edited_model(DC, old, new))
