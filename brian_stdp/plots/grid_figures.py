@@ -16,6 +16,9 @@ from brian_stdp.plots.theme import axes_or_new, save_figure, style
 #: Most epochs drawn as lines of one panel (the first, the last and evenly spaced ones).
 MAX_EPOCH_LINES = 5
 
+#: Percentage points of accuracy a zoomed axis shows below its highest value.
+ZOOM_SPAN = 10.0
+
 
 def make_grid_figures(grid, results: dict) -> list:
     """Accuracy against the grid's x-axis, mean and standard deviation over seeds.
@@ -25,7 +28,9 @@ def make_grid_figures(grid, results: dict) -> list:
     optimizer of an ANN) and one line per evaluated epoch (at most
     :data:`MAX_EPOCH_LINES`: the first, the last and evenly spaced ones), and,
     when there are several panels, ``accuracy_vs_<x>_<key>_last_epoch.png``
-    with their last epochs side by side. A grid with one x value and several
+    with their last epochs side by side. The accuracy axis runs from 0 to 100 %,
+    or over :data:`ZOOM_SPAN` points where every mean ± s.d. of the figure fits
+    in them (:func:`_accuracy_limits`). A grid with one x value and several
     panels (a comparison of model variants at one size) instead gets
     ``accuracy_by_<panel>_<key>.png``: one row per panel value, its last epoch's
     mean ± s.d. written beside it (:func:`plot_categories`). Error bars are one sample standard
@@ -75,6 +80,7 @@ def make_grid_figures(grid, results: dict) -> list:
         shown = _shown_epochs(epochs)
         position = _position(x, ticks, by_epoch)
         scale = epochs if by_epoch else numbers
+        limits = _accuracy_limits(rows)
         with style():
             fig = Figure(figsize=(4.5 * len(panels), 4.0))
             axes_list = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
@@ -88,16 +94,18 @@ def make_grid_figures(grid, results: dict) -> list:
                 for label, line in lines.items():
                     _errorbar(axes, position, line, label or "mean over seeds")
                 _decorate(axes, x, ticks, f"{value}" if value is not None else "", scale,
-                          integers=by_epoch)
+                          limits, integers=by_epoch)
             axes_list[0].set_ylabel(ylabel)
             fig.suptitle(f"{grid.path.name}: mean ± s.d. over seeds")
             written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}.png"))
             if len(panels) > 1 and not by_epoch:
                 fig = Figure()
                 axes = fig.add_subplot()
-                for label, line in _last_epoch_groups(rows, panel, panels, others).items():
+                last = _last_epoch_groups(rows, panel, panels, others)
+                for label, line in last.items():
                     _errorbar(axes, position, line, f"{label}, epoch {line[0]['epoch']}")
-                _decorate(axes, x, ticks, "last epoch", numbers)
+                _decorate(axes, x, ticks, "last epoch", numbers,
+                          _accuracy_limits([r for line in last.values() for r in line]))
                 axes.set_ylabel(ylabel)
                 written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}_last_epoch.png"))
     return written
@@ -131,8 +139,7 @@ def plot_categories(groups: dict, axes=None, span=10.0, **kwds):
     axes = axes_or_new(axes)
     labels = list(groups)
     rows = [groups[label][0] for label in labels]
-    best = max(100 * row["mean"] for row in rows)
-    low, high = max(0.0, best - span), min(100.0, best + 0.15 * span)
+    low, high = _window(max(100 * row["mean"] for row in rows), span)
     for position, row in enumerate(rows):
         mean, spread = 100 * row["mean"], 100 * (row["std"] or 0.0)
         if mean < low:
@@ -150,6 +157,23 @@ def plot_categories(groups: dict, axes=None, span=10.0, **kwds):
     axes.set_xlim(low, high)
     axes.grid(axis="x", alpha=0.3)
     return axes
+
+
+def _window(best: float, span: float) -> tuple:
+    """(low, high) in percent: ``span`` points below ``best`` and 0.15 ``span`` above it,
+    within 0-100."""
+    return max(0.0, best - span), min(100.0, best + 0.15 * span)
+
+
+def _accuracy_limits(rows, span: float = ZOOM_SPAN) -> tuple:
+    """The accuracy axis (bottom, top) in percent for summary ``rows`` (``mean``, ``std``
+    as fractions): :func:`_window` of the highest mean + s.d. where every mean - s.d. lies
+    in it, so that tenths of a point show; else 0 to 100."""
+    spreads = [100 * (row["std"] or 0.0) for row in rows]
+    highs = [100 * row["mean"] + d for row, d in zip(rows, spreads)]
+    lows = [100 * row["mean"] - d for row, d in zip(rows, spreads)]
+    low, high = _window(max(highs), span)
+    return (low, high) if min(lows) >= low else (0.0, 100.0)
 
 
 def _categories_figure(groups: dict, title: str, xlabel: str, path):
@@ -240,9 +264,9 @@ def _errorbar(axes, position, rows, label):
                   if len(seeds) > 1 else f"{label} (n = {seeds[0]})")
 
 
-def _decorate(axes, x, ticks, title, numbers=(), integers=False):
+def _decorate(axes, x, ticks, title, numbers=(), limits=(0.0, 100.0), integers=False):
     """Axis labels, limits and ticks: categories at their positions, or ``numbers`` to scale
-    (each one a tick where ``integers``)."""
+    (each one a tick where ``integers``); ``limits`` of the accuracy axis in percent."""
     if integers:
         axes.set_xticks(numbers)
     elif ticks is not None:
@@ -258,7 +282,7 @@ def _decorate(axes, x, ticks, title, numbers=(), integers=False):
         axes.set_xticks(sorted(numbers, reverse=True), labelled)
         axes.minorticks_off()
     axes.set_xlabel(_x_words(x))
-    axes.set_ylim(0, 100)
+    axes.set_ylim(*limits)
     axes.set_title(title)
     axes.legend()
 

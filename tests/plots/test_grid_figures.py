@@ -87,3 +87,15 @@ def test_one_size_and_several_models_are_drawn_as_rows(tmp_path):
     texts = [t.get_text() for t in axes.texts]
     mean = 100 * groups["diehl_cook_2015"][0]["mean"]
     assert texts[1].startswith(f"{mean:.2f} ± ") and texts[1].endswith(" % (2)")
+
+
+def test_the_accuracy_axis_zooms_only_where_every_value_fits():
+    close = [{"mean": 0.9347, "std": 0.0032}, {"mean": 0.9407, "std": 0.0023}]
+    low, high = grid_figures._accuracy_limits(close)
+    assert (low, high) == pytest.approx((84.30, 95.80)), "10 points below 94.30 %, 1.5 above"
+    assert low <= 93.15 and high >= 94.30, "every mean ± s.d. inside"
+    apart = close + [{"mean": 0.80, "std": None}]
+    assert grid_figures._accuracy_limits(apart) == (0.0, 100.0)
+    wide = [{"mean": 0.90, "std": 0.06}]  # 84-96 %: its lower end falls outside the window
+    assert grid_figures._accuracy_limits(wide) == (0.0, 100.0)
+    assert grid_figures._accuracy_limits([{"mean": 0.99, "std": 0.0}])[1] == 100.0
