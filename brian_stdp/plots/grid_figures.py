@@ -80,14 +80,15 @@ def make_grid_figures(grid, results: dict) -> list:
         shown = _shown_epochs(epochs)
         position = _position(x, ticks, by_epoch)
         scale = epochs if by_epoch else numbers
-        limits = _accuracy_limits(rows)
+        drawn = [row for row in rows if by_epoch or row["epoch"] in shown]
+        limits = _accuracy_limits(drawn)
         with style():
             fig = Figure(figsize=(4.5 * len(panels), 4.0))
             axes_list = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
             for axes, value in zip(axes_list, panels):
                 lines = {}
-                for row in rows:
-                    if row.get(panel) == value and (by_epoch or row["epoch"] in shown):
+                for row in drawn:
+                    if row.get(panel) == value:
                         label = ", ".join([f"{k} {row[k]}" for k in others]
                                           + ([] if by_epoch else [f"epoch {row['epoch']}"]))
                         lines.setdefault(label, []).append(row)
