@@ -307,6 +307,16 @@ def test_missing_sizes_and_seeds_are_named(tmp_path):
         "SNN diehl_cook_2015 400: seeds 0, 2"]
 
 
+def test_seeds_that_one_group_adds_are_not_missing_from_the_others(tmp_path):
+    runs = [(100, seed) for seed in range(3)] + [(400, seed) for seed in range(5)] \
+        + [(1600, 0)]
+    for neurons, seed in runs:
+        write_snn_run(tmp_path / f"n{neurons}_s{seed}", neurons, per_class=80, seed=seed)
+    groups = group_points([load_point(d) for d in find_run_dirs([tmp_path])])
+    assert missing_points(groups, "mnist", "pc80")[-1:] == [
+        "SNN diehl_cook_2015 1600: seeds 1, 2"]
+
+
 def test_snn_runs_with_the_studys_labelling_give_a_second_series(tmp_path):
     run_dir = write_snn_run(tmp_path / "wolff", 100, per_class=80, accuracies=(0.5, 0.6),
                             spikes=(10.0, 10.0))

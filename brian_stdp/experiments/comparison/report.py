@@ -128,6 +128,20 @@ def _note_lines(points) -> list:
                   for (source, note), names in runs.items())
 
 
+def expected_seeds(groups) -> list:
+    """The seeds that at least half of ``groups`` ran, ascending.
+
+    A group that ran more seeds than the others (to measure its spread better) does not make
+    the others lack them; a seed most groups ran is missing where a group lacks it.
+    """
+    groups = list(groups)
+    counts = {}
+    for group in groups:
+        for seed in set(group.seeds):
+            counts[seed] = counts.get(seed, 0) + 1
+    return sorted(seed for seed, n in counts.items() if 2 * n >= len(groups))
+
+
 def missing_points(groups: dict, dataset: str, data: str) -> list:
     """Sentences naming what a required selection lacks (empty when nothing is missing)."""
     selection = groups.get((dataset, data), {})
@@ -142,9 +156,8 @@ def missing_points(groups: dict, dataset: str, data: str) -> list:
     if snn_neurons and without:
         missing.append("no SNN of the study's sizes " + ", ".join(map(str, without))
                        + " neurons")
-    all_seeds = sorted({seed for group in selection.values() for seed in group.seeds})
     for group in selection.values():
-        absent = [seed for seed in all_seeds if seed not in group.seeds]
+        absent = [seed for seed in expected_seeds(selection.values()) if seed not in group.seeds]
         if absent:
             missing.append(f"{group.first.kind.upper()} {group.first.architecture} "
                            f"{group.first.neurons}: seed{'s' if len(absent) > 1 else ''} "
