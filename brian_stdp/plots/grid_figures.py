@@ -97,7 +97,9 @@ def make_grid_figures(grid, results: dict) -> list:
                 _decorate(axes, x, ticks, f"{value}" if value is not None else "", scale,
                           limits, integers=by_epoch)
             axes_list[0].set_ylabel(ylabel)
-            fig.suptitle(f"{grid.path.name}: mean ± s.d. over seeds")
+            # one panel is too narrow for the title on one line
+            joint = ": " if len(panels) > 1 else "\n"
+            fig.suptitle(f"{grid.path.name}{joint}mean ± s.d. over seeds")
             written.append(_save(fig, folder / f"accuracy_vs_{x}_{metric}.png"))
             if len(panels) > 1 and not by_epoch:
                 fig = Figure()

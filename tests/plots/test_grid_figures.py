@@ -1,6 +1,7 @@
 """Tests of brian_stdp.plots.grid_figures: the figures of a grid, from its summary."""
 
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from brian_stdp.experiments.grids.files import load_grid
 from brian_stdp.experiments.grids.results import summarise
@@ -39,6 +40,24 @@ def test_one_figure_per_accuracy_key_with_numbers_to_scale(tmp_path):
     assert [p.name for p in written] == ["accuracy_vs_neurons_accuracy_all_activity.png"]
     assert written[0].read_bytes().startswith(PNG_SIGNATURE)
     assert grid_figures._x_ticks(grid) is None, "neurons are numbers, drawn to scale"
+
+
+def test_the_title_of_a_one_panel_figure_fits_it(tmp_path, monkeypatch):
+    path = tmp_path / "grid_headline_fast_learning_2epochs.toml"
+    path.write_text("[base]\ndataset = \"digits\"\n[grid]\nneurons = [1600]\nepochs = [2]\n"
+                    "seed = [0, 1]\n")
+    grid = load_grid(path)
+    saved = []
+    monkeypatch.setattr(grid_figures, "save_figure", lambda fig, path: saved.append(fig))
+    grid_figures.make_grid_figures(grid, {"summary": summarised(grid)})
+    (fig,) = saved
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    title = fig.get_suptitle()
+    assert title.startswith(path.name) and title.endswith("mean ± s.d. over seeds")
+    (text,) = [t for t in fig.texts if t.get_text() == title]
+    extent = text.get_window_extent(renderer)
+    assert 0 <= extent.x0 and extent.x1 <= fig.bbox.width, "the title is cut off"
 
 
 def test_accuracies_scored_on_validation_are_labelled_so(tmp_path):
