@@ -6,7 +6,7 @@
 groups of :func:`brian_stdp.experiments.comparison.groups.group_points`; each returns a
 Figure for :func:`brian_stdp.plots.theme.save_figure`. A figure line joins the
 groups of one *series* (:attr:`brian_stdp.experiments.comparison.runs.ComparedRun.series`),
-with the same colour and marker in every figure.
+with the same colour and marker in every figure (:func:`series_styles`).
 """
 
 from __future__ import annotations
@@ -100,12 +100,11 @@ def plot_fig4(groups: dict, selections, dataset: str = "mnist", anchors=()):
         figure = Figure(figsize=(5.0 * len(selections), 4.5))
         panels = np.atleast_1d(figure.subplots(1, len(selections), sharex=True,
                                                sharey=True))
-        colours = series_colours(groups)
+        styles = series_styles(groups)
         for axes, data in zip(panels, selections):
             selection = groups.get((dataset, data), {})
             drawn = False
             for series, members in _series(selection).items():
-                colour = colours[series]
                 name = _series_label(series)
                 for getter, line_style, suffix in (
                         (lambda p: p.accuracy_epoch1, dict(linestyle=":", mfc="white"),
@@ -122,9 +121,9 @@ def plot_fig4(groups: dict, selections, dataset: str = "mnist", anchors=()):
                         low.append(100 * (mean - lo))
                         high.append(100 * (hi - mean))
                     if xs:
-                        axes.errorbar(xs, ys, yerr=[low, high], color=colour,
-                                      marker=series_marker(series), capsize=2,
-                                      label=f"{name}, {suffix}", **line_style)
+                        axes.errorbar(xs, ys, yerr=[low, high], capsize=2,
+                                      label=f"{name}, {suffix}", **styles[series],
+                                      **line_style)
                         drawn = True
             if data == "all" and anchors:
                 axes.plot([a.neurons for a in anchors], [100 * a.accuracy for a in anchors],
@@ -176,46 +175,67 @@ def plot_costs(groups: dict, dataset: str = "mnist", data: str = "all"):
               ("per test image: MAC (ANN),\nsynaptic events (SNN)",
                lambda p: p.energy_per_image))
     with style():
-        figure = Figure(figsize=(13.0, 4.0))
+        figure = Figure(figsize=(16.0, 4.0))
         axes_row = figure.subplots(1, 3, sharex=True)
-        colours = series_colours(groups)
+        styles = series_styles(groups)
         for series, members in _series(selection).items():
-            colour = colours[series]
             for axes, (_, getter) in zip(axes_row, panels):
                 pairs = [(group.first.neurons, group.mean(getter)) for group in members
                          if group.mean(getter) is not None]
                 if pairs:
                     xs, ys = zip(*pairs)
-                    axes.plot(xs, ys, marker=series_marker(series), color=colour,
-                              label=_series_label(series))
+                    axes.plot(xs, ys, label=_series_label(series), **styles[series])
         for axes, (label, _) in zip(axes_row, panels):
             _neuron_axis(axes)
             axes.set_yscale("log")
             axes.set_xlabel("neurons")
             axes.set_ylabel(label)
-        if axes_row[0].get_legend_handles_labels()[0]:
-            axes_row[0].legend()
+        handles, labels = axes_row[0].get_legend_handles_labels()
+        if handles:  # beside the panels, not over the lines of the first
+            figure.legend(handles, labels, loc="outside right center")
         figure.suptitle(f"Cost on {describe_selection(data)} ({dataset}); mean over seeds")
     return figure
 
 
-def series_colours(groups: dict) -> dict:
-    """A colour of the shared palette per figure line, the same in every figure.
+#: SNN markers, one per pass through the palette: the families past its eighth colour
+#: share a colour with an earlier one and differ from it in marker.
+SNN_MARKERS = ("s", "^", "v", "P")
 
-    ANN lines with one and with two hidden layers but the same training
-    settings share a colour (they differ in marker, see :func:`series_marker`).
+#: ANN markers (one hidden layer, more), one pair per pass through the palette.
+ANN_MARKERS = (("D", "o"), ("d", "h"), ("<", ">"), ("X", "p"))
+
+
+def series_styles(groups: dict) -> dict:
+    """Colour and marker of every figure line, the same in every figure.
+
+    A family (kind and name) takes the next colour of the shared palette; ANN
+    lines with one and with two hidden layers but the same training settings
+    share it and differ in marker. Past the palette's last colour the colours
+    repeat with other markers, so no two families look alike.
+
+    Parameters
+    ----------
+    groups : dict
+        As :func:`brian_stdp.experiments.comparison.groups.group_points` returns them.
+
+    Returns
+    -------
+    dict
+        ``series`` (:attr:`~brian_stdp.experiments.comparison.runs.ComparedRun.series`)
+        to ``{"color": str, "marker": str}``, for :meth:`~matplotlib.axes.Axes.plot`.
     """
     every = sorted({group.first.series for selection in groups.values()
                     for group in selection.values()})
     families = list(dict.fromkeys((kind, name) for kind, _, name in every))
-    return {series: OKABE_ITO[families.index((series[0], series[2])) % len(OKABE_ITO)]
-            for series in every}
-
-
-def series_marker(series: tuple) -> str:
-    """Marker of a figure line: SNN square, ANN with one hidden layer diamond, else circle."""
-    kind, layers, _ = series
-    return "s" if kind == "snn" else "D" if layers == 1 else "o"
+    styles = {}
+    for series in every:
+        kind, layers, name = series
+        index = families.index((kind, name))
+        rounds, colour = divmod(index, len(OKABE_ITO))
+        marker = (SNN_MARKERS[rounds % len(SNN_MARKERS)] if kind == "snn"
+                  else ANN_MARKERS[rounds % len(ANN_MARKERS)][0 if layers == 1 else 1])
+        styles[series] = {"color": OKABE_ITO[colour], "marker": marker}
+    return styles
 
 
 def _neuron_axis(axes) -> None:

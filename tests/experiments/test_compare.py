@@ -6,6 +6,7 @@ import dataclasses
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -224,6 +225,20 @@ def test_fig4_draws_the_anchors_on_the_full_set_panel_only(tmp_path):
     assert list(stars.get_xdata()) == [400, 900]
     assert list(stars.get_ydata()) == pytest.approx([87.0, 91.68])
     assert not [line for line in pc80_axes.get_lines() if line.get_marker() == "*"]
+
+
+def test_every_figure_line_has_its_own_colour_and_marker():
+    from brian_stdp.plots.comparison_figures import series_styles
+
+    series = [("ann", 1, ""), ("ann", 2, ""), ("ann", 2, "adam")] + [
+        ("snn", 1, f"model_{k}") for k in range(10)]
+    groups = {("mnist", "all"): {s: SimpleNamespace(first=SimpleNamespace(series=s))
+                                 for s in series}}
+    styles = series_styles(groups)
+    looks = {(style["color"], style["marker"]) for style in styles.values()}
+    assert len(looks) == len(series), "11 families, 8 colours: markers tell them apart"
+    assert styles[("ann", 1, "")]["color"] == styles[("ann", 2, "")]["color"]
+    assert styles[("snn", 1, "model_0")]["marker"] == "s"
 
 
 def test_the_shipped_anchors_are_the_published_figures():
