@@ -156,8 +156,9 @@ def missing_points(groups: dict, dataset: str, data: str) -> list:
     if snn_neurons and without:
         missing.append("no SNN of the study's sizes " + ", ".join(map(str, without))
                        + " neurons")
+    expected = expected_seeds(selection.values())
     for group in selection.values():
-        absent = [seed for seed in expected_seeds(selection.values()) if seed not in group.seeds]
+        absent = [seed for seed in expected if seed not in group.seeds]
         if absent:
             missing.append(f"{group.first.kind.upper()} {group.first.architecture} "
                            f"{group.first.neurons}: seed{'s' if len(absent) > 1 else ''} "
