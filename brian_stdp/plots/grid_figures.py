@@ -114,7 +114,7 @@ def make_grid_figures(grid, results: dict) -> list:
     return written
 
 
-def plot_categories(groups: dict, axes=None, span=10.0, **kwds):
+def plot_categories(groups: dict, axes=None, span=ZOOM_SPAN, **kwds):
     """Mean ± s.d. of each group as a dot on its own row, its figures in a column beside it.
 
     The accuracy axis spans the ``span`` points below the best mean (so that
