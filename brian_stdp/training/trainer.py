@@ -44,6 +44,18 @@ from brian_stdp.training.selection import Phase, phases, select_images
 log = logging.getLogger("brian_stdp")
 
 
+def _log_phase_end(phase, n: int, n_here: int, started: float) -> None:
+    """Log the end of a phase of ``n`` images, ``n_here`` of which this process ran in
+    the wall-clock seconds since ``started`` (``time.perf_counter()``; fewer than ``n``
+    after a resume)."""
+    seconds = time.perf_counter() - started
+    if n_here == n:
+        log.info("%s: %d images in %.1f s", phase.name, n, seconds)
+    else:
+        log.info("%s: %d images, the last %d of them in %.1f s after a resume",
+                 phase.name, n, n_here, seconds)
+
+
 class Trainer:
     """Runs (or resumes) one experiment in a run directory.
 
@@ -184,7 +196,7 @@ class Trainer:
         phase_index = progress.phase_index
         ctrl = ControllerState(*progress.ctrl) if progress.ctrl is not None else None
         bar = _progress_bar(self.progress, n, progress.position, phase, c.epochs)
-        started = time.perf_counter()
+        started, resumed_at = time.perf_counter(), progress.position
         chunks = stream(self.session, dataset.images, indices, rec, state=state,
                         plastic=phase.kind == "train", ctrl=ctrl, offset=offset,
                         seed_of=lambda k: chunk_seed(c.seed, phase_index, k),
@@ -210,7 +222,7 @@ class Trainer:
                          timing)
         if bar is not None:
             bar.close()
-        log.info("%s: %d images in %.1f s", phase.name, n, time.perf_counter() - started)
+        _log_phase_end(phase, n, n - resumed_at, started)
         return state
 
     def _run_blocks(self, progress, state, records, checkpoint_path):
@@ -228,6 +240,7 @@ class Trainer:
         todo = [b for b in range(len(spans)) if b not in done]
         start_state = self._evaluation_state(phase, state, records)
         bar = _progress_bar(self.progress, n, progress.position, phase, c.epochs)
+        resumed_at = progress.position
         timing = progress.timing.setdefault(phase.name, {"seconds": 0.0, "images": 0})
         timing.setdefault("input_spikes", 0)
         wall_before, started = timing.get("wall_seconds", 0.0), time.perf_counter()
@@ -254,7 +267,7 @@ class Trainer:
             self._report(bar, phase, rec, slice(start, stop), block.seconds, timing)
         if bar is not None:
             bar.close()
-        log.info("%s: %d images in %.1f s", phase.name, n, time.perf_counter() - started)
+        _log_phase_end(phase, n, n - resumed_at, started)
         return state
 
     def _evaluation_state(self, phase, state, records):

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -141,7 +142,7 @@ def test_neuron_usage_counts_the_wins_up_to_each_test(uninterrupted):
 
 @pytest.mark.standalone_compatible
 def test_resume_after_interrupt_equals_uninterrupted_run(whole_run, interrupted_run, tmp_path,
-                                                         monkeypatch):
+                                                         monkeypatch, caplog):
     uninterrupted = whole_run.path
     run_dir = _copy(interrupted_run.path, tmp_path / "run")
     # It stopped where it was meant to: in the second epoch, part of its training done,
@@ -154,9 +155,14 @@ def test_resume_after_interrupt_equals_uninterrupted_run(whole_run, interrupted_
     assert progress.history[0] == first_epoch
     assert interrupted_run.chunks < whole_run.chunks
     calls = _count_chunks(monkeypatch)
-    resume(run_dir, progress=False)
+    with caplog.at_level(logging.INFO, logger="brian_stdp"):
+        resume(run_dir, progress=False)
     # It resumed: only the chunks after the checkpoint ran, not the whole run again.
     assert calls["n"] == whole_run.chunks - interrupted_run.chunks
+    # ... and its log says that the phase's last images, not all of them, ran after it.
+    assert (f"{STOP_INSIDE}: {TINY.train} images, the last {TINY.train - progress.position} "
+            f"of them in") in caplog.text
+    assert f"test-2: {TINY.test} images in" in caplog.text  # a phase run whole here
     state_a, metrics_a = _results(uninterrupted)
     state_b, metrics_b = _results(run_dir)
     assert metrics_a == metrics_b
