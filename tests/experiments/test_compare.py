@@ -189,11 +189,12 @@ def test_anchors_sit_beside_every_run_of_their_family_and_size(tmp_path):
         "| Paper B | LC-SNN | 400 | 95.00 | 1 epoch | not run | | | |"]
 
 
-def test_longer_runs_meet_figures_of_longer_training_after_their_last_epoch(tmp_path):
-    """A run of two epochs sits beside a figure trained as published after epoch 1 and after
-    epoch 2, beside a one-epoch figure only after epoch 1; evaluated only after its last
-    epoch, it meets only the former, and a one-epoch figure finds no run."""
-    write_snn_run(tmp_path / "every_epoch", 400, accuracies=(0.90, 0.94))
+def test_longer_runs_meet_figures_of_longer_training_after_every_evaluated_epoch(tmp_path):
+    """A run of three epochs sits beside a figure trained as published after each of them
+    (the middle one too: none is picked), beside a one-epoch figure only after epoch 1;
+    evaluated only after its last epoch, it meets only the former, and a one-epoch figure
+    finds no run."""
+    write_snn_run(tmp_path / "every_epoch", 400, accuracies=(0.90, 0.94, 0.93))
     last_only = write_snn_run(tmp_path / "last_only" / "run", 1600, accuracies=(0.91, 0.95))
     metrics = rundir.load_json(last_only / rundir.METRICS)
     metrics["history"] = metrics["history"][1:]  # evaluated after epoch 2 only
@@ -207,6 +208,7 @@ def test_longer_runs_meet_figures_of_longer_training_after_their_last_epoch(tmp_
     assert lines[2:] == [
         "| Paper A | D&C | 400 | 87.00 | as published | `diehl_cook_2015` (0) | 1 | 90.00 | +3.00 |",
         "| Paper A | D&C | 400 | 87.00 | as published | `diehl_cook_2015` (0) | 2 | 94.00 | +7.00 |",
+        "| Paper A | D&C | 400 | 87.00 | as published | `diehl_cook_2015` (0) | 3 | 93.00 | +6.00 |",
         "| Paper B | D&C | 400 | 92.00 | 1 epoch | `diehl_cook_2015` (0) | 1 | 90.00 | -2.00 |",
         "| Paper A | D&C | 1,600 | 92.00 | as published | `diehl_cook_2015` (0) | 2 | 95.00 | +3.00 |",
         "| Paper B | D&C | 1,600 | 92.00 | 1 epoch | not run | | | |"]

@@ -4,8 +4,8 @@ measured figures beside each.
 :data:`ANCHORS` holds each published figure once; :func:`anchor_rows` matches it with the
 compared SNN groups of the same family and size trained on the full training set (all of
 them: the test set chooses none), after one epoch and, where the published network was
-trained for more, after the run's last epoch too; :func:`anchor_table` writes the report's
-Markdown table.
+trained for more, after every later epoch evaluated on all the group's seeds too (no epoch
+picked by its test accuracy); :func:`anchor_table` writes the report's Markdown table.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ class Anchor:
     """One published figure: MNIST test accuracy (fraction) of a network of ``neurons``
     excitatory neurons, of the model family whose file names start with ``family``, trained
     for ``epochs`` epochs (None: as published, more than one; runs here are then shown after
-    epoch 1 and after their last epoch)."""
+    every epoch they were evaluated after)."""
 
     source: str
     family: str
@@ -34,12 +34,11 @@ class Anchor:
             f"{self.epochs} epoch{'s' if self.epochs > 1 else ''}"
 
     def compared_epochs(self, group) -> list:
-        """The epochs of ``group`` (one model's seeds) to set beside this figure: 1 and the
-        group's last, those evaluated on every seed and allowed by :attr:`epochs`."""
-        epochs = sorted({1, group.first.epochs})
-        return [epoch for epoch in epochs
-                if self.epochs in (None, epoch)
-                and all(epoch in point.accuracy_by_epoch for point in group.points)]
+        """The epochs of ``group`` (one model's seeds) to set beside this figure, in order:
+        those evaluated on every seed and allowed by :attr:`epochs` (all of them, so that
+        none is picked by its test accuracy)."""
+        evaluated = set.intersection(*(set(point.accuracy_by_epoch) for point in group.points))
+        return sorted(epoch for epoch in evaluated if self.epochs in (None, epoch))
 
 
 ANCHORS = (

@@ -252,7 +252,8 @@ def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path
                   "Each published MNIST accuracy beside every run here of the same "
                   "network family and size on the full training set, one line per model "
                   "file and epoch: after one epoch, and where the published network was "
-                  "trained for more epochs ('as published') after the run's last epoch too "
+                  "trained for more epochs ('as published') after every later epoch the run "
+                  "was evaluated after too, none picked by its test accuracy "
                   "(a variant changes what its header says; each was chosen on a "
                   "validation split, runs/README.md).", ""]
         lines += anchor_table(groups.get((dataset, "all"), {}), anchors) + [""]
