@@ -11,13 +11,11 @@ import math
 from matplotlib.figure import Figure
 
 from brian_stdp.model.files import model_label
-from brian_stdp.plots.theme import axes_or_new, save_figure, style
+from brian_stdp.plots.theme import (ZOOM_SPAN, accuracy_limits, accuracy_window, axes_or_new,
+                                    save_figure, style)
 
 #: Most epochs drawn as lines of one panel (the first, the last and evenly spaced ones).
 MAX_EPOCH_LINES = 5
-
-#: Percentage points of accuracy a zoomed axis shows below its highest value.
-ZOOM_SPAN = 10.0
 
 
 def make_grid_figures(grid, results: dict) -> list:
@@ -142,7 +140,7 @@ def plot_categories(groups: dict, axes=None, span=ZOOM_SPAN, **kwds):
     axes = axes_or_new(axes)
     labels = list(groups)
     rows = [groups[label][0] for label in labels]
-    low, high = _window(max(100 * row["mean"] for row in rows), span)
+    low, high = accuracy_window(max(100 * row["mean"] for row in rows), span)
     for position, row in enumerate(rows):
         mean, spread = 100 * row["mean"], 100 * (row["std"] or 0.0)
         if mean < low:
@@ -162,21 +160,12 @@ def plot_categories(groups: dict, axes=None, span=ZOOM_SPAN, **kwds):
     return axes
 
 
-def _window(best: float, span: float) -> tuple:
-    """(low, high) in percent: ``span`` points below ``best`` and 0.15 ``span`` above it,
-    within 0-100."""
-    return max(0.0, best - span), min(100.0, best + 0.15 * span)
-
-
 def _accuracy_limits(rows, span: float = ZOOM_SPAN) -> tuple:
     """The accuracy axis (bottom, top) in percent for summary ``rows`` (``mean``, ``std``
-    as fractions): :func:`_window` of the highest mean + s.d. where every mean - s.d. lies
-    in it, so that tenths of a point show; else 0 to 100."""
+    as fractions): :func:`~brian_stdp.plots.theme.accuracy_limits` of every mean ± s.d."""
     spreads = [100 * (row["std"] or 0.0) for row in rows]
-    highs = [100 * row["mean"] + d for row, d in zip(rows, spreads)]
-    lows = [100 * row["mean"] - d for row, d in zip(rows, spreads)]
-    low, high = _window(max(highs), span)
-    return (low, high) if min(lows) >= low else (0.0, 100.0)
+    return accuracy_limits([100 * row["mean"] + sign * d for row, d in zip(rows, spreads)
+                            for sign in (1, -1)], span)
 
 
 def _categories_figure(groups: dict, title: str, xlabel: str, path):

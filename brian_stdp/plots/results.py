@@ -10,7 +10,9 @@ import math
 
 import numpy as np
 
-from brian_stdp.plots.theme import axes_or_new, style
+from matplotlib.ticker import StrMethodFormatter
+
+from brian_stdp.plots.theme import accuracy_limits, axes_or_new, style
 
 __all__ = ["plot_accuracy", "plot_confusion", "plot_per_class"]
 
@@ -110,7 +112,10 @@ def plot_accuracy(history, axes=None, **kwds):
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on, one line per accuracy key, y in percent (0-100).
+        The Axes drawn on, one line per accuracy key, y in percent: the
+        :data:`~brian_stdp.plots.theme.ZOOM_SPAN` points below the highest value where
+        every value lies in them (so that tenths of a point between epochs show), else
+        0-100 (:func:`~brian_stdp.plots.theme.accuracy_limits`).
     """
     if not history:
         raise ValueError("history is empty: nothing to plot")
@@ -124,12 +129,15 @@ def plot_accuracy(history, axes=None, **kwds):
     kwds.setdefault("marker", "o")
     with style():
         axes = axes_or_new(axes)
+        drawn = []
         for key in keys:
             entries = [entry for entry in history if key in entry]
             images_seen = [entry["images_seen"] for entry in entries]
             percent = [100.0 * entry[key] for entry in entries]
             axes.plot(images_seen, percent, label=_readable(key), **kwds)
-        axes.set_ylim(0, 100)
+            drawn += percent
+        axes.set_ylim(*accuracy_limits(drawn))
+        axes.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.set_xlabel("training images seen")
         axes.set_ylabel("accuracy (%)")
         axes.set_title("Accuracy during training")

@@ -15,7 +15,8 @@ from pathlib import Path
 import matplotlib
 from matplotlib.figure import Figure
 
-__all__ = ["OKABE_ITO", "STYLE", "PNG_DPI", "style", "save_figure", "axes_or_new"]
+__all__ = ["OKABE_ITO", "STYLE", "PNG_DPI", "ZOOM_SPAN", "style", "save_figure", "axes_or_new",
+           "accuracy_window", "accuracy_limits"]
 
 OKABE_ITO = [
     "#0072B2",  # blue
@@ -52,6 +53,24 @@ layout and the Okabe-Ito colour cycle."""
 
 PNG_DPI = 150
 """Resolution of the PNG files written by :func:`save_figure` (dots per inch)."""
+
+ZOOM_SPAN = 10.0
+"""Percentage points of accuracy that a zoomed accuracy axis shows below its highest value."""
+
+
+def accuracy_window(best: float, span: float = ZOOM_SPAN) -> tuple:
+    """(low, high) in percent: ``span`` points below ``best`` (percent) and 0.15 ``span``
+    above it, within 0-100."""
+    return max(0.0, best - span), min(100.0, best + 0.15 * span)
+
+
+def accuracy_limits(values, span: float = ZOOM_SPAN) -> tuple:
+    """An accuracy axis (bottom, top) in percent for ``values`` (percent, every value the
+    axis must show): :func:`accuracy_window` of the highest where all of them lie in it,
+    so that tenths of a point show; else 0 to 100."""
+    values = [float(value) for value in values]
+    low, high = accuracy_window(max(values), span)
+    return (low, high) if min(values) >= low else (0.0, 100.0)
 
 
 def style():

@@ -113,8 +113,21 @@ def test_plot_accuracy(tmp_path):
     np.testing.assert_allclose(lines[0].get_ydata(), [50.0, 70.0, 80.0])
     np.testing.assert_array_equal(lines[1].get_xdata(), [1000, 2000])
     assert lines[0].get_linestyle() == "--"
-    assert axes.get_ylim() == (0.0, 100.0)
+    assert axes.get_ylim() == (0.0, 100.0)  # 50 % lies outside any 10-point window of 80 %
     save_and_check(axes, tmp_path / "accuracy.png")
+
+
+def test_plot_accuracy_zooms_where_every_value_fits():
+    """Epochs a few tenths of a point apart (the 6,400-neuron run's 93.77 -> 94.19 ->
+    94.11 %) get an axis of 10 points below the best, not 0-100 %; the x axis groups
+    thousands."""
+    history = [{"images_seen": 50000 * k, "accuracy_all_activity": a,
+                "accuracy_proportion_weighting": p}
+               for k, a, p in ((1, 0.9377, 0.9390), (2, 0.9419, 0.9433), (3, 0.9411, 0.9412))]
+    axes = plot_accuracy(history)
+    np.testing.assert_allclose(axes.get_ylim(), (84.33, 94.33 + 1.5))
+    axes.figure.canvas.draw()
+    assert "100,000" in [tick.get_text() for tick in axes.get_xticklabels()]
 
 
 def test_plot_accuracy_rejects_history_without_accuracy():
