@@ -9,7 +9,6 @@ shown in percent.
 import math
 
 import numpy as np
-
 from matplotlib.ticker import StrMethodFormatter
 
 from brian_stdp.plots.theme import accuracy_limits, axes_or_new, style
