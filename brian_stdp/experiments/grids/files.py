@@ -202,6 +202,9 @@ def _expand(path, kind: Kind, base, axes) -> tuple:
 def select_points(grid: Grid, selections) -> list:
     """The points whose axis values match every ``KEY=VALUE`` in ``selections``.
 
+    ``VALUE`` may list alternatives separated by commas (``seed=1,2``): a point
+    matches a selection when its value is any one of them.
+
     Raises
     ------
     ConfigError
@@ -213,7 +216,9 @@ def select_points(grid: Grid, selections) -> list:
         if not sep or key not in grid.kind.axes:
             raise ConfigError(f"--select {text}: expected AXIS=VALUE with AXIS one of "
                               f"{', '.join(grid.kind.axes)}")
-        chosen = [p for p in chosen if _matches(p.values[key], wanted)]
+        alternatives = [value.strip() for value in wanted.split(",")]
+        chosen = [p for p in chosen
+                  if any(_matches(p.values[key], value) for value in alternatives)]
         if not chosen:
             raise ConfigError(f"--select {text}: no point of {grid.path} matches")
     return chosen
