@@ -41,9 +41,12 @@ MAX_ENTRIES = 40
 MAX_AGE_DAYS = 30
 #: An entry used this recently is never dropped (another process may be copying it).
 MIN_AGE_SECONDS = 3600
+#: Folder in a run's build folder for the program of its label and test phases, where
+#: they show the images longer than training does (``[protocol] t_present_eval``).
+EVALUATION_BUILD = "evaluation"
 #: What a build folder holds that is not the program (not cached, not copied to evaluation
-#: workers): a run's inputs and outputs, and the evaluation workers' folders.
-NOT_CACHED = ("results", "static_arrays", "workers", "*.lock")
+#: workers): a run's inputs and outputs, the evaluation workers' folders and program.
+NOT_CACHED = ("results", "static_arrays", "workers", EVALUATION_BUILD, "*.lock")
 
 
 def cache_folder() -> Path | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import brian2
@@ -40,6 +40,7 @@ _PROTOCOL_KEYS = {
     "dt", "t_present", "t_rest", "encoder", "rate_scale", "intensity_start",
     "intensity_step", "min_spikes", "max_presentations", "weight_sum", "normalise",
     "receptive_field", "spikes_min", "spikes_max", "labelling", "cap_neurons",
+    "t_present_eval",
 }
 #: Protocol keys every model file needs; the Poisson encoder also needs _POISSON_KEYS.
 _PROTOCOL_REQUIRED = {"dt", "t_present", "t_rest", "encoder"}
@@ -138,6 +139,8 @@ class Protocol:
     #: Use at most as many output neurons as there are training images (the
     #: published code of Wolff et al. does so silently).
     cap_neurons: bool = False
+    #: How long each image is shown in the label and test phases (None: ``t_present``).
+    t_present_eval: Quantity | None = None
 
     @property
     def t_slot(self) -> Quantity:
@@ -185,6 +188,15 @@ class ModelSpec:
     stdp: STDPSpec | None
     protocol: Protocol
     raw: dict = field(repr=False)
+
+    def for_evaluation(self) -> "ModelSpec":
+        """The model as the label and test phases run it: ``t_present`` is
+        ``[protocol] t_present_eval`` where the file sets one; else this spec itself."""
+        proto = self.protocol
+        if proto.t_present_eval is None:
+            return self
+        return replace(self, protocol=replace(proto, t_present=proto.t_present_eval,
+                                              t_present_eval=None))
 
     def group_equations(self, group: str) -> Equations:
         """The Brian2 equations of one group: its templates, specialised and joined."""
@@ -569,8 +581,12 @@ def _parse_protocol(section, parameters, synapses, path, fail):
         weight_sum=str(section.get("weight_sum", "0")), normalise=normalise,
         receptive_field=section.get("receptive_field", False), spikes_min=spikes_min,
         spikes_max=spikes_max, labelling=labelling,
-        cap_neurons=section.get("cap_neurons", False))
-    for key in ("t_present", "t_rest"):
+        cap_neurons=section.get("cap_neurons", False),
+        t_present_eval=(quantity("t_present_eval", brian2.second)
+                        if "t_present_eval" in section else None))
+    for key in ("t_present", "t_rest", "t_present_eval"):
+        if getattr(protocol, key) is None:
+            continue
         steps = float(getattr(protocol, key) / protocol.dt)
         if abs(steps - round(steps)) > 1e-9:
             raise fail(f"[protocol] {key}", "must be a whole number of time steps dt")

@@ -1,7 +1,8 @@
 """Classify images with a trained run (``python -m brian_stdp.predict``).
 
 Every image is shown to the trained network (plasticity off) with the same
-presentation protocol as in testing, re-presentations included, and is
+presentation protocol as in testing (``[protocol] t_present_eval`` included),
+re-presentations included, and is
 classified by the vote of the labelled neurons, with both rules of the paper's
 code: all activity and proportion weighting. Image files become network input in
 :mod:`brian_stdp.data.images`.
@@ -143,9 +144,10 @@ def _session_and_state(run: TrainedRun, slots: int, device: str, build: Path) ->
     A session built before the saved state turns out not to fit is closed again.
     """
     built = []
+    spec = run.spec.for_evaluation()
 
     def make_session(fixed):
-        built.append(session_class(device)(run.spec, run.config.neurons, run.n_input, slots,
+        built.append(session_class(device)(spec, run.config.neurons, run.n_input, slots,
                                            fixed, directory=build,
                                            threads=resolve_threads(run.config.threads,
                                                                    run.config.neurons)))

@@ -23,11 +23,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 
+from brian_stdp.backends.build_cache import EVALUATION_BUILD
 from brian_stdp.backends.network import check_model, draw_fixed, fixed_keys
 from brian_stdp.backends.devices import session_class
 from brian_stdp.backends.session import ControllerState
@@ -107,6 +109,8 @@ class Trainer:
                         n_train, config.neurons)
             self.config = dataclasses.replace(config, neurons=n_train)
         self.phases = phases(config)
+        #: The model as the label and test phases run it (``[protocol] t_present_eval``).
+        self.eval_spec = self.spec.for_evaluation()
         self.session = None
         self.pool = None
 
@@ -128,15 +132,16 @@ class Trainer:
             rng = initial_rng(c.seed)
             fixed = draw_fixed(self.spec, c.neurons, self.n_input, rng)
             progress, records = Progress(), {}
-        self.session = self.session_class(self.spec, c.neurons, self.n_input, slots, fixed,
-                                          directory=self.run_dir / "build", threads=c.threads)
+        phase = self.phases[min(progress.phase_index, len(self.phases) - 1)]
+        self._build_folders = []
+        self.session = self._new_session(self._spec_of(phase), slots, fixed)
         if not resuming:
             state = self.session.initial_state(rng)
         lazy = self.session.builds_lazily
         # a device that builds as the chunks need it (genn) keeps the builds of the
         # process that started the run, which a resumed run reuses
-        self._built_before = (progress.timing.get("compile_seconds", 0.0),
-                              progress.timing.get("builds", 0)) if lazy else (0.0, 0)
+        self._built_before = [progress.timing.get("compile_seconds", 0.0),
+                              progress.timing.get("builds", 0)] if lazy else [0.0, 0]
         try:
             self.session.compile()
             self._count_builds(progress)
@@ -150,6 +155,7 @@ class Trainer:
                          c.device)
             with self._start_pool(progress.phase_index) as self.pool:
                 while progress.phase_index < len(self.phases):
+                    self._use_session_for(self.phases[progress.phase_index], progress)
                     state = self._run_phase(progress, state, records, checkpoint_path)
             self._count_builds(progress)
             metrics = self._finish(progress, state, records)
@@ -157,7 +163,42 @@ class Trainer:
             self.session.close()
         if not c.keep_build:
             self.session.delete_build()
+            for folder in self._build_folders:
+                shutil.rmtree(folder, ignore_errors=True)
         return metrics
+
+    def _spec_of(self, phase):
+        """The model that runs ``phase``: :attr:`spec` for training, :attr:`eval_spec`
+        for labelling and testing."""
+        return self.spec if phase.kind == "train" else self.eval_spec
+
+    def _new_session(self, spec, slots: int, fixed: dict):
+        """A session of ``spec``; its build folder is ``build/`` for the trained model,
+        ``build/evaluation/`` for a different evaluation model."""
+        folder = self.run_dir / "build"
+        if spec is not self.spec:
+            folder = folder / EVALUATION_BUILD
+        self._build_folders.append(folder)
+        return self.session_class(spec, self.config.neurons, self.n_input, slots, fixed,
+                                  directory=folder, threads=self.config.threads)
+
+    def _use_session_for(self, phase, progress) -> None:
+        """Make :attr:`session` the one that runs ``phase``. Where the label and test
+        phases show the images longer (``[protocol] t_present_eval``), a phase of the
+        other kind closes the session and builds the other one in its own folder (again
+        after the first time: its folder, and the build cache, keep it compiled)."""
+        spec = self._spec_of(phase)
+        if self.session.spec is spec:
+            return
+        self._built_before[0] += self.session.compile_seconds
+        self._built_before[1] += self.session.builds
+        fixed, slots = self.session.fixed, self.session.slots
+        self.session.close()
+        self.session = self._new_session(spec, slots, fixed)
+        self.session.compile()
+        self._count_builds(progress)
+        log.info("%s: %s with images shown %s (built in %.1f s)", phase.name, spec.name,
+                 spec.protocol.t_present, self.session.compile_seconds)
 
     def _count_builds(self, progress) -> None:
         """Record the session's compile seconds and builds in ``progress.timing``, after
@@ -181,7 +222,9 @@ class Trainer:
             workers = max(1, available_cores() // c.threads)
             log.info("--workers %d with --threads %d: %d process(es) label and test, within "
                      "the %d cores", c.workers, c.threads, workers, available_cores())
-        return BlockPool(SessionRecipe.of(self.session, c.device),
+        recipe = dataclasses.replace(SessionRecipe.of(self.session, c.device),
+                                     spec=self.eval_spec)
+        return BlockPool(recipe,
                          min(workers - 1, n_blocks - 1), self.run_dir / "build" / "workers",
                          keep_build=c.keep_build)
 

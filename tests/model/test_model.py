@@ -66,6 +66,12 @@ def test_shipped_model_passes_brian2_checks(name):
     ('max_presentations = "10"', 'max_presentations = "0"', r"\[protocol\] max_presentations",
      "at least 1"),
     ('size = "n_neurons"', 'size = "n_neuron"', r"\[groups.exc\] size", "undefined name"),
+    ('t_rest            = "150*ms"', 't_rest            = "150*ms"\nt_present_eval = "700*mV"',
+     r"\[protocol\] t_present_eval", "units"),
+    ('t_rest            = "150*ms"', 't_rest            = "150*ms"\nt_present_eval = "700.2*ms"',
+     r"\[protocol\] t_present_eval", "whole number of time steps"),
+    ('t_rest            = "150*ms"', 't_rest            = "150*ms"\nt_present_eval = "0*ms"',
+     r"\[protocol\] t_present_eval", "must be positive"),
 ])
 def test_bad_model_file_names_file_and_key(edited_model, old, new, where, problem):
     path = edited_model(DC, old, new)
@@ -94,6 +100,21 @@ def test_equation_errors_are_found_before_compiling(edited_model, old, new, wher
     spec = load_model(edited_model(DC, old, new))
     with pytest.raises(ModelFileError, match=f"edited.toml: {where}.*{problem}"):
         check_model(spec)
+
+
+def test_evaluation_model_shows_the_images_for_t_present_eval(edited_model):
+    spec = load_model(DC)
+    assert spec.protocol.t_present_eval is None
+    assert spec.for_evaluation() is spec, "without t_present_eval: the trained model itself"
+    longer = load_model(edited_model(DC, 't_rest            = "150*ms"',
+                                     't_rest            = "150*ms"\nt_present_eval = "700*ms"'))
+    evaluated = longer.for_evaluation()
+    assert longer.protocol.t_present == 350 * ms, "training keeps t_present"
+    assert evaluated.protocol.t_present == 700 * ms
+    assert (evaluated.protocol.steps_present, evaluated.protocol.steps_per_slot) == (1400, 1700)
+    assert evaluated.protocol.t_rest == spec.protocol.t_rest
+    assert (evaluated.groups, evaluated.synapses, evaluated.parameters) == (
+        longer.groups, longer.synapses, longer.parameters), "nothing but the protocol differs"
 
 
 def test_not_toml_and_missing_file(tmp_path):

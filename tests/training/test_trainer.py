@@ -14,6 +14,7 @@ import pytest
 
 from brian_stdp.backends.session import ChunkResult, Session
 from brian_stdp.errors import ConfigError, DeviceError, SimulationError
+from brian_stdp.model.files import MODELS_DIR
 from brian_stdp.run import main, parse_args
 from brian_stdp.training import rundir
 from brian_stdp.training.checkpoint import load_checkpoint
@@ -244,6 +245,36 @@ def test_other_seed_gives_other_result(uninterrupted, tmp_path):
     a, _ = _results(uninterrupted)
     b, _ = _results(tmp_path)
     assert not np.array_equal(a["weights"], b["weights"])
+
+
+@pytest.mark.standalone_compatible
+def test_label_and_test_show_the_images_for_t_present_eval(uninterrupted, edited_model,
+                                                           tmp_path):
+    """A model with ``[protocol] t_present_eval`` trains as without it and labels and tests
+    on its own program (built in build/evaluation, switched to and back after each
+    epoch's training): equal to ``t_present``, it gives the same run to the bit; twice it,
+    the same training and more spikes per label and test image."""
+    def run(t_present_eval, name):
+        model = edited_model(MODELS_DIR / "diehl_cook_2015.toml", 't_rest            = "150*ms"',
+                             f't_rest            = "150*ms"\nt_present_eval = "{t_present_eval}"')
+        config = dataclasses.replace(TINY, model=str(model))
+        Trainer(config, tmp_path / name, progress=False).run()
+        assert not (tmp_path / name / "build").exists(), "both build folders are removed"
+        return _results(tmp_path / name)
+
+    plain_state, plain_metrics = _results(uninterrupted)
+    state, metrics = run("350*ms", "same")
+    assert metrics == {**plain_metrics, "model": metrics["model"]}
+    for key in plain_state:
+        np.testing.assert_array_equal(state[key], plain_state[key], err_msg=key)
+    state, metrics = run("700*ms", "longer")
+    for key in ("weights", "theta"):
+        np.testing.assert_array_equal(state[key], plain_state[key], err_msg=key)
+    _, _, plain_records = load_checkpoint(uninterrupted / rundir.CHECKPOINT)
+    _, _, records = load_checkpoint(tmp_path / "longer" / rundir.CHECKPOINT)
+    for phase in ("label", "test"):
+        more, fewer = records[phase]["counts"].sum(), plain_records[phase]["counts"].sum()
+        assert more > 1.5 * fewer, (phase, more, fewer)
 
 
 def test_phases_and_chunk_seeds():
