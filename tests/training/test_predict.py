@@ -1,6 +1,7 @@
 """Tests of brian_stdp.predict: classifying images with a tiny trained run."""
 
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.images import load_image
 from brian_stdp.errors import ConfigError
 from brian_stdp.predict import main
-from brian_stdp.training import evaluation
+from brian_stdp.training import evaluation, rundir
 from brian_stdp.training.classify import predict_images
 from brian_stdp.training.trainer import RunConfig, Trainer
 
@@ -62,6 +63,19 @@ def test_cli_test_accuracy(run_dir, test_set, test_predictions, capsys):
     labels = test_set.labels[:N_TEST]
     expected = 100 * evaluation.accuracy(test_predictions["all_activity"], labels)
     assert float(match.group(1)) == pytest.approx(expected, abs=0.01)
+
+
+def test_images_are_shown_for_t_present_eval(run_dir, test_set, test_predictions, tmp_path):
+    """A run whose model sets ``[protocol] t_present_eval`` classifies with the images
+    shown that long, as its test phase does: twice 350 ms, more spikes per image."""
+    longer = shutil.copytree(run_dir, tmp_path / "run")
+    model = longer / rundir.MODEL_COPY
+    text = model.read_text()
+    assert 't_rest            = "150*ms"' in text, "test setup"
+    model.write_text(text.replace('t_rest            = "150*ms"',
+                                  't_rest            = "150*ms"\nt_present_eval = "700*ms"', 1))
+    counts = predict_images(longer, test_set.images[:N_TEST])["spike_counts"]
+    assert counts.sum() > 1.5 * test_predictions["spike_counts"].sum()
 
 
 def _write_pngs(folder, digit):
