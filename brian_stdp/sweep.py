@@ -34,9 +34,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="use an existing Dask cluster, e.g. tcp://HOST:8786")
     p.add_argument("--select", action="append", default=[], metavar="AXIS=VALUE",
-                   help="run only the points with this value, or any of several separated "
-                        "by commas (seed=1,2); repeat it for more axes, a point must match "
-                        "each; others are kept in the tables as they are")
+                   help="run only the points with this value; repeated, a point must "
+                        "have one of the values given for each axis (--select seed=1 "
+                        "--select seed=2: both seeds); others are kept in the tables as "
+                        "they are")
     p.add_argument("--list", action="store_true", help="list the points and their state")
     p.add_argument("--report", action="store_true",
                    help="only rewrite the tables and figures from the point folders")

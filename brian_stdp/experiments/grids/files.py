@@ -200,27 +200,32 @@ def _expand(path, kind: Kind, base, axes) -> tuple:
 
 
 def select_points(grid: Grid, selections) -> list:
-    """The points whose axis values match every ``KEY=VALUE`` in ``selections``.
-
-    ``VALUE`` may list alternatives separated by commas (``seed=1,2``): a point
-    matches a selection when its value is any one of them.
+    """The points that match the ``KEY=VALUE`` texts in ``selections``: for every key
+    given, any one of its values (``seed=1`` and ``seed=2`` select both seeds; a value
+    may hold commas, as an ANN's ``hidden=8,8``).
 
     Raises
     ------
     ConfigError
-        For a key that is not an axis, or a selection that matches no point.
+        For a key that is not an axis, a value that no point has, or keys whose values
+        no point has together.
     """
-    chosen = list(grid.points)
+    wanted = {}
     for text in selections or ():
-        key, sep, wanted = text.partition("=")
+        key, sep, value = text.partition("=")
         if not sep or key not in grid.kind.axes:
             raise ConfigError(f"--select {text}: expected AXIS=VALUE with AXIS one of "
                               f"{', '.join(grid.kind.axes)}")
-        alternatives = [value.strip() for value in wanted.split(",")]
-        chosen = [p for p in chosen
-                  if any(_matches(p.values[key], value) for value in alternatives)]
-        if not chosen:
+        if not any(_matches(p.values[key], value) for p in grid.points):
             raise ConfigError(f"--select {text}: no point of {grid.path} matches")
+        wanted.setdefault(key, []).append(value)
+    chosen = list(grid.points)
+    for key, values in wanted.items():
+        chosen = [p for p in chosen if any(_matches(p.values[key], v) for v in values)]
+        if not chosen:
+            texts = " ".join(f"--select {key}={v}" for v in values)
+            raise ConfigError(f"{texts}: no point of {grid.path} matches this with the "
+                              f"selections before it")
     return chosen
 
 
