@@ -247,34 +247,43 @@ def test_other_seed_gives_other_result(uninterrupted, tmp_path):
     assert not np.array_equal(a["weights"], b["weights"])
 
 
+def _run_with_t_present_eval(edited_model, run_dir, t_present_eval):
+    """TINY with the default model plus ``[protocol] t_present_eval``; its results."""
+    model = edited_model(MODELS_DIR / "diehl_cook_2015.toml", 't_rest            = "150*ms"',
+                         f't_rest            = "150*ms"\nt_present_eval = "{t_present_eval}"')
+    Trainer(dataclasses.replace(TINY, model=str(model)), run_dir, progress=False).run()
+    assert not (run_dir / "build").exists(), "both build folders are removed"
+    return _results(run_dir)
+
+
 @pytest.mark.standalone_compatible
 def test_label_and_test_show_the_images_for_t_present_eval(uninterrupted, edited_model,
                                                            tmp_path):
-    """A model with ``[protocol] t_present_eval`` trains as without it and labels and tests
-    on its own program (built in build/evaluation, switched to and back after each
-    epoch's training): equal to ``t_present``, it gives the same run to the bit; twice it,
-    the same training and more spikes per label and test image."""
-    def run(t_present_eval, name):
-        model = edited_model(MODELS_DIR / "diehl_cook_2015.toml", 't_rest            = "150*ms"',
-                             f't_rest            = "150*ms"\nt_present_eval = "{t_present_eval}"')
-        config = dataclasses.replace(TINY, model=str(model))
-        Trainer(config, tmp_path / name, progress=False).run()
-        assert not (tmp_path / name / "build").exists(), "both build folders are removed"
-        return _results(tmp_path / name)
-
-    plain_state, plain_metrics = _results(uninterrupted)
-    state, metrics = run("350*ms", "same")
-    assert metrics == {**plain_metrics, "model": metrics["model"]}
-    for key in plain_state:
-        np.testing.assert_array_equal(state[key], plain_state[key], err_msg=key)
-    state, metrics = run("700*ms", "longer")
+    """With ``[protocol] t_present_eval`` twice ``t_present``, a run labels and tests on
+    its own program (built in build/evaluation, switched to and back after each epoch's
+    training): the same training, more spikes per label and test image."""
+    state, _ = _run_with_t_present_eval(edited_model, tmp_path, "700*ms")
+    plain_state, _ = _results(uninterrupted)
     for key in ("weights", "theta"):
         np.testing.assert_array_equal(state[key], plain_state[key], err_msg=key)
     _, _, plain_records = load_checkpoint(uninterrupted / rundir.CHECKPOINT)
-    _, _, records = load_checkpoint(tmp_path / "longer" / rundir.CHECKPOINT)
+    _, _, records = load_checkpoint(tmp_path / rundir.CHECKPOINT)
     for phase in ("label", "test"):
         more, fewer = records[phase]["counts"].sum(), plain_records[phase]["counts"].sum()
         assert more > 1.5 * fewer, (phase, more, fewer)
+
+
+@pytest.mark.long
+@pytest.mark.standalone_compatible
+def test_t_present_eval_equal_to_t_present_gives_the_same_run(uninterrupted, edited_model,
+                                                              tmp_path):
+    """The evaluation program switched to and back, showing the images as long as
+    training does: the run of the model without the key, to the bit."""
+    state, metrics = _run_with_t_present_eval(edited_model, tmp_path, "350*ms")
+    plain_state, plain_metrics = _results(uninterrupted)
+    assert metrics == {**plain_metrics, "model": metrics["model"]}
+    for key in plain_state:
+        np.testing.assert_array_equal(state[key], plain_state[key], err_msg=key)
 
 
 def test_phases_and_chunk_seeds():
