@@ -207,8 +207,8 @@ def select_points(grid: Grid, selections) -> list:
     Raises
     ------
     ConfigError
-        For a key that is not an axis, a value that no point has, or keys whose values
-        no point has together.
+        For a key that is not an axis, or a value that no point has (a grid holds every
+        combination of its axes' values, so values that points have meet in some point).
     """
     wanted = {}
     for text in selections or ():
@@ -222,10 +222,6 @@ def select_points(grid: Grid, selections) -> list:
     chosen = list(grid.points)
     for key, values in wanted.items():
         chosen = [p for p in chosen if any(_matches(p.values[key], v) for v in values)]
-        if not chosen:
-            texts = " ".join(f"--select {key}={v}" for v in values)
-            raise ConfigError(f"{texts}: no point of {grid.path} matches this with the "
-                              f"selections before it")
     return chosen
 
 
