@@ -21,6 +21,7 @@ from brian_stdp.training import evaluation
 from brian_stdp.training.classify import load_run, spike_counts
 from brian_stdp.training.selection import select_images
 
+
 def main():
     run_dir, milliseconds = sys.argv[1], float(sys.argv[2])
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1

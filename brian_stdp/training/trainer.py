@@ -133,7 +133,6 @@ class Trainer:
             fixed = draw_fixed(self.spec, c.neurons, self.n_input, rng)
             progress, records = Progress(), {}
         phase = self.phases[min(progress.phase_index, len(self.phases) - 1)]
-        self._build_folders = []
         self.session = self._new_session(self._spec_of(phase), slots, fixed)
         if not resuming:
             state = self.session.initial_state(rng)
@@ -163,8 +162,7 @@ class Trainer:
             self.session.close()
         if not c.keep_build:
             self.session.delete_build()
-            for folder in self._build_folders:
-                shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(self.run_dir / "build", ignore_errors=True)  # holds build/evaluation
         return metrics
 
     def _spec_of(self, phase):
@@ -178,7 +176,6 @@ class Trainer:
         folder = self.run_dir / "build"
         if spec is not self.spec:
             folder = folder / EVALUATION_BUILD
-        self._build_folders.append(folder)
         return self.session_class(spec, self.config.neurons, self.n_input, slots, fixed,
                                   directory=folder, threads=self.config.threads)
 
