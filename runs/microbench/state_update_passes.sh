@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The four programs of runs/microbench/state_update_passes.py (as built, with a timed second
+# pass of the excitatory state update, with that update on the first thread alone, with the
+# input pathway split by blocks of targets) at 1,600 neurons, 200 slots, each on one thread
+# and then twice on two, one after the other. Prints the network's run time and the cycles
+# of the state updates, the input pathway and the second pass, per thread.
+# bash runs/microbench/state_update_passes.sh > runs/bench/state_update_passes_1600.txt
+# (on the idle machine; BRIAN_STDP_DATA set, the venv of README active)
+set -e
+cd "$(dirname "$0")/../.."
+folder=${STATE_UPDATE_PASSES_FOLDER:-/tmp/state_update_passes}
+rm -rf "$folder"
+for mode in as-built second-pass serial target-split; do
+  for nt in 1 2 2; do
+    echo "== $mode, $nt thread(s)"
+    if [ "$mode" = as-built ]; then
+      BRIAN_STDP_NT=$nt python runs/microbench/thread_waits.py diehl_cook_2015 1600 200 "$folder/$mode"
+    else
+      BRIAN_STDP_NT=$nt python runs/microbench/state_update_passes.py 1600 200 "$folder/$mode" "$mode"
+    fi 2>&1 | grep "network run\|_stateupdater\|inp_exc_pre_code\|^total\|second pass"
+  done
+done
