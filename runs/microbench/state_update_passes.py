@@ -21,12 +21,19 @@ program's excitatory state update (``exc_stateupdater_codeobject.cpp``) and rebu
     adds into ``ge`` directly. Each thread then reads ``post1`` and writes ``ge`` of its
     own block only. The same sums per target in the same order: the same spikes.
 
+``first-block-only``
+    as ``target-split``, but only the first thread adds its block's synapses; the second
+    thread's neurons get no input. Not the model's network (fewer spikes): it times one
+    thread's share of the pathway when no other thread writes the same cache lines of
+    ``w`` and ``t_arrival``.
+
 ``BRIAN_STDP_NT=1`` runs the same program on one thread.
 
     BRIAN_STDP_NT=1 python runs/microbench/state_update_passes.py 1600 200 /tmp/passes second-pass
     BRIAN_STDP_NT=2 python runs/microbench/state_update_passes.py 1600 200 /tmp/passes second-pass
     BRIAN_STDP_NT=2 python runs/microbench/state_update_passes.py 1600 200 /tmp/serial serial
     BRIAN_STDP_NT=2 python runs/microbench/state_update_passes.py 1600 200 /tmp/targets target-split
+    BRIAN_STDP_NT=2 python runs/microbench/state_update_passes.py 1600 200 /tmp/first first-block-only
 
 Arguments: NEURONS SLOTS BUILD_FOLDER MODE (model diehl_cook_2015; one folder per mode).
 Output in Gcycles (10^9 TSC ticks).
@@ -34,6 +41,7 @@ Output in Gcycles (10^9 TSC ticks).
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,23 +104,41 @@ _PATHWAY_EDITS = [  # (text of the split synapses template's output, its replace
      "    size_t _block_lo, _block_hi;\n    brian_stdp::block(_numge_post, _block_lo, _block_hi);\n"
      "    const long _bound_lo = _block_lo == 0 ? LONG_MIN : (long)_block_lo;\n"
      "    const long _bound_hi = _block_hi == _numge_post ? LONG_MAX : (long)_block_hi;\n"),
-    ("    double * const _ptr_array_exc_ge = brian_stdp::accumulator(_accumulators_1, 1600);\n", ""),
+    ("    double * const _ptr_array_exc_ge = brian_stdp::accumulator(_accumulators_1, N);\n", ""),
     ("        const size_t _first = (*_runs)[2 * _run];\n"
      "        const size_t _stop = _first + (*_runs)[2 * _run + 1];\n",
      "        const size_t _run_first = (*_runs)[2 * _run];\n"
      "        const size_t _run_stop = _run_first + (*_runs)[2 * _run + 1];\n"
      "        const size_t _first = brian_stdp::split_point(_ptr_array_inp_exc__synaptic_post, _run_first, _run_stop, _bound_lo, _numge_post);\n"
      "        const size_t _stop = brian_stdp::split_point(_ptr_array_inp_exc__synaptic_post, _run_first, _run_stop, _bound_hi, _numge_post);\n"),
-    ("        brian_stdp::barrier();\n        brian_stdp::reduce(_ptr_array_exc_ge, _accumulators_1, 1600);\n", ""),
+    ("        brian_stdp::barrier();\n        brian_stdp::reduce(_ptr_array_exc_ge, _accumulators_1, N);\n", ""),
 ]
 
 
 def target_split(text: str) -> str:
     """The input pathway's text split by blocks of targets instead of whole runs."""
+    neurons = re.search(r"const size_t _numge_post = (\d+);", text).group(1)
     for before, after in _PATHWAY_EDITS:
+        before = before.replace(", N);", f", {neurons});")
         assert text.count(before) == 1, f"the split synapses template changed: {before!r}"
         text = text.replace(before, after)
     return text
+
+
+def first_block_only(text: str) -> str:
+    """``target_split`` with the second thread's share of every run left out."""
+    loop = "    for(size_t _run=_run_begin; _run<_run_end; _run++)\n"
+    assert text.count(loop) == 1, "the split synapses template changed"
+    return target_split(text).replace(loop, "    if (omp_get_thread_num() == 0)\n" + loop)
+
+
+_MARK = "// edited by runs/microbench/state_update_passes.py: "
+_MODES = {  # mode: (the file it edits, its edit; None: second_pass)
+    "second-pass": (_CODE, None),
+    "serial": (_CODE, serial),
+    "target-split": (_PATHWAY, target_split),
+    "first-block-only": (_PATHWAY, first_block_only),
+}
 
 
 def main(neurons: int, slots: int, folder: Path, mode: str) -> None:
@@ -121,14 +147,12 @@ def main(neurons: int, slots: int, folder: Path, mode: str) -> None:
 
     def compile_edited(session: StandaloneSession) -> None:
         compile_program(session)
-        path = folder / "build" / (_PATHWAY if mode == "target-split" else _CODE)
+        file, edit = _MODES[mode]
+        path = folder / "build" / file
         text = path.read_text()
-        if "second_pass_cycles" in text or _SPLIT not in text or "_bound_lo" in text:
-            if mode != "target-split" or "_bound_lo" in text:
-                return  # edited in an earlier call
-        edit = {"second-pass": lambda t: second_pass(t, report), "serial": serial,
-                "target-split": target_split}[mode]
-        path.write_text(edit(text))
+        if text.startswith(_MARK):
+            return  # edited in an earlier call
+        path.write_text(_MARK + mode + "\n" + (second_pass(text, report) if edit is None else edit(text)))
         subprocess.run(["make", "-j2"], cwd=folder / "build", check=True, capture_output=True)
 
     StandaloneSession.compile = compile_edited
@@ -140,6 +164,6 @@ def main(neurons: int, slots: int, folder: Path, mode: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5 or sys.argv[4] not in ("second-pass", "serial", "target-split"):
+    if len(sys.argv) != 5 or sys.argv[4] not in _MODES:
         sys.exit(__doc__)
     main(int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4])

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# The four programs of runs/microbench/state_update_passes.py (as built, with a timed second
-# pass of the excitatory state update, with that update on the first thread alone, with the
-# input pathway split by blocks of targets) at 1,600 neurons, 200 slots, each on one thread
-# and then twice on two, one after the other. Prints the network's run time and the cycles
-# of the state updates, the input pathway and the second pass, per thread.
-# bash runs/microbench/state_update_passes.sh > runs/bench/state_update_passes_1600.txt
-# (on the idle machine; BRIAN_STDP_DATA set, the venv of README active)
+# The five programs of runs/microbench/state_update_passes.py at 1,600 neurons, 200 slots:
+# as built, with a timed second pass of the excitatory state update, with that update on
+# the first thread alone, with the input pathway split by blocks of targets, and that with
+# the second thread's share left out. Each runs on one thread, then twice on two, one after
+# the other. Prints the network's run time and the cycles of the state updates, the input
+# pathway and the second pass, per thread.
+# bash runs/microbench/state_update_passes.sh > runs/bench/state_update_passes_1600_run2.txt
+# (on the idle machine; BRIAN_STDP_DATA set, the venv of README active; _run1.txt: the
+# first four programs, run an hour before the fifth was added)
 set -e
 cd "$(dirname "$0")/../.."
 folder=${STATE_UPDATE_PASSES_FOLDER:-/tmp/state_update_passes}
 rm -rf "$folder"
-for mode in as-built second-pass serial target-split; do
+for mode in as-built second-pass serial target-split first-block-only; do
   for nt in 1 2 2; do
     echo "== $mode, $nt thread(s)"
     if [ "$mode" = as-built ]; then
