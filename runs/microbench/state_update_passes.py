@@ -13,14 +13,13 @@ program's excitatory state update (``exc_stateupdater_codeobject.cpp``) and rebu
 ``serial``
     the first thread runs the whole update (all neurons) while the second waits: the
     one-thread code inside the two-thread program.
-
 ``target-split``
     the input pathway (``inp_exc_pre_codeobject.cpp``) no longer gives each thread whole
     runs of synapses added into a buffer of its own: each thread takes, from every run,
     the synapses whose target is in its block of neurons (the run's targets ascend) and
     adds into ``ge`` directly. Each thread then reads ``post1`` and writes ``ge`` of its
-    own block only. The same sums per target in the same order: the same spikes.
-
+    own block only. Each target's sum is added in the order one thread adds it (so the
+    same spikes are expected; not checked here).
 ``first-block-only``
     as ``target-split``, but only the first thread adds its block's synapses; the second
     thread's neurons get no input. Not the model's network (fewer spikes): it times one
