@@ -3,17 +3,18 @@
 # of it in $BEFORE, default ../wt-old at 658915a) and this code, one after the other on
 # the same machine: python -m brian_stdp.bench --neurons 400,1600,6400 --images $IMAGES
 # --threads T (IMAGES: 1000 unless set).
-# Writes runs/bench/threads_{before,after}_{1,2}.json. Run it on an idle machine: two
-# threads need both cores.
+# Writes runs/bench/${NAME}_{before,after}_{1,2}.json (NAME: threads unless set). Run it on
+# an idle machine: two threads need both cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BEFORE=$(cd "${BEFORE:-../wt-old}" && pwd)
 PY=$(pwd)/${PY:-.venv/bin/python}
 IMAGES=${IMAGES:-1000}
 OUT=$(pwd)/runs/bench
+NAME=${NAME:-threads}
 for threads in 1 2; do
     (cd "$BEFORE" && "$PY" -m brian_stdp.bench --neurons 400,1600,6400 --images "$IMAGES" \
-        --threads "$threads" --out "$OUT/threads_before_$threads.json")
+        --threads "$threads" --out "$OUT/${NAME}_before_$threads.json")
     "$PY" -m brian_stdp.bench --neurons 400,1600,6400 --images "$IMAGES" --threads "$threads" \
-        --out "runs/bench/threads_after_$threads.json"
+        --out "$OUT/${NAME}_after_$threads.json"
 done

@@ -20,6 +20,12 @@ sources the order is the order of the spikes, as before. The weight normalisatio
 target's weights in the order of its sources, which the sort keeps (source first).
 ``tests/backends/test_spike_queue.py`` compares the spikes and state with Brian2's plain
 program.
+
+A program split over threads (:mod:`~brian_stdp.backends.threads`) stores them by block of
+targets first (``blocks``): the synapses onto each thread's block of neurons are one
+stretch of memory, so that a thread's events touch no cache line of another thread's, and
+each (source, delay) group is one run per block. A target's synapses keep the order of
+their sources, so the sums stay the same.
 """
 
 from __future__ import annotations
@@ -41,8 +47,32 @@ def delay_steps(delay: np.ndarray, dt: float) -> np.ndarray:
     return (np.asarray(delay, dtype=np.float64) / float(dt) + 0.5).astype(np.int64)
 
 
-def stored_order(pre: np.ndarray, post: np.ndarray, delay: np.ndarray, dt: float) -> np.ndarray:
-    """The canonical index of the synapse stored at each position: sorted by source, then
+def target_blocks(post: np.ndarray, n_targets: int, blocks: int) -> np.ndarray:
+    """The block of each target when ``n_targets`` neurons are split into ``blocks`` blocks
+    as the threads split them: block ``k`` holds ``[n*k // blocks, n*(k+1) // blocks)``
+    (``brian_stdp::block`` in :mod:`~brian_stdp.backends.threads`).
+
+    Parameters
+    ----------
+    post : ndarray of int, shape (n_synapses,)
+        Target of each synapse, in ``[0, n_targets)``.
+    n_targets : int
+        Size of the target group.
+    blocks : int
+        Number of blocks (threads), at least 1.
+
+    Returns
+    -------
+    block : ndarray of int64, shape (n_synapses,)
+    """
+    starts = np.arange(1, blocks, dtype=np.int64) * int(n_targets) // int(blocks)
+    return np.searchsorted(starts, np.asarray(post, dtype=np.int64), side="right")
+
+
+def stored_order(pre: np.ndarray, post: np.ndarray, delay: np.ndarray, dt: float,
+                 blocks: int = 1, n_targets: int | None = None) -> np.ndarray:
+    """The canonical index of the synapse stored at each position: sorted by block of
+    targets (:func:`target_blocks`; one block unless ``blocks`` is set), then source, then
     delay step, then target.
 
     Parameters
@@ -53,13 +83,22 @@ def stored_order(pre: np.ndarray, post: np.ndarray, delay: np.ndarray, dt: float
         Delays in seconds, canonical order.
     dt : float
         Time step in seconds.
+    blocks : int
+        Blocks of targets (the threads of the program).
+    n_targets : int, optional
+        Size of the target group; needed where ``blocks`` > 1.
 
     Returns
     -------
     order : ndarray of int64, shape (n_synapses,)
         ``stored = canonical[order]``.
     """
-    return np.lexsort((post, delay_steps(delay, dt), pre)).astype(np.int64)
+    keys = [post, delay_steps(delay, dt), pre]
+    if blocks > 1:
+        if n_targets is None:
+            raise ValueError("stored_order needs n_targets to split the targets into blocks")
+        keys.append(target_blocks(post, n_targets, blocks))
+    return np.lexsort(tuple(keys)).astype(np.int64)
 
 
 def to_stored(values: np.ndarray, order: np.ndarray) -> np.ndarray:

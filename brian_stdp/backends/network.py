@@ -231,7 +231,8 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     delay_sorted : bool
         (chunked only) Store the synapses with per-synapse delays sorted by source, delay
         step and target (:mod:`~brian_stdp.backends.delay_order`): the same simulation,
-        with each spike's delay groups contiguous in memory.
+        with each spike's delay groups contiguous in memory; with ``ranged_events`` split
+        over threads, by block of targets first.
     peek_in_place : bool
         On ``cpp_standalone``: the event code of every synapse object reads the spike
         queue's slot in place instead of a copy (:func:`pathway_codeobject_class`);
@@ -322,8 +323,9 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
         # a one-to-one connection delivers a few events per step: not worth a barrier
         codeobj_class = (pathway_class if sspec.connect == "one_to_one"
                          else group_class or pathway_class)
-        if (ranged_events and delay_sorted and pathway_class is not None and sspec.delay
-                and single_run is None):
+        ranged = bool(ranged_events and delay_sorted and pathway_class is not None
+                      and sspec.delay and single_run is None)
+        if ranged:
             codeobj_class = (split_codeobject_class(ranged_events=True) if split
                              else ranged_codeobject_class())
             ranged_pathways.append(f"{name}_pre")
@@ -338,8 +340,10 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
             if key not in fixed:
                 raise ValueError(f"build_network needs the delays {key!r} (see draw_fixed)")
             delays = fixed[key]
-            if delay_sorted:
-                orders[name] = stored_order(pre, post, delays, float(proto.dt / second))
+            if delay_sorted:  # split runs: each thread's block of targets apart
+                blocks = threads if ranged and split else 1
+                orders[name] = stored_order(pre, post, delays, float(proto.dt / second),
+                                            blocks=blocks, n_targets=sizes[sspec.target])
         order = orders.get(name)
         if order is None:
             syn.connect(i=pre, j=post)

@@ -34,7 +34,7 @@ from brian_stdp.backends.delay_order import to_canonical, to_stored
 from brian_stdp.backends.devices import cpp_standalone, cuda_standalone, runtime
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
                                          initial_state)
-from brian_stdp.backends.spike_queue import STORE_RANGES_CODE, patch_spike_queue
+from brian_stdp.backends.spike_queue import EDIT_VERSION, STORE_RANGES_CODE, patch_spike_queue
 from brian_stdp.backends.threads import patch_network
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec
@@ -529,8 +529,9 @@ class StandaloneSession(Session):
         device.insert_code("main", self._seed_code())
         if self.flush_denormals:
             device.insert_code("main", _FLUSH_DENORMALS_CODE)
-        for pathway in handles.ranged_pathways:
-            device.insert_code("main", STORE_RANGES_CODE.format(pathway=pathway))
+        blocks = self.threads if self.split_threads and self.threads > 1 else 1
+        for pathway in handles.ranged_pathways:  # stored by block of targets: a run per thread
+            device.insert_code("main", STORE_RANGES_CODE.format(pathway=pathway, blocks=blocks))
         handles.net.run(self.duration, namespace=handles.namespace, report=None,
                         profile=self.profile)
         key = self._cache_key() if self.use_build_cache else None
@@ -567,7 +568,8 @@ class StandaloneSession(Session):
                                      peek_in_place=self.peek_in_place,
                                      ranged_events=self.ranged_events,
                                      uniform_connections=self.uniform_connections,
-                                     stops_early=self.stops_early)
+                                     stops_early=self.stops_early,
+                                     spike_queue_edit=EDIT_VERSION if self.group_delays else None)
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed):
         from brian2 import device, prefs

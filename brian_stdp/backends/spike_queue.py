@@ -19,8 +19,10 @@ consecutive synapses. A queue whose ``store_ranges`` is set (by the program's ``
 before the queue is prepared: :data:`STORE_RANGES_CODE`) then holds each group as two
 numbers, its first synapse and its length, and the pathway's event code
 (``brian_stdp/backends/templates/synapses.cpp``) runs through each run: the same synapses in
-the same order, without writing and reading an index per synaptic event. ``prepare`` checks
-that the groups are runs and stops the program with a message where one is not.
+the same order, without writing and reading an index per synaptic event. In a program split
+over threads the synapses are stored by block of targets first, so a group is one run per
+block (``blocks``), each pushed as a pair in the same order. ``prepare`` checks that no group
+is more runs than that and stops the program with a message where one is.
 
 The edit needs the lines it replaces. Where a Brian2 version has other lines (or no
 ``brianlib/spikequeue.h``: brian2cuda, GeNN), :func:`patch_spike_queue` changes nothing
@@ -29,6 +31,7 @@ and the program runs with Brian2's queue.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -39,8 +42,10 @@ log = logging.getLogger(__name__)
 MARK = "// brian_stdp: delay groups"
 
 #: C++ for ``main`` that makes a pathway's queue hold runs of synapses (format with
-#: ``pathway``, the C++ name of the pathway, such as ``inp_exc_pre``).
-STORE_RANGES_CODE = "brian::{pathway}.queue[0]->store_ranges = true;"
+#: ``pathway``, the C++ name of the pathway, such as ``inp_exc_pre``, and ``blocks``, the
+#: runs a delay group may be made of: the threads of a split program, else 1).
+STORE_RANGES_CODE = ("brian::{pathway}.queue[0]->store_ranges = true; "
+                     "brian::{pathway}.queue[0]->blocks = {blocks};")
 
 _INCLUDE_BEFORE = "#include<assert.h>\n"
 _INCLUDE_AFTER = _INCLUDE_BEFORE + "#include<cstdlib>\n"
@@ -50,8 +55,11 @@ _MEMBERS_AFTER = _MEMBERS_BEFORE + f"""    {MARK}: each source's synapses sorted
     // the (delay, number of synapses) of each group, in the order of that list
     vector< vector<int> > synapses_by_delay;
     vector< vector< pair<int, int> > > delay_groups;
-    // brian_stdp: with store_ranges, a slot holds (first synapse, number of synapses) pairs
+    // brian_stdp: with store_ranges, a slot holds (first synapse, number of synapses) pairs,
+    // and delay_groups the runs of each group: at most `blocks` per group (synapses stored
+    // by block of targets, then delay: one run per thread of a split program)
     bool store_ranges = false;
+    int blocks = 1;
 """
 
 _PREPARE_BEFORE = "        scalar_delay = (min_delay == max_delay);\n"
@@ -78,22 +86,31 @@ _PREPARE_AFTER = _PREPARE_BEFORE + """        synapses_by_delay.assign(synapses.
         }
         if (store_ranges)
         {
+            const int * const global_delays = delays - openmp_padding;
             for (size_t source = 0; source < synapses.size(); source++)
             {
                 const vector<int> &listed = scalar_delay ? synapses[source] : synapses_by_delay[source];
-                size_t k = 0;
-                const size_t n_groups = scalar_delay ? (listed.empty() ? 0 : 1) : delay_groups[source].size();
-                for (size_t g = 0; g < n_groups; g++)
+                vector< pair<int, int> > &runs = delay_groups[source];
+                runs.clear();
+                int runs_of_delay = 0;
+                for (size_t k = 0; k < listed.size(); k++)
                 {
-                    const size_t n = scalar_delay ? listed.size() : (size_t)delay_groups[source][g].second;
-                    for (size_t m = 1; m < n; m++)
-                        if (listed[k + m] != listed[k] + (int)m)
-                        {
-                            std::cerr << "brian_stdp: a delay group of the queue is not a run of synapses "
-                                      << "(store_ranges); the synapses must be stored sorted by delay" << std::endl;
-                            std::exit(1);
-                        }
-                    k += n;
+                    const int delay = scalar_delay ? 0 : global_delays[listed[k]];
+                    const bool same_delay = k > 0 && runs.back().first == delay;
+                    if (same_delay && listed[k] == listed[k - 1] + 1)
+                    {
+                        runs.back().second++;
+                        continue;
+                    }
+                    runs_of_delay = same_delay ? runs_of_delay + 1 : 1;
+                    if (runs_of_delay > blocks)
+                    {
+                        std::cerr << "brian_stdp: a delay group of the queue is more than " << blocks
+                                  << " run(s) of synapses (store_ranges); the synapses must be stored "
+                                  << "sorted by block of targets, then delay" << std::endl;
+                        std::exit(1);
+                    }
+                    runs.push_back(make_pair(delay, 1));
                 }
             }
         }
@@ -130,23 +147,34 @@ _HOMOGENEOUS_BEFORE = """                const int* __restrict cur_indices = &(s
 _HOMOGENEOUS_AFTER = """                const int* __restrict cur_indices = &(synapses[idx_neuron][0]);
                 if (store_ranges)
                 {
-                    homog_queue.push_back(cur_indices[0]);
-                    homog_queue.push_back(num_indices);
+                    const vector< pair<int, int> > &runs = delay_groups[idx_neuron];
+                    for (size_t g = 0; g < runs.size(); g++)
+                    {
+                        homog_queue.push_back(cur_indices[0]);
+                        homog_queue.push_back(runs[g].second);
+                        cur_indices += runs[g].second;
+                    }
                     continue;
                 }
                 const int cur_homog_queue_size = homog_queue.size();
 """
 
-_EDITS = ((_INCLUDE_BEFORE, _INCLUDE_AFTER), (_MEMBERS_BEFORE, _MEMBERS_AFTER),
-          (_PREPARE_BEFORE, _PREPARE_AFTER), (_PUSH_BEFORE, _PUSH_AFTER),
-          (_HOMOGENEOUS_BEFORE, _HOMOGENEOUS_AFTER))
+_EDITS = ((_MEMBERS_BEFORE, _MEMBERS_AFTER), (_PREPARE_BEFORE, _PREPARE_AFTER),
+          (_PUSH_BEFORE, _PUSH_AFTER), (_HOMOGENEOUS_BEFORE, _HOMOGENEOUS_AFTER))
+
+#: Names this version of the edit: part of the build cache's key, and written into the
+#: file, so that a build folder patched by another version is patched again.
+EDIT_VERSION = hashlib.sha256(repr(_EDITS).encode()).hexdigest()[:12]
+_VERSION_LINE = f"// brian_stdp: spike queue edit {EDIT_VERSION}\n"
+_EDITS = ((_INCLUDE_BEFORE, _INCLUDE_AFTER + _VERSION_LINE),) + _EDITS
 
 
 def patched_source(text: str) -> str | None:
     """``spikequeue.h``'s text with the delay groups, or None where its lines are not the
-    ones this edit was written for (each must occur exactly once)."""
+    ones this edit was written for (each must occur exactly once), or where another
+    version of the edit is there already."""
     if MARK in text:
-        return text
+        return text if _VERSION_LINE in text else None
     for before, after in _EDITS:
         if text.count(before) != 1:
             return None
@@ -154,18 +182,32 @@ def patched_source(text: str) -> str | None:
     return text
 
 
+def _brian2_source() -> str | None:
+    """The text of this Brian2's own ``spikequeue.h``, or None where it has none."""
+    import brian2
+
+    path = Path(brian2.__file__).parent / "synapses" / "spikequeue.h"
+    return path.read_text() if path.is_file() else None
+
+
 def patch_spike_queue(build_dir) -> bool:
     """Edit ``build_dir/brianlib/spikequeue.h`` to push delay groups; True if the file
     is (now) patched.
 
     The file keeps its modification time (Brian2 copies it with the time of its own
-    copy), so that a build folder copied from a compiled one compiles nothing again.
+    copy), so that a build folder copied from a compiled one compiles nothing again. A file
+    that another version of the edit patched is patched again from Brian2's own copy and
+    gets the current time, so that ``make`` compiles what includes it.
     """
     path = Path(build_dir) / "brianlib" / "spikequeue.h"
     if not path.is_file():
         return False
     text = path.read_text()
     new = patched_source(text)
+    stale = new is None and MARK in text
+    if stale:
+        original = _brian2_source()
+        new = patched_source(original) if original is not None else None
     if new is None:
         log.debug("%s: not the lines the delay-group edit expects; Brian2's queue is used",
                   path)
@@ -173,5 +215,6 @@ def patch_spike_queue(build_dir) -> bool:
     if new != text:
         stat = path.stat()
         path.write_text(new)
-        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        if not stale:
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     return True

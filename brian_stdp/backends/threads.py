@@ -11,12 +11,15 @@ without Brian2's OpenMP, and instead:
 - a code object whose template can split its work (``brian_stdp/backends/templates``,
   told how by :class:`SplitCodeGenerator`, :func:`split_mode`) is called by every
   thread. ``index``: each thread a block of the owner's elements (state updates,
-  thresholds, code that writes only its own element). ``accumulate``: synaptic code whose
-  only writes to the target are additions (``ge_post += w``, ``w_in_sum_post += w``):
-  each thread a share of the synapses (of a queue slot's runs, whole, so that memory is
-  read in long stretches), adding into a buffer of its own; the buffers are then added
-  to the target in thread order. ``post``: other synaptic code that writes its target,
-  each thread the synapses onto its block of targets. No two threads write one value;
+  thresholds, code that writes only its own element). A pathway whose queue holds runs
+  of synapses (:mod:`~brian_stdp.backends.spike_queue`) has them stored by block of
+  targets (:mod:`~brian_stdp.backends.delay_order`): each thread the runs onto its own
+  block of targets, writing them directly, so that the pathway's and the targets' cache
+  lines stay in one core. Elsewhere, ``accumulate``: synaptic code whose only writes to
+  the target are additions (``ge_post += w``, ``w_in_sum_post += w``): each thread a
+  share of the synapses, adding into a buffer of its own; the buffers are then added to
+  the target in thread order. ``post``: other synaptic code that writes its target, each
+  thread the synapses onto its block of targets. No two threads write one value;
 - every other code object (spike queues, monitors, resets, anything that draws random
   numbers or writes a presynaptic or shared variable) runs on the first thread alone;
 - the threads wait for each other (a spinning barrier, ``brian_stdp::barrier``) only where
@@ -27,11 +30,13 @@ without Brian2's OpenMP, and instead:
 Reproducible: for a seed and a number of threads, the same result to the bit (every split
 is fixed by the counts, and the random numbers are drawn on the first thread in the order
 of one thread's program). Another number of threads simulates the same network up to
-floating-point rounding: the additions into a target are grouped per thread, and the
-compiler (``-ffast-math``) may order a split loop's arithmetic otherwise. On a small
-network over 10 images, one and two threads give the same spikes and states equal to
-1e-9 (``tests/backends/test_threads.py``); over a long run one spike that differs
-changes what follows, so results agree in distribution, not to the digit.
+floating-point rounding: where additions into a target go through buffers, they are
+grouped per thread, and the compiler (``-ffast-math``) may order a split loop's arithmetic
+otherwise. The input pathway stored by block adds into each target in one thread's order:
+on Diehl & Cook's network of 12 neurons over 10 images, two threads give one thread's
+spikes and state to the bit; on the LC-SNN (buffers), the same spikes and states equal to
+1e-9 (``tests/backends/test_threads.py``). Over a long run one spike that differs changes
+what follows, so where the states differ, results agree in distribution, not to the digit.
 """
 
 from __future__ import annotations
@@ -206,59 +211,6 @@ inline void finish_gathers()
         g.space[g.n] = total;
     }}
     pending.clear();
-}}
-
-// The first position in [first, stop) whose target (post, ascending there) is at least
-// bound: walked to from where targets spread evenly over [0, n_targets) would put it.
-inline size_t split_point(const int32_t *post, size_t first, size_t stop, long bound,
-                          long n_targets)
-{{
-    if (bound == LONG_MIN)
-        return first;
-    if (bound == LONG_MAX)
-        return stop;
-    size_t k = first + (size_t)((double)(stop - first) * (double)bound / (double)n_targets);
-    if (k > stop)
-        k = stop;
-    while (k > first && post[k - 1] >= bound)
-        k--;
-    while (k < stop && post[k] < bound)
-        k++;
-    return k;
-}}
-
-// This thread's share [begin, end) of a queue slot's runs of synapses ((first synapse,
-// number of synapses) pairs): the runs that start in its share of the synapses.
-inline void run_share(const std::vector<int> &values, size_t &begin, size_t &end)
-{{
-    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
-    const size_t n_runs = values.size() / 2;
-    begin = end = n_runs;
-    if (threads == 1)
-    {{
-        begin = 0;
-        return;
-    }}
-    long total = 0;
-    for (size_t run = 0; run < n_runs; run++)
-        total += values[2 * run + 1];
-    const long from = total * thread / threads, to = total * (thread + 1) / threads;
-    long synapses = 0;
-    bool started = false;
-    for (size_t run = 0; run < n_runs; run++)
-    {{
-        if (!started && synapses >= from)
-        {{
-            begin = run;
-            started = true;
-        }}
-        if (synapses >= to && thread < threads - 1)
-        {{
-            end = run;
-            break;
-        }}
-        synapses += values[2 * run + 1];
-    }}
 }}
 
 // This thread's buffer of n zeros (and zeros again after each reduce) among a code
@@ -532,10 +484,11 @@ def split_mode(generator, scalar_statements, vector_statements) -> tuple:
     - ``"index"``: each thread a block of the owner's elements (code that writes only its
       own element);
     - ``"accumulate"`` (synapses' code whose only writes to the target are additions,
-      ``ge_post += w``): each thread a share of the synapses (of a queue slot's runs or
-      list, or of all synapses), adding into a buffer of its own instead of each
-      variable in ``accumulate`` (``(pointer, size, C type)``); the buffers are then added
-      to the variable in thread order;
+      ``ge_post += w``): each thread a share of the synapses (of a queue slot's list, or
+      of all synapses), adding into a buffer of its own instead of each variable in
+      ``accumulate`` (``(pointer, size, C type)``); the buffers are then added to the
+      variable in thread order. Where the slot holds runs stored by block of targets,
+      each thread the runs onto its block, adding into the variable itself;
     - ``"post"`` (the event code of a pathway that writes its targets otherwise): each
       thread the synapses onto its block of the ``n_targets`` targets;
     - None: the first thread alone (random numbers, shared or presynaptic variables

@@ -28,6 +28,10 @@ program's excitatory state update (``exc_stateupdater_codeobject.cpp``) and rebu
 
 ``BRIAN_STDP_NT=1`` runs the same program on one thread.
 
+Written for the program of commit 6fa0a83, before the input synapses were stored by block
+of targets (its edits stop with a message on today's templates): run it from a checkout of
+that commit (``git worktree add ../wt-6fa0a83 6fa0a83``).
+
     BRIAN_STDP_NT=1 python runs/microbench/state_update_passes.py 1600 200 /tmp/passes second-pass
     BRIAN_STDP_NT=2 python runs/microbench/state_update_passes.py 1600 200 /tmp/passes second-pass
     BRIAN_STDP_NT=2 python runs/microbench/state_update_passes.py 1600 200 /tmp/serial serial

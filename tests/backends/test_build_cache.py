@@ -11,6 +11,9 @@ import numpy as np
 import pytest
 
 from brian_stdp.backends import build_cache
+from brian_stdp.backends import session as session_module
+from brian_stdp.backends.network import draw_fixed
+from brian_stdp.backends.session import StandaloneSession
 from brian_stdp.model.spec import load_model
 
 N_NEURONS, SLOTS = 12, 6
@@ -69,6 +72,21 @@ def test_key_names_the_network_and_not_the_model_files_place(tmp_path):
     keys = {build_cache.cache_key(*other) for other in others}
     keys.add(build_cache.cache_key(*args, group_delays=False))
     assert key not in keys and len(keys) == len(others) + 1
+
+
+@pytest.mark.codegen_independent
+def test_a_programs_key_names_the_spike_queue_edit(monkeypatch, tmp_path):
+    # the edited spikequeue.h keeps Brian2's modification time: a build of another version
+    # of the edit must not be seeded, or make links the objects compiled from it
+    spec = load_model("diehl_cook_2015")
+    fixed = draw_fixed(spec, 12, 784, np.random.default_rng(0))
+    session = StandaloneSession(spec, 12, 784, 4, fixed, directory=tmp_path / "build")
+    try:
+        key = session._cache_key()
+        monkeypatch.setattr(session_module, "EDIT_VERSION", "0123abcd")
+        assert session._cache_key() != key
+    finally:
+        session.close()
 
 
 @pytest.mark.codegen_independent

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from brian_stdp.backends.delay_order import delay_steps, stored_order, to_canonical, to_stored
+from brian_stdp.backends.delay_order import (delay_steps, stored_order, target_blocks,
+                                            to_canonical, to_stored)
 
 DT = 0.0005
 
@@ -42,3 +43,35 @@ def test_canonical_order_comes_back():
     values = rng.random(12)
     np.testing.assert_array_equal(to_canonical(to_stored(values, order), order), values)
     assert to_canonical(to_stored(values, order), order) is not values
+
+
+@pytest.mark.codegen_independent
+@pytest.mark.parametrize("n_target, blocks", [(50, 2), (7, 3), (9, 4)])
+def test_blocks_of_targets_come_first_as_the_threads_split_them(n_target, blocks):
+    rng = np.random.default_rng(2)
+    n_source = 6
+    pre, post = np.divmod(np.arange(n_source * n_target), n_target)
+    delay = rng.random(pre.size) * 10e-3
+    order = stored_order(pre, post, delay, DT, blocks=blocks, n_targets=n_target)
+    assert sorted(order) == list(range(pre.size))
+    s_pre, s_post = to_stored(pre, order), to_stored(post, order)
+    s_steps = to_stored(delay_steps(delay, DT), order)
+    # block k: targets [n*k // blocks, n*(k+1) // blocks), as brian_stdp::block splits them
+    bounds = [n_target * k // blocks for k in range(blocks + 1)]
+    s_block = np.searchsorted(bounds, s_post, side="right") - 1
+    np.testing.assert_array_equal(target_blocks(s_post, n_target, blocks), s_block)
+    key = list(zip(s_block, s_pre, s_steps, s_post))
+    assert key == sorted(key)  # block, then source, delay step, target
+    for target in range(n_target):  # a target's synapses in the order of their sources
+        np.testing.assert_array_equal(s_pre[s_post == target], np.arange(n_source))
+    # one block is the order without blocks
+    np.testing.assert_array_equal(
+        stored_order(pre, post, delay, DT, blocks=1, n_targets=n_target),
+        stored_order(pre, post, delay, DT))
+
+
+@pytest.mark.codegen_independent
+def test_blocks_need_the_number_of_targets():
+    pre, post = np.divmod(np.arange(12), 4)
+    with pytest.raises(ValueError, match="n_targets"):
+        stored_order(pre, post, np.zeros(12), DT, blocks=2)

@@ -11,7 +11,8 @@ import pytest
 
 from brian_stdp.backends.network import draw_fixed
 from brian_stdp.backends.session import ControllerState, StandaloneSession
-from brian_stdp.backends.spike_queue import MARK, patch_spike_queue, patched_source
+from brian_stdp.backends.spike_queue import (EDIT_VERSION, MARK, patch_spike_queue,
+                                             patched_source)
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.encoding import encode
 from brian_stdp.model.spec import load_model
@@ -47,6 +48,21 @@ def test_unknown_queue_is_left_alone(tmp_path):
     path.write_text("class CSpikeQueue {};")
     assert patch_spike_queue(tmp_path) is False
     assert path.read_text() == "class CSpikeQueue {};"
+
+
+@pytest.mark.codegen_independent
+def test_another_versions_edit_is_made_again_and_compiled(tmp_path):
+    # a build folder from a cache or run of an earlier version of this edit: make sees
+    # the file as new, or it links objects compiled from the other edit
+    (tmp_path / "brianlib").mkdir()
+    path = tmp_path / "brianlib" / "spikequeue.h"
+    current = patched_source(brian2_spike_queue())
+    earlier = current.replace(f"spike queue edit {EDIT_VERSION}", "spike queue edit 0123abcd")
+    path.write_text(earlier.replace("int blocks = 1;", ""))
+    os.utime(path, ns=(10**18, 10**18))
+    assert patched_source(path.read_text()) is None
+    assert patch_spike_queue(tmp_path) is True
+    assert path.read_text() == current and path.stat().st_mtime_ns > 10**18
 
 
 @pytest.mark.codegen_independent

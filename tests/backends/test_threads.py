@@ -10,6 +10,7 @@ from brian_stdp.backends.network import draw_fixed
 from brian_stdp.backends.session import ControllerState, StandaloneSession
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.encoding import encode
+from brian_stdp.model.files import MODELS_DIR
 from brian_stdp.model.spec import load_model
 from brian_stdp.training import config
 from brian_stdp.training.config import AUTO_THREADS_FROM, resolve_threads
@@ -108,12 +109,14 @@ def test_the_split_of_diehl_and_cooks_network(tmp_path, run_code_objects):
     for name in ("exc_stateupdater", "inh_stateupdater", "exc_spike_thresholder",
                  "inh_spike_thresholder"):
         assert marks.get(name) == "true", name
-    # synapses: the input pathway adds into ge (buffers per thread); the normalisation's
-    # sum and scaling
+    # synapses: the input pathway, each thread the runs onto its block of targets, adding
+    # into ge directly; the normalisation's sum (buffers per thread) and scaling
     for name in ("inp_exc_pre", "inp_exc_w_in_sum", "inp_exc_normalise", "exc_w_in_scale"):
         assert name in marks, name
     pre = run_code_objects(build, "inp_exc_pre")
-    assert "brian_stdp::run_share" in pre and "brian_stdp::reduce(_ptr_array_exc_ge" in pre
+    assert "brian_stdp::block(" in pre and "brian_stdp::reduce" not in pre
+    assert "brian_stdp::reduce(_ptr_array_exc_w_in_sum" in run_code_objects(build,
+                                                                         "inp_exc_w_in_sum")
     # the resets stay on the first thread, the input's with its random numbers; so do the
     # one-to-one pathway and STDP at output spikes (a few events per step)
     for name in ("inp_spike_resetter", "exc_spike_resetter", "inh_spike_resetter",
@@ -122,22 +125,43 @@ def test_the_split_of_diehl_and_cooks_network(tmp_path, run_code_objects):
 
 
 @pytest.mark.standalone_compatible
-@pytest.mark.parametrize("model, n_neurons", [
-    ("diehl_cook_2015", 12),
-    ("lc_snn", 18),  # patches of the input, inhibition by a condition: 2 filters x 9 places
+@pytest.mark.parametrize("model, n_neurons, exact", [
+    # the input pathway by blocks of targets, each target's sums in one thread's order
+    ("diehl_cook_2015", 12, True),
+    ("lc_snn", 18, False),  # patches of the input, inhibition by a condition: 2 x 9 places
 ])
-def test_two_threads_simulate_the_network_of_one(tmp_path, model, n_neurons):
+def test_two_threads_simulate_the_network_of_one(tmp_path, model, n_neurons, exact):
     one, _ = _chunk(tmp_path, "one", model, n_neurons, 1)
     two, _ = _chunk(tmp_path, "two", model, n_neurons, 2)
     again, _ = _chunk(tmp_path, "again", model, n_neurons, 2)
     assert len(one.spike_slot) > 20, "the comparison needs spikes"
-    # the same spikes; the state equal up to the rounding of sums made in another order
+    # the same spikes; the state equal to the bit, or up to the rounding of sums made in
+    # another order
     np.testing.assert_array_equal(two.spike_slot, one.spike_slot)
     np.testing.assert_array_equal(two.spike_neuron, one.spike_neuron)
     assert two.input_spikes == one.input_spikes
     for key, value in one.state.items():
-        np.testing.assert_allclose(two.state[key], value, rtol=1e-9, atol=1e-12, err_msg=key)
+        if exact:
+            np.testing.assert_array_equal(two.state[key], value, err_msg=key)
+        else:
+            np.testing.assert_allclose(two.state[key], value, rtol=1e-9, atol=1e-12,
+                                       err_msg=key)
     # and reproducible to the bit for a given number of threads
     np.testing.assert_array_equal(again.spike_neuron, two.spike_neuron)
     for key, value in two.state.items():
         np.testing.assert_array_equal(again.state[key], value, err_msg=key)
+
+
+@pytest.mark.standalone_compatible
+def test_two_threads_with_one_delay_for_all_input_synapses(tmp_path, edited_model):
+    # one delay: Brian2's queue pushes a source's synapses as one group, here one run per
+    # block of targets
+    model = edited_model(MODELS_DIR / "diehl_cook_2015.toml", 'delay = "rand()*delay_max"',
+                         'delay = "5*ms"')
+    one, _ = _chunk(tmp_path, "one", model, 12, 1)
+    two, build = _chunk(tmp_path, "two", model, 12, 2)
+    assert len(one.spike_slot) > 20, "the comparison needs spikes"
+    np.testing.assert_array_equal(two.spike_neuron, one.spike_neuron)
+    np.testing.assert_array_equal(two.spike_slot, one.spike_slot)
+    for key, value in one.state.items():
+        np.testing.assert_array_equal(two.state[key], value, err_msg=key)

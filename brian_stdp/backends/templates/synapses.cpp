@@ -7,12 +7,14 @@
    holds runs of synapses, (first synapse, number of synapses) pairs
    (backends/spike_queue.py, store_ranges): the loop runs through each run, the same
    synapses in the same order as the list of indices it replaces.
-   With ``thread_split`` (backends/threads.py): "accumulate", every thread runs the event
-   code of its share of the slot's runs (or list) of synapses, adding into buffers of its
-   own in place of the target variables, which are then added to them in thread order;
-   "post", every thread the synapses whose target is in its block of targets (in a run
-   sorted by target, backends/delay_order.py, those between two split points; elsewhere
-   each synapse checked). #}
+   With ``thread_split`` (backends/threads.py) and runs: the synapses are stored by block
+   of targets (backends/delay_order.py), so every run's targets are in one thread's block;
+   every thread runs the event code of the runs onto its block, writing the targets
+   directly, and no two threads touch one cache line of the pathway or of its targets but
+   at the ends of the blocks. Without runs: "accumulate", every thread runs the event code
+   of its share of the slot's list of synapses, adding into buffers of its own in place of
+   the target variables, which are then added to them in thread order; "post", every
+   thread the synapses whose target is in its block of targets. #}
 {% extends 'common_synapses.cpp' %}
 
 {% import 'thread_split.cpp' as split with context %}
@@ -37,16 +39,18 @@
     const size_t _vectorisation_idx = -1;
     {{scalar_code|autoindent}}
     {% set _mode = thread_split if thread_split is defined else None %}
-    {# the per-thread buffers are added into the targets after the events #}
-    {% set _reduces = _mode == 'accumulate' and thread_accumulate %}
     {% set _ranged = ranged_events is defined and ranged_events and pathway.prepost == 'pre'
                      and openmp_pragma('get_num_threads') == '1' %}
-    {% if _mode == 'post' %}
+    {# the per-thread buffers are added into the targets after the events #}
+    {% set _reduces = _mode == 'accumulate' and thread_accumulate and not _ranged %}
+    {% if _mode %}
     {% set _post = get_array_name(variables['_postsynaptic_idx']) %}
+    {% endif %}
+    {% if _mode == 'post' and not _ranged %}
     long _post_lo, _post_hi;
     brian_stdp::target_block({{thread_split_targets}}, _post_lo, _post_hi);
     {% endif %}
-    {% if _mode == 'accumulate' %}
+    {% if _reduces %}
     {% for _pointer, _size, _type in thread_accumulate %}
     static std::vector<{{_type}}> _accumulators_{{loop.index}}[BRIAN_STDP_MAX_THREADS];
     {% endfor %}
@@ -55,30 +59,18 @@
     {% if _ranged %}
     std::vector<int> *_runs = {{pathway.name}}.queue[0]->peek();
     const size_t _n_runs = _runs->size() / 2;
-    {% if _mode == 'accumulate' %}
-    size_t _run_begin, _run_end;
-    brian_stdp::run_share(*_runs, _run_begin, _run_end);
-    {% else %}
-    const size_t _run_begin = 0, _run_end = _n_runs;
+    {% if _mode %}
+    size_t _block_lo, _block_hi;  // this thread's targets: the runs onto them are its own
+    brian_stdp::block({{thread_split_targets}}, _block_lo, _block_hi);
     {% endif %}
+    for(size_t _run=0; _run<_n_runs; _run++)
     {
-    {% if _mode == 'accumulate' %}
-    {% for _pointer, _size, _type in thread_accumulate %}
-    {{_type}} * const {{_pointer}} = brian_stdp::accumulator(_accumulators_{{loop.index}}, {{_size}});
-    {% endfor %}
-    {% endif %}
-    for(size_t _run=_run_begin; _run<_run_end; _run++)
-    {
-        {% if _mode == 'post' %}
-        const size_t _run_first = (*_runs)[2 * _run];
-        const size_t _run_stop = _run_first + (*_runs)[2 * _run + 1];
-        const size_t _first = brian_stdp::split_point({{_post}}, _run_first, _run_stop,
-                                                      _post_lo, {{thread_split_targets}});
-        const size_t _stop = brian_stdp::split_point({{_post}}, _first, _run_stop,
-                                                     _post_hi, {{thread_split_targets}});
-        {% else %}
         const size_t _first = (*_runs)[2 * _run];
         const size_t _stop = _first + (*_runs)[2 * _run + 1];
+        {% if _mode %}
+        const size_t _run_target = {{_post}}[_first];
+        if (_run_target < _block_lo || _run_target >= _block_hi)
+            continue;
         {% endif %}
         for(size_t _idx=_first; _idx<_stop; _idx++)
         {
@@ -86,10 +78,6 @@
             {{vector_code|autoindent}}
         }
     }
-    }
-    {% if _reduces %}
-    const bool _any_events = _n_runs > 0;
-    {% endif %}
     {% else %}
     {{ openmp_pragma('parallel') }}
     {
