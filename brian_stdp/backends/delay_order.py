@@ -49,8 +49,7 @@ def delay_steps(delay: np.ndarray, dt: float) -> np.ndarray:
 
 def target_blocks(post: np.ndarray, n_targets: int, blocks: int) -> np.ndarray:
     """The block of each target when ``n_targets`` neurons are split into ``blocks`` blocks
-    as the threads split them: block ``k`` holds ``[n*k // blocks, n*(k+1) // blocks)``
-    (``brian_stdp::block`` in :mod:`~brian_stdp.backends.threads`).
+    as the threads split them (:func:`~brian_stdp.backends.threads.block_starts`).
 
     Parameters
     ----------
@@ -65,7 +64,9 @@ def target_blocks(post: np.ndarray, n_targets: int, blocks: int) -> np.ndarray:
     -------
     block : ndarray of int64, shape (n_synapses,)
     """
-    starts = np.arange(1, blocks, dtype=np.int64) * int(n_targets) // int(blocks)
+    from brian_stdp.backends.threads import block_starts
+
+    starts = np.asarray(block_starts(int(n_targets), int(blocks))[1:-1], dtype=np.int64)
     return np.searchsorted(starts, np.asarray(post, dtype=np.int64), side="right")
 
 

@@ -56,6 +56,18 @@ MAX_THREADS = 256
 #: than the barrier a split costs.
 MIN_SPLIT = 1024
 
+
+def block_starts(n: int, blocks: int) -> list:
+    """Where each block of ``n`` elements split over ``blocks`` threads starts, and ``n``:
+    ``n*k // blocks`` (``brian_stdp::block_start`` in C++).
+
+    Returns
+    -------
+    starts : list of int, length ``blocks + 1``
+    """
+    return [n * k // blocks for k in range(blocks + 1)]
+
+
 _HEADER_TEXT = """\
 // brian_stdp: one time step split over threads by blocks of neurons
 // (brian_stdp/backends/threads.py). Generated for this build.
@@ -144,12 +156,46 @@ inline void barrier()
     }}
 }}
 
+// Where block `thread` of n elements starts (n for thread == threads): n*thread/threads
+// (block_starts in brian_stdp/backends/threads.py computes the same).
+inline size_t block_start(size_t n, size_t thread, size_t threads)
+{{
+    return n * thread / threads;
+}}
+
 // This thread's block [lo, hi) of n elements.
 inline void block(size_t n, size_t &lo, size_t &hi)
 {{
     const size_t thread = omp_get_thread_num(), threads = omp_get_num_threads();
-    lo = n * thread / threads;
-    hi = n * (thread + 1) / threads;
+    lo = block_start(n, thread, threads);
+    hi = block_start(n, thread + 1, threads);
+}}
+
+// The first of n synapses stored by block of targets (brian_stdp/backends/delay_order.py)
+// whose target (post) is bound or above.
+inline size_t first_onto(const int32_t *post, size_t n, size_t bound)
+{{
+    size_t lo = 0, hi = n;
+    while (lo < hi)
+    {{
+        const size_t mid = lo + (hi - lo) / 2;
+        if ((size_t)post[mid] < bound)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }}
+    return lo;
+}}
+
+// This thread's synapses [lo, hi) of n synapses stored by block of targets: those onto
+// its block of the n_targets targets.
+inline void synapse_block(const int32_t *post, size_t n, size_t n_targets, size_t &lo,
+                          size_t &hi)
+{{
+    size_t target_lo, target_hi;
+    block(n_targets, target_lo, target_hi);
+    lo = first_onto(post, n, target_lo);
+    hi = first_onto(post, n, target_hi);
 }}
 
 // This thread's targets [lo, hi): the blocks of n targets, the first one open below and
@@ -157,8 +203,8 @@ inline void block(size_t n, size_t &lo, size_t &hi)
 inline void target_block(long n, long &lo, long &hi)
 {{
     const long thread = omp_get_thread_num(), threads = omp_get_num_threads();
-    lo = thread == 0 ? LONG_MIN : n * thread / threads;
-    hi = thread == threads - 1 ? LONG_MAX : n * (thread + 1) / threads;
+    lo = thread == 0 ? LONG_MIN : (long)block_start(n, thread, threads);
+    hi = thread == threads - 1 ? LONG_MAX : (long)block_start(n, thread + 1, threads);
 }}
 
 // An event space whose threads' parts the first thread has yet to move together.
@@ -203,7 +249,7 @@ inline void finish_gathers()
         long total = g.counts[0];
         for (int other = 1; other < threads; other++)
         {{
-            const size_t lo = g.n * other / threads;
+            const size_t lo = block_start(g.n, other, threads);
             if (g.counts[other] && (size_t)total != lo)
                 std::memmove(g.space + total, g.space + lo, g.counts[other] * sizeof(int32_t));
             total += g.counts[other];
@@ -494,6 +540,10 @@ def split_mode(generator, scalar_statements, vector_statements) -> tuple:
     - None: the first thread alone (random numbers, shared or presynaptic variables
       written; events at postsynaptic spikes; neuron groups under :data:`MIN_SPLIT`).
 
+    ``n_targets``: the size of the target group of synapses' code (else 0). Synapses
+    stored by block of targets (``ranged_events``) split their ``index`` and
+    ``accumulate`` code by those blocks: each thread the synapses onto its own targets.
+
     ``block_local``: an ``index`` split of a neuron group's code that reads only its own
     neurons' values, so it needs no barrier after another such code object.
     """
@@ -531,7 +581,7 @@ def split_mode(generator, scalar_statements, vector_statements) -> tuple:
     if template == "synapses" or not written <= {"_idx"}:
         return serial
     block_local = n_targets is None and read <= {"_idx", "0"}
-    return "index", 0, block_local, []
+    return "index", n_targets or 0, block_local, []
 
 
 class SplitCodeGenerator(CPPCodeGenerator):

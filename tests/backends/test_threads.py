@@ -110,13 +110,15 @@ def test_the_split_of_diehl_and_cooks_network(tmp_path, run_code_objects):
                  "inh_spike_thresholder"):
         assert marks.get(name) == "true", name
     # synapses: the input pathway, each thread the runs onto its block of targets, adding
-    # into ge directly; the normalisation's sum (buffers per thread) and scaling
+    # into ge directly; the normalisation's sum and scaling, each thread the synapses onto
+    # its block of targets
     for name in ("inp_exc_pre", "inp_exc_w_in_sum", "inp_exc_normalise", "exc_w_in_scale"):
         assert name in marks, name
     pre = run_code_objects(build, "inp_exc_pre")
     assert "brian_stdp::block(" in pre and "brian_stdp::reduce" not in pre
-    assert "brian_stdp::reduce(_ptr_array_exc_w_in_sum" in run_code_objects(build,
-                                                                         "inp_exc_w_in_sum")
+    for name in ("inp_exc_w_in_sum", "inp_exc_normalise"):
+        code = run_code_objects(build, name)
+        assert "brian_stdp::synapse_block(" in code and "brian_stdp::reduce" not in code
     # the resets stay on the first thread, the input's with its random numbers; so do the
     # one-to-one pathway and STDP at output spikes (a few events per step)
     for name in ("inp_spike_resetter", "exc_spike_resetter", "inh_spike_resetter",
@@ -128,6 +130,7 @@ def test_the_split_of_diehl_and_cooks_network(tmp_path, run_code_objects):
 @pytest.mark.parametrize("model, n_neurons, exact", [
     # the input pathway by blocks of targets, each target's sums in one thread's order
     ("diehl_cook_2015", 12, True),
+    ("diehl_cook_2015", 13, True),  # blocks of 6 and 7 neurons
     ("lc_snn", 18, False),  # patches of the input, inhibition by a condition: 2 x 9 places
 ])
 def test_two_threads_simulate_the_network_of_one(tmp_path, model, n_neurons, exact):
