@@ -22,6 +22,9 @@ without Brian2's OpenMP, and instead:
   thread the synapses onto its block of targets. No two threads write one value;
 - every other code object (spike queues, monitors, resets, anything that draws random
   numbers or writes a presynaptic or shared variable) runs on the first thread alone;
+- every array the program allocates starts on a cache line and fills whole lines (the
+  allocation functions, replaced in ``network.cpp``), so that small arrays written by one
+  thread share no line with those another reads;
 - the threads wait for each other (a spinning barrier, ``brian_stdp::barrier``) only where
   the results of one code object meet another: not between the state updates and
   thresholds of the neuron groups, which read only their own neurons' values
@@ -296,7 +299,40 @@ inline void reduce(T *target, std::vector<T> *buffers, size_t n)
 """
 
 _NETWORK_INCLUDE_BEFORE = '#include "network.h"\n'
-_NETWORK_INCLUDE_AFTER = _NETWORK_INCLUDE_BEFORE + f'#include "{HEADER}"\n'
+_NETWORK_INCLUDE_AFTER = _NETWORK_INCLUDE_BEFORE + f'#include "{HEADER}"\n' + """\
+#include <cstdlib>
+#include <new>
+#include <stdlib.h>
+
+// brian_stdp: each array that the program allocates with new[] (Brian2's arrays of the
+// groups, clocks and spike spaces), and each block of 4 KB or more (the synapses'
+// vectors), starts on a cache line and fills whole lines. A small array that one thread
+// writes in every step (a clock's time, the controller's counts) then shares no line with
+// one that the other thread reads, and the block of one thread starts on a line of its
+// own wherever its first byte is a multiple of 64.
+static void* brian_stdp_line_aligned(std::size_t size)
+{
+    const std::size_t line = 64, bytes = size ? (size + line - 1) / line * line : line;
+    void *p = 0;
+    if (posix_memalign(&p, line, bytes) != 0)
+        throw std::bad_alloc();
+    return p;
+}
+void* operator new[](std::size_t size) { return brian_stdp_line_aligned(size); }
+void* operator new(std::size_t size)
+{
+    if (size >= 4096)
+        return brian_stdp_line_aligned(size);
+    void *p = std::malloc(size ? size : 1);
+    if (!p)
+        throw std::bad_alloc();
+    return p;
+}
+void operator delete[](void *p) noexcept { std::free(p); }
+void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
+void operator delete(void *p) noexcept { std::free(p); }
+void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+"""
 
 _LOOP_BEFORE = """\
     while(clock && clock->running() && !Network::_globally_stopped)
