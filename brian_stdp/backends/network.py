@@ -132,6 +132,10 @@ class NetworkHandles:
         Pathways (C++ names, such as ``inp_exc_pre``) whose event code runs through runs of
         synapses (:func:`ranged_codeobject_class`): the program must set their queues'
         ``store_ranges`` (:data:`brian_stdp.backends.spike_queue.STORE_RANGES_CODE`).
+    ranged_blocks : int
+        Blocks of targets by which the synapses of ``ranged_pathways`` are stored first
+        (:func:`~brian_stdp.backends.delay_order.stored_order`): the threads of a program
+        split over threads, else 1; a delay group of their queues is one run per block.
     uniform : dict of str to UniformConnection
         Synapse objects of the model file built without per-synapse records
         (:mod:`~brian_stdp.backends.uniform_synapses`): not in the network nor
@@ -147,6 +151,7 @@ class NetworkHandles:
     synapse_indices: dict
     stored_order: dict = field(default_factory=dict)
     ranged_pathways: list = field(default_factory=list)
+    ranged_blocks: int = 1
     uniform: dict = field(default_factory=dict)
 
     def __getitem__(self, name):
@@ -267,6 +272,7 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
 
     pathway_class = pathway_codeobject_class() if peek_in_place else None
     split = threads > 1 and pathway_class is not None
+    ranged_blocks = threads if split else 1  # each thread's targets apart
     group_class = split_codeobject_class() if split else None
     groups = {"inp": layer.inp}
     state_vars, synapse_indices, orders, ranged_pathways, uniforms = [], {}, {}, [], {}
@@ -340,10 +346,10 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
             if key not in fixed:
                 raise ValueError(f"build_network needs the delays {key!r} (see draw_fixed)")
             delays = fixed[key]
-            if delay_sorted:  # split runs: each thread's block of targets apart
-                blocks = threads if ranged and split else 1
+            if delay_sorted:
                 orders[name] = stored_order(pre, post, delays, float(proto.dt / second),
-                                            blocks=blocks, n_targets=sizes[sspec.target])
+                                            blocks=ranged_blocks if ranged else 1,
+                                            n_targets=sizes[sspec.target])
         order = orders.get(name)
         if order is None:
             syn.connect(i=pre, j=post)
@@ -383,7 +389,8 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
     return NetworkHandles(net=net, stim=layer.stim, namespace=namespace, state_vars=state_vars,
                           fixed=dict(fixed) if single_run is None else {},
                           synapse_indices=synapse_indices, stored_order=orders,
-                          ranged_pathways=ranged_pathways, uniform=uniforms)
+                          ranged_pathways=ranged_pathways, ranged_blocks=ranged_blocks,
+                          uniform=uniforms)
 
 
 def _add_group_steps(group, gspec, t_slot) -> None:

@@ -529,9 +529,9 @@ class StandaloneSession(Session):
         device.insert_code("main", self._seed_code())
         if self.flush_denormals:
             device.insert_code("main", _FLUSH_DENORMALS_CODE)
-        blocks = self.threads if self.split_threads and self.threads > 1 else 1
-        for pathway in handles.ranged_pathways:  # stored by block of targets: a run per thread
-            device.insert_code("main", STORE_RANGES_CODE.format(pathway=pathway, blocks=blocks))
+        for pathway in handles.ranged_pathways:
+            device.insert_code("main", STORE_RANGES_CODE.format(pathway=pathway,
+                                                                blocks=handles.ranged_blocks))
         handles.net.run(self.duration, namespace=handles.namespace, report=None,
                         profile=self.profile)
         key = self._cache_key() if self.use_build_cache else None

@@ -126,6 +126,20 @@ def test_the_split_of_diehl_and_cooks_network(tmp_path, run_code_objects):
         assert name not in marks, name
 
 
+def _assert_same_network(two, one, exact: bool) -> None:
+    """The same spikes and input; the state equal to the bit (``exact``), or up to the
+    rounding of sums made in another order."""
+    np.testing.assert_array_equal(two.spike_slot, one.spike_slot)
+    np.testing.assert_array_equal(two.spike_neuron, one.spike_neuron)
+    assert two.input_spikes == one.input_spikes
+    for key, value in one.state.items():
+        if exact:
+            np.testing.assert_array_equal(two.state[key], value, err_msg=key)
+        else:
+            np.testing.assert_allclose(two.state[key], value, rtol=1e-9, atol=1e-12,
+                                       err_msg=key)
+
+
 @pytest.mark.standalone_compatible
 @pytest.mark.parametrize("model, n_neurons, exact", [
     # the input pathway by blocks of targets, each target's sums in one thread's order
@@ -138,17 +152,7 @@ def test_two_threads_simulate_the_network_of_one(tmp_path, model, n_neurons, exa
     two, _ = _chunk(tmp_path, "two", model, n_neurons, 2)
     again, _ = _chunk(tmp_path, "again", model, n_neurons, 2)
     assert len(one.spike_slot) > 20, "the comparison needs spikes"
-    # the same spikes; the state equal to the bit, or up to the rounding of sums made in
-    # another order
-    np.testing.assert_array_equal(two.spike_slot, one.spike_slot)
-    np.testing.assert_array_equal(two.spike_neuron, one.spike_neuron)
-    assert two.input_spikes == one.input_spikes
-    for key, value in one.state.items():
-        if exact:
-            np.testing.assert_array_equal(two.state[key], value, err_msg=key)
-        else:
-            np.testing.assert_allclose(two.state[key], value, rtol=1e-9, atol=1e-12,
-                                       err_msg=key)
+    _assert_same_network(two, one, exact)
     # and reproducible to the bit for a given number of threads
     np.testing.assert_array_equal(again.spike_neuron, two.spike_neuron)
     for key, value in two.state.items():
@@ -162,9 +166,6 @@ def test_two_threads_with_one_delay_for_all_input_synapses(tmp_path, edited_mode
     model = edited_model(MODELS_DIR / "diehl_cook_2015.toml", 'delay = "rand()*delay_max"',
                          'delay = "5*ms"')
     one, _ = _chunk(tmp_path, "one", model, 12, 1)
-    two, build = _chunk(tmp_path, "two", model, 12, 2)
+    two, _ = _chunk(tmp_path, "two", model, 12, 2)
     assert len(one.spike_slot) > 20, "the comparison needs spikes"
-    np.testing.assert_array_equal(two.spike_neuron, one.spike_neuron)
-    np.testing.assert_array_equal(two.spike_slot, one.spike_slot)
-    for key, value in one.state.items():
-        np.testing.assert_array_equal(two.state[key], value, err_msg=key)
+    _assert_same_network(two, one, exact=True)
