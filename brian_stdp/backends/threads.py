@@ -24,7 +24,10 @@ without Brian2's OpenMP, and instead:
   numbers or writes a presynaptic or shared variable) runs on the first thread alone;
 - every array the program allocates starts on a cache line and fills whole lines (the
   allocation functions, replaced in ``network.cpp``), so that small arrays written by one
-  thread share no line with those another reads;
+  thread share no line with those another reads; the arrays of 1 KB or more of ``new[]``
+  (the split groups' variables) lie between 4 KB that no one uses, so that a core's
+  prefetcher streaming past the end of its last block fetches no lines of another
+  thread's first block;
 - the threads wait for each other (a spinning barrier, ``brian_stdp::barrier``) only where
   the results of one code object meet another: not between the state updates and
   thresholds of the neuron groups, which read only their own neurons' values
@@ -299,7 +302,8 @@ inline void reduce(T *target, std::vector<T> *buffers, size_t n)
 """
 
 _NETWORK_INCLUDE_BEFORE = '#include "network.h"\n'
-_NETWORK_INCLUDE_AFTER = _NETWORK_INCLUDE_BEFORE + f'#include "{HEADER}"\n' + """\
+#: The allocation functions that replace the C++ library's in a split program.
+ALLOCATION = """\
 #include <cstdlib>
 #include <new>
 #include <stdlib.h>
@@ -310,6 +314,10 @@ _NETWORK_INCLUDE_AFTER = _NETWORK_INCLUDE_BEFORE + f'#include "{HEADER}"\n' + ""
 // writes in every step (a clock's time, the controller's counts) then shares no line with
 // one that the other thread reads, and the block of one thread starts on a line of its
 // own wherever its first byte is a multiple of 64.
+// An array of new[] of 1 KB or more (a split group's variables) also has 4 KB that no one
+// uses before and after it: a core's prefetcher, streaming to the end of the last block
+// of one array (or down past the start of the first), then fetches nothing of the first
+// block of the next array, which another thread writes (runs/NOTES.md, "Guard pages").
 static void* brian_stdp_line_aligned(std::size_t size)
 {
     const std::size_t line = 64, bytes = size ? (size + line - 1) / line * line : line;
@@ -318,7 +326,15 @@ static void* brian_stdp_line_aligned(std::size_t size)
         throw std::bad_alloc();
     return p;
 }
-void* operator new[](std::size_t size) { return brian_stdp_line_aligned(size); }
+// new[]: the array after `guard` bytes, whose number the word before the array holds
+// (for delete[]).
+void* operator new[](std::size_t size)
+{
+    const std::size_t guard = size >= 1024 ? 4096 : 64;
+    char *p = (char*)brian_stdp_line_aligned(size + 2 * guard);
+    ((std::size_t*)(p + guard))[-1] = guard;
+    return p + guard;
+}
 void* operator new(std::size_t size)
 {
     if (size >= 4096)
@@ -328,11 +344,17 @@ void* operator new(std::size_t size)
         throw std::bad_alloc();
     return p;
 }
-void operator delete[](void *p) noexcept { std::free(p); }
-void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
+static void brian_stdp_free_array(void *p)
+{
+    if (p)
+        std::free((char*)p - ((std::size_t*)p)[-1]);
+}
+void operator delete[](void *p) noexcept { brian_stdp_free_array(p); }
+void operator delete[](void *p, std::size_t) noexcept { brian_stdp_free_array(p); }
 void operator delete(void *p) noexcept { std::free(p); }
 void operator delete(void *p, std::size_t) noexcept { std::free(p); }
 """
+_NETWORK_INCLUDE_AFTER = _NETWORK_INCLUDE_BEFORE + f'#include "{HEADER}"\n' + ALLOCATION
 
 _LOOP_BEFORE = """\
     while(clock && clock->running() && !Network::_globally_stopped)
@@ -655,5 +677,5 @@ def split_codeobject_class(ranged_events: bool = False):
     return SplitCPPStandaloneCodeObject
 
 
-__all__ = ["HEADER", "MAX_THREADS", "header_text", "patch_network", "patched_network_source",
+__all__ = ["ALLOCATION", "HEADER", "MAX_THREADS", "header_text", "patch_network", "patched_network_source",
            "split_mode", "SplitCodeGenerator", "split_codeobject_class"]

@@ -48,6 +48,50 @@ def test_patch_network_refuses_an_unknown_loop(tmp_path):
     assert "#define BRIAN_STDP_THREADS 3" in (tmp_path / threads.HEADER).read_text()
 
 
+_ALLOCATION_CHECK = r"""
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+int main()
+{
+    // arrays of new[]: on a cache line; from 1 KB, 4 KB before and after them unused
+    const std::size_t sizes[] = {0, 1, 8, 1023, 1024, 12800, 100000};
+    for (std::size_t size : sizes)
+    {
+        char *a = new char[size];
+        const std::size_t guard = ((std::size_t*)a)[-1];
+        if ((std::uintptr_t)a % 64 || guard != (size >= 1024 ? 4096u : 64u))
+            return 1;
+        for (std::size_t k = 0; k < size; k++)  // the whole array is writable
+            a[k] = 1;
+        delete[] a;
+    }
+    // blocks of 4 KB or more of new (the synapses' vectors): on a cache line
+    std::vector<double> v(600, 1.0);
+    if ((std::uintptr_t)v.data() % 64)
+        return 2;
+    std::printf("ok\n");
+    return 0;
+}
+"""
+
+
+@pytest.mark.codegen_independent
+def test_allocation_lines_up_arrays_and_guards_the_large_ones(tmp_path):
+    import shutil
+    import subprocess
+
+    compiler = shutil.which("g++") or shutil.which("c++")
+    if compiler is None:
+        pytest.skip("no C++ compiler")
+    source = tmp_path / "allocation.cpp"
+    source.write_text(threads.ALLOCATION + _ALLOCATION_CHECK)
+    subprocess.run([compiler, "-std=c++11", "-O1", "-fsanitize=address", str(source), "-o",
+                    str(tmp_path / "check")], check=True)
+    done = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == "ok\n", (done.returncode, done.stderr)
+
+
 @pytest.mark.codegen_independent
 @pytest.mark.parametrize("count", [0, 1, threads.MAX_THREADS + 1])
 def test_header_needs_two_threads_at_least(count):
@@ -114,9 +158,7 @@ def test_the_split_of_diehl_and_cooks_network(tmp_path, run_code_objects):
     # its block of targets
     for name in ("inp_exc_pre", "inp_exc_w_in_sum", "inp_exc_normalise", "exc_w_in_scale"):
         assert name in marks, name
-    pre = run_code_objects(build, "inp_exc_pre")
-    assert "brian_stdp::block(" in pre and "brian_stdp::reduce" not in pre
-    for name in ("inp_exc_w_in_sum", "inp_exc_normalise"):
+    for name in ("inp_exc_pre", "inp_exc_w_in_sum", "inp_exc_normalise"):
         code = run_code_objects(build, name)
         assert "brian_stdp::synapse_block(" in code and "brian_stdp::reduce" not in code
     # the resets stay on the first thread, the input's with its random numbers; so do the

@@ -60,16 +60,24 @@
     std::vector<int> *_runs = {{pathway.name}}.queue[0]->peek();
     const size_t _n_runs = _runs->size() / 2;
     {% if _mode %}
-    size_t _block_lo, _block_hi;  // this thread's targets: the runs onto them are its own
-    brian_stdp::block({{thread_split_targets}}, _block_lo, _block_hi);
+    // this thread's synapses, those onto its block of targets: the runs in them are its own
+    // (found once per program run; the synapses do not change while it runs)
+    static size_t _own_synapses[BRIAN_STDP_MAX_THREADS][3];  // synapses + 1, first, stop
+    size_t * const _own = _own_synapses[omp_get_thread_num()];
+    if (_own[0] != _num_postsynaptic_idx + 1)
+    {
+        brian_stdp::synapse_block({{_post}}, _num_postsynaptic_idx, {{thread_split_targets}},
+                                  _own[1], _own[2]);
+        _own[0] = _num_postsynaptic_idx + 1;
+    }
+    const size_t _own_first = _own[1], _own_stop = _own[2];
     {% endif %}
     for(size_t _run=0; _run<_n_runs; _run++)
     {
         const size_t _first = (*_runs)[2 * _run];
         const size_t _stop = _first + (*_runs)[2 * _run + 1];
         {% if _mode %}
-        const size_t _run_target = {{_post}}[_first];
-        if (_run_target < _block_lo || _run_target >= _block_hi)
+        if (_first < _own_first || _first >= _own_stop)
             continue;
         {% endif %}
         for(size_t _idx=_first; _idx<_stop; _idx++)
