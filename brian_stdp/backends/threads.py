@@ -82,6 +82,7 @@ _HEADER_TEXT = """\
 #include <omp.h>
 #include <sched.h>
 #include <stdint.h>
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cstring>
@@ -167,6 +168,16 @@ inline void barrier()
 inline size_t block_start(size_t n, size_t thread, size_t threads)
 {{
     return n * thread / threads;
+}}
+
+// Whether this thread runs through its block from the top down: the first of several.
+// Its loop then ends where it starts, away from the second thread's first elements, which
+// a core's prefetcher, streaming up past the end of a block, would fetch in every pass
+// (runs/microbench/prefetch_boundary.cpp). For loops whose order does not change what
+// they compute, and that the compiler does not vectorise (the thresholds).
+inline bool descends()
+{{
+    return omp_get_thread_num() == 0 && omp_get_num_threads() > 1;
 }}
 
 // This thread's block [lo, hi) of n elements.

@@ -1,7 +1,9 @@
 {# brian_stdp: Brian2's cpp_standalone "threshold" template. With ``thread_split``
    (backends/threads.py) every thread tests its block of the neurons and writes its
    events from the start of its block in the event space; the first thread then moves
-   them together, in index order, as one thread writes them. #}
+   them together, in index order, as one thread writes them. The first thread of several
+   runs through its block from the top down (brian_stdp::descends) and puts its events
+   back in index order. #}
 {# USES_VARIABLES { N } #}
 {% extends 'common_group.cpp' %}
 
@@ -31,12 +33,18 @@
     size_t _lo, _hi;
     brian_stdp::block(N, _lo, _hi);
     long _count = _lo;
-    for(size_t _idx=_lo; _idx<_hi; _idx++)
+    const bool _down = brian_stdp::descends();
+    for(size_t _step=_lo; _step<_hi; _step++)
     {% else %}
     long _count = 0;
-    for(size_t _idx=0; _idx<N; _idx++)
+    for(size_t _step=0; _step<N; _step++)
     {% endif %}
     {
+        {% if thread_split is defined and thread_split %}
+        const size_t _idx = _down ? _lo + _hi - 1 - _step : _step;
+        {% else %}
+        const size_t _idx = _step;
+        {% endif %}
         const size_t _vectorisation_idx = _idx;
         {{vector_code|autoindent}}
         if(_cond) {
@@ -48,6 +56,8 @@
         }
     }
     {% if thread_split is defined and thread_split %}
+    if (_down)  // found from the top down: in index order again
+        std::reverse({{_eventspace}} + _lo, {{_eventspace}} + _count);
     brian_stdp::gather_events({{_eventspace}}, N, _count - (long)_lo, _thread_counts);
     {% else %}
     {{_eventspace}}[N] = _count;
