@@ -16,6 +16,13 @@ includes adding that buffer into ``ge``, which a ``--threads 1`` program does no
 
 Arguments: MODEL NEURONS SLOTS BUILD_FOLDER (the program is built for 2 threads there and
 kept, so a second call rebuilds nothing). Output in Gcycles (10^9 TSC ticks).
+
+``EDITS=file.py`` tries a change of the generated program before it is written into the
+package: the file defines ``edit(name, text)``, which returns the new text of the code
+object ``name`` (``code_objects/<name>.cpp``), and may define ``edit_header(text)`` and
+``edit_network(text)`` for the threads' header and ``network.cpp``; they are applied
+before each compilation (use a build folder of its own per edit).
+``runs/microbench/edits/`` holds the edits that runs/NOTES.md quotes.
 """
 
 from __future__ import annotations
@@ -117,6 +124,33 @@ def table(stats_path: Path, main_cpp: Path) -> str:
     return "\n".join(lines)
 
 
+def apply_edits(path: Path) -> None:
+    """Have the program's compilation first apply the edits of ``path`` (see EDITS above)."""
+    import runpy
+
+    from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+
+    edits = runpy.run_path(str(path))
+    compile_source = CPPStandaloneDevice.compile_source
+
+    def edited_compile_source(self, directory, *args, **kwds):
+        files = [(p, edits["edit"], p.stem)
+                 for p in sorted(Path(directory, "code_objects").glob("*.cpp"))]
+        files += [(Path(directory, T.HEADER), edits.get("edit_header"), None),
+                  (Path(directory, "network.cpp"), edits.get("edit_network"), None)]
+        for file, edit, name in files:
+            if edit is None:
+                continue
+            text = file.read_text()
+            new = edit(name, text) if name else edit(text)
+            if new != text:
+                file.write_text(new)
+                print(f"edited {file.name}")
+        return compile_source(self, directory, *args, **kwds)
+
+    CPPStandaloneDevice.compile_source = edited_compile_source
+
+
 def main(model: str, neurons: int, slots: int, folder: Path) -> None:
     from brian_stdp.backends.network import draw_fixed
     from brian_stdp.backends.session import ControllerState, StandaloneSession
@@ -127,6 +161,8 @@ def main(model: str, neurons: int, slots: int, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     stats = folder / "stats.txt"
     instrument(stats)
+    if os.environ.get("EDITS"):
+        apply_edits(Path(os.environ["EDITS"]))
     spec = load_model(model)
     rng = np.random.default_rng(5)
     session = StandaloneSession(spec, neurons, 784, slots, draw_fixed(spec, neurons, 784, rng),
