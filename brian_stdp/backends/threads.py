@@ -328,7 +328,8 @@ ALLOCATION = """\
 // An array of new[] of 1 KB or more (a split group's variables) also has 4 KB that no one
 // uses before and after it: a core's prefetcher, streaming to the end of the last block
 // of one array (or down past the start of the first), then fetches nothing of the first
-// block of the next array, which another thread writes (runs/NOTES.md, "Guard pages").
+// block of the next array, which another thread writes (runs/NOTES.md, "Prefetching
+// across the blocks").
 static void* brian_stdp_line_aligned(std::size_t size)
 {
     const std::size_t line = 64, bytes = size ? (size + line - 1) / line * line : line;
@@ -688,5 +689,5 @@ def split_codeobject_class(ranged_events: bool = False):
     return SplitCPPStandaloneCodeObject
 
 
-__all__ = ["ALLOCATION", "HEADER", "MAX_THREADS", "header_text", "patch_network", "patched_network_source",
-           "split_mode", "SplitCodeGenerator", "split_codeobject_class"]
+__all__ = ["ALLOCATION", "HEADER", "MAX_THREADS", "header_text", "patch_network",
+           "patched_network_source", "split_mode", "SplitCodeGenerator", "split_codeobject_class"]
