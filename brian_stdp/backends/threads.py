@@ -53,6 +53,8 @@ from pathlib import Path
 from brian2.codegen.generators.cpp_generator import CPPCodeGenerator
 from brian2.core.functions import Function
 
+from brian_stdp.backends import step_order
+
 #: The header that the split templates and the edited ``network.cpp`` include.
 HEADER = "brianlib/brian_stdp_threads.h"
 
@@ -86,6 +88,7 @@ _HEADER_TEXT = """\
 #include <atomic>
 #include <climits>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <utility>
 #include <vector>
@@ -100,7 +103,7 @@ _HEADER_TEXT = """\
 namespace brian_stdp {{
 
 typedef void (*step_function)();
-enum Kind {{ SERIAL = 0, SPLIT = 1, BLOCK_LOCAL = 2, GATHERS = 4 }};
+enum Kind {{ SERIAL = 0, SPLIT = 1, BLOCK_LOCAL = 2, GATHERS = 4, EARLY = 8 }};
 
 inline std::map<step_function, int>& kinds()
 {{
@@ -114,7 +117,16 @@ inline bool register_split(step_function func, bool block_local, bool gathers)
     return true;
 }}
 
-// SERIAL (the first thread runs it), or SPLIT or BLOCK_LOCAL (every thread calls it),
+// Registers serial code objects that the first thread runs right after the split object
+// before them, without waiting (brian_stdp/backends/step_order.py).
+inline bool register_early(std::initializer_list<step_function> funcs)
+{{
+    for (step_function func : funcs)
+        kinds()[func] = EARLY;
+    return true;
+}}
+
+// SERIAL (the first thread runs it), EARLY (the first thread, early), or SPLIT or BLOCK_LOCAL (every thread calls it),
 // with GATHERS where it leaves events for finish_gathers.
 inline int kind_of(step_function func)
 {{
@@ -366,7 +378,8 @@ void operator delete[](void *p, std::size_t) noexcept { brian_stdp_free_array(p)
 void operator delete(void *p) noexcept { std::free(p); }
 void operator delete(void *p, std::size_t) noexcept { std::free(p); }
 """
-_NETWORK_INCLUDE_AFTER = _NETWORK_INCLUDE_BEFORE + f'#include "{HEADER}"\n' + ALLOCATION
+_NETWORK_INCLUDE_AFTER = (_NETWORK_INCLUDE_BEFORE + f'#include "{HEADER}"\n'
+                          + f'#include "{step_order.HEADER}"\n' + ALLOCATION)
 
 _LOOP_BEFORE = """\
     while(clock && clock->running() && !Network::_globally_stopped)
@@ -409,6 +422,27 @@ _LOOP_AFTER = """\
     std::vector<int> _kinds(objects.size());
     for(size_t i=0; i<objects.size(); i++)
         _kinds[i] = objects[i].second ? brian_stdp::kind_of(objects[i].second) : brian_stdp::SERIAL;
+    // the order of a step: each early object (brian_stdp/backends/step_order.py) right
+    // after the last split object before it and the early objects already there
+    std::vector<size_t> _order;
+    size_t _insert_at = 0;
+    bool _split_seen = false;
+    for(size_t i=0; i<objects.size(); i++)
+    {
+        if (_kinds[i] == brian_stdp::EARLY && _split_seen)
+        {
+            _order.insert(_order.begin() + _insert_at++, i);
+            continue;
+        }
+        if (_kinds[i] == brian_stdp::EARLY)
+            _kinds[i] = brian_stdp::SERIAL;
+        _order.push_back(i);
+        if (_kinds[i] != brian_stdp::SERIAL)
+        {
+            _split_seen = true;
+            _insert_at = _order.size();
+        }
+    }
     bool _go = clock && clock->running() && !Network::_globally_stopped;
 #if defined(__SSE__)
     const unsigned int _float_mode = __builtin_ia32_stmxcsr();  // FTZ/DAZ for every thread
@@ -427,8 +461,9 @@ _LOOP_AFTER = """\
         // objects on the first thread, or other split objects
         enum { NONE_YET, LOCAL_ONLY, FIRST_ONLY, ANY_SPLIT } _since = NONE_YET;
         bool _gathering = false;  // events left by split thresholds (gather_events)
-        for(size_t i=0; i<objects.size(); i++)
+        for(size_t _n=0; _n<_order.size(); _n++)
         {
+            const size_t i = _order[_n];
             if (_first && report_func)
             {
                 current = std::chrono::high_resolution_clock::now();
@@ -444,6 +479,13 @@ _LOOP_AFTER = """\
             if (!func || curclocks.find(obj_clock) == curclocks.end())
                 continue;
             const int kind = _kinds[i] & ~brian_stdp::GATHERS;
+            if (kind == brian_stdp::EARLY)  // without waiting; the next object waits for it
+            {
+                if (_first)
+                    func();
+                _since = (_since == LOCAL_ONLY || _since == ANY_SPLIT) ? ANY_SPLIT : FIRST_ONLY;
+                continue;
+            }
             const bool _wait = kind == brian_stdp::SERIAL
                 ? (_since == LOCAL_ONLY || _since == ANY_SPLIT)
                 : (_since == FIRST_ONLY || _since == ANY_SPLIT
@@ -522,6 +564,7 @@ def patch_network(build_dir, threads: int) -> None:
     text = header_text(threads)
     if not header.is_file() or header.read_text() != text:
         header.write_text(text)
+    step_order.write_header(build_dir)
     path = build_dir / "network.cpp"
     source = path.read_text()
     if _LOOP_AFTER in source:

@@ -5,7 +5,7 @@ against one thread's."""
 import numpy as np
 import pytest
 
-from brian_stdp.backends import threads
+from brian_stdp.backends import step_order, threads
 from brian_stdp.backends.network import draw_fixed
 from brian_stdp.backends.session import ControllerState, StandaloneSession
 from brian_stdp.data.datasets import load_dataset
@@ -166,6 +166,17 @@ def test_the_split_of_diehl_and_cooks_network(tmp_path, run_code_objects):
     for name in ("inp_spike_resetter", "exc_spike_resetter", "inh_spike_resetter",
                  "exc_inh_pre", "inp_exc_post"):
         assert name not in marks, name
+    # the first thread runs the input's threshold, monitor and push before the barrier that
+    # ends the neuron updates, and its reset while the others finish the input pathway
+    # (brian_stdp/backends/step_order.py)
+    early = (build / step_order.HEADER).read_text()
+    assert step_order.early_functions(step_order.step_of(build)) == [
+        f"_run_{name}" for name in (
+            "slots_codeobject", "inp_spike_thresholder_codeobject", "inp_spikes_codeobject",
+            "inp_exc_pre_push_spikes", "inh_exc_uniform_deliver_codeobject",
+            "inp_exc_post_push_spikes", "inh_spike_resetter_codeobject",
+            "inp_spike_resetter_codeobject")]
+    assert "&_run_inp_exc_pre_push_spikes" in early and "&_run_exc_spikes_codeobject" not in early
 
 
 def _assert_same_network(two, one, exact: bool) -> None:
