@@ -39,6 +39,24 @@
     const size_t _vectorisation_idx = -1;
     {{scalar_code|autoindent}}
     {% set _mode = thread_split if thread_split is defined else None %}
+    {# STDP at output spikes (a postsynaptic pathway): the synapses of a spiking neuron lie
+       each in another source's row, so that the loop waits on memory for each one. It
+       runs through the list in pieces of 16 and first fetches the synaptic values that its
+       code reads (arrays indexed by the synapse) of the next piece (runs/NOTES.md, "Early
+       serial objects"). Prefetching changes no value; the loop over a piece is the loop
+       over the list, so that the compiler orders its arithmetic as in Brian2's template
+       (tests/backends/test_spike_queue.py compares the two to the bit). #}
+    {% set _prefetched = [] %}
+    {% set _vector_text = vector_code if vector_code is string else vector_code | join('\n') %}
+    {% if pathway.prepost == 'post' %}
+    {% for var in variables | sort %}
+        {% if variable_indices[var] == '_idx'
+              and variables[var].__class__.__name__ in ('ArrayVariable', 'DynamicArrayVariable') %}
+            {% set _array = get_array_name(variables[var]) %}
+            {% if (_array ~ '[') in _vector_text and _prefetched.append(_array) %}{% endif %}
+        {% endif %}
+    {% endfor %}
+    {% endif %}
     {% set _ranged = ranged_events is defined and ranged_events and pathway.prepost == 'pre'
                      and openmp_pragma('get_num_threads') == '1' %}
     {# the per-thread buffers are added into the targets after the events #}
@@ -85,6 +103,9 @@
             const size_t _vectorisation_idx = _idx;
             {{vector_code|autoindent}}
         }
+        {% if _prefetched %}
+        }
+        {% endif %}
     }
     {% else %}
     {{ openmp_pragma('parallel') }}
@@ -108,9 +129,25 @@
     {% if _non_synaptic %}
     {{ openmp_pragma('master') }}
     {
+        {% if _prefetched %}
+        for(size_t _piece=_begin; _piece<_end; _piece+=16)
+        {
+        const size_t _piece_end = std::min(_piece + 16, (size_t)_end);
+        for(size_t _ahead=_piece_end; _ahead<std::min(_piece_end + 16, (size_t)_end); _ahead++)
+        {
+            const size_t _next = (*_spiking_synapses)[_ahead];
+            {% for _array in _prefetched %}
+            __builtin_prefetch(&{{_array}}[_next]);
+            {% endfor %}
+        }
+        for(size_t _spiking_synapse_idx=_piece;
+            _spiking_synapse_idx<_piece_end;
+            _spiking_synapse_idx++)
+        {% else %}
         for(size_t _spiking_synapse_idx=_begin;
             _spiking_synapse_idx<_end;
             _spiking_synapse_idx++)
+        {% endif %}
         {
             const size_t _idx = (*_spiking_synapses)[_spiking_synapse_idx];
             {% if _mode == 'post' %}
@@ -121,6 +158,9 @@
             const size_t _vectorisation_idx = _idx;
             {{vector_code|autoindent}}
         }
+        {% if _prefetched %}
+        }
+        {% endif %}
     }
     {% else %}
     {{ openmp_pragma('static') }}
