@@ -35,7 +35,7 @@ HEADER = "brianlib/brian_stdp_early.h"
 
 _ADD = re.compile(r"^\s*(\w+)\.add\(&(\w+),\s*(\w+)\);", re.M)
 _RUN = re.compile(r"^\s*(\w+)\.run\(", re.M)
-_SPLIT = re.compile(r"^BRIAN_STDP_SPLIT\((\w+),", re.M)
+_SPLIT = re.compile(r"^BRIAN_STDP_SPLIT\((\w+),\s*\w+,\s*(\w+)\)", re.M)
 _EXTERN = re.compile(r"^extern\b[^;(]*?\b(\w+)\s*;", re.M)
 _NAME = re.compile(r"\b[A-Za-z_]\w*\b")
 _CLOCK_ARRAYS = ("t", "dt", "timestep")
@@ -43,50 +43,121 @@ _CLOCK_ARRAYS = ("t", "dt", "timestep")
 
 class StepObject(NamedTuple):
     """One code object of a time step: its function (``_run_...``), whether every
-    thread calls it (``split``), and the global names its code uses (``uses``)."""
+    thread calls it (``split``), the global names its code uses (``uses``), and whether it
+    leaves events for ``brian_stdp::finish_gathers`` (``gathers``, split thresholds)."""
 
     function: str
     split: bool
     uses: frozenset
+    gathers: bool = False
+
+
+class StepPlan(NamedTuple):
+    """How the program runs a time step: its functions in the order it runs them
+    (``order``), the serial ones that the first thread runs without waiting (``early``),
+    and the split ones after which no thread waits for the first to gather the split
+    thresholds' events (``no_gather_wait``: they and the split objects after them, up to
+    the next barrier, share no name with a threshold that gathers)."""
+
+    order: list
+    early: list
+    no_gather_wait: list
+
+
+def plan(step: list) -> StepPlan:
+    """The :class:`StepPlan` of ``step`` (:class:`StepObject` in the order the network
+    runs them; see the module's docstring)."""
+    placed = _deferred(_with_early(step))
+    gathering = [obj for obj in step if obj.gathers]
+    no_wait = []
+    for first, last in _split_runs(placed):
+        run = [obj for obj, _ in placed[first:last]]
+        if not any(obj.uses & other.uses for obj in run for other in gathering):
+            no_wait.append(run[0].function)
+    return StepPlan([obj.function for obj, _ in placed if obj.function],
+                    [obj.function for obj, early in placed if early], no_wait)
 
 
 def early_functions(step: list) -> list:
-    """The functions of ``step`` (:class:`StepObject` in the order the network runs them)
-    that are early, in that order (see the module's docstring).
+    """The functions of ``step`` that the first thread runs without waiting
+    (``plan(step).early``)."""
+    return plan(step).early
 
-    Returns
-    -------
-    functions : list of str
-    """
-    placed = []  # the step as the program runs it: (StepObject, early)
+
+def _independent(obj: StepObject, others) -> bool:
+    """Whether ``obj`` shares no name with any of ``others``."""
+    return not any(obj.uses & other.uses for other in others)
+
+
+def _with_early(step: list) -> list:
+    """``step`` as ``(StepObject, early)`` pairs, each serial object that shares no name
+    with the serial objects it passes nor with the split objects just before them moved
+    up to run right after those split objects (and the early objects already there)."""
+    placed = []
     insert_at = None  # after the last split object and the early objects after it
-    early = []
     for obj in step:
         if obj.split:
             placed.append((obj, False))
             insert_at = len(placed)
             continue
-        if insert_at is not None and obj.function and _can_run_early(obj, placed, insert_at):
-            placed.insert(insert_at, (obj, True))
-            insert_at += 1
-            early.append(obj.function)
-        else:
-            placed.append((obj, False))
-    return early
+        if insert_at is not None and obj.function:
+            passed = [other for other, _ in placed[insert_at:]]
+            alongside = [other for other, _ in _run_before(placed, insert_at)]
+            if _independent(obj, passed + alongside):
+                placed.insert(insert_at, (obj, True))
+                insert_at += 1
+                continue
+        placed.append((obj, False))
+    return placed
 
 
-def _can_run_early(obj: StepObject, placed: list, insert_at: int) -> bool:
-    """Whether ``obj`` shares no name with the serial objects from ``insert_at`` on, nor
-    with the split objects just before the early ones at ``insert_at``."""
-    passed = [other for other, _ in placed[insert_at:]]
-    alongside = []
-    k = insert_at - 1
-    while k >= 0 and placed[k][1]:  # the early objects already placed there
+def _run_before(placed: list, position: int) -> list:
+    """The split objects of the run that ends before the early objects ending at
+    ``position``."""
+    k = position - 1
+    while k >= 0 and placed[k][1]:
         k -= 1
+    run = []
     while k >= 0 and placed[k][0].split:
-        alongside.append(placed[k][0])
+        run.append(placed[k])
         k -= 1
-    return not any(obj.uses & other.uses for other in passed + alongside)
+    return run[::-1]
+
+
+def _split_runs(placed: list) -> list:
+    """``(first, stop)`` of each run of consecutive split objects in ``placed``."""
+    runs, first = [], None
+    for k, (obj, _) in enumerate(placed + [(StepObject("", False, frozenset()), False)]):
+        if obj.split and first is None:
+            first = k
+        elif not obj.split and first is not None:
+            runs.append((first, k))
+            first = None
+    return runs
+
+
+def _deferred(placed: list) -> list:
+    """``placed`` with each serial object that waits before a run of split objects (the
+    serial objects between the early ones before it and the run) moved down to run
+    early, right after the run, where it shares no name with the run nor with the serial
+    objects it passes. Those left in place still need their barrier; the others keep
+    their order, before the early objects already after the run."""
+    placed = list(placed)
+    for first, stop in reversed(_split_runs(placed)):
+        run = [obj for obj, _ in placed[first:stop]]
+        gap = first
+        while gap > 0 and not placed[gap - 1][0].split and not placed[gap - 1][1]:
+            gap -= 1
+        kept, moved = [], []
+        for obj, _ in reversed(placed[gap:first]):
+            if obj.function and _independent(obj, run + kept):
+                moved.insert(0, (obj, True))
+            else:
+                kept.insert(0, obj)
+        if not moved:
+            continue
+        placed[gap:stop] = [(obj, False) for obj in kept] + placed[first:stop] + moved
+    return placed
 
 
 def globals_of(objects_header: str) -> frozenset:
@@ -130,37 +201,48 @@ def step_of(build_dir) -> list | None:
             continue
         path = build_dir / "code_objects" / (function.removeprefix("_run_") + ".cpp")
         text = path.read_text()
-        split = function in _SPLIT.findall(text)
-        step.append(StepObject(function, split, frozenset(_NAME.findall(text)) & names))
+        marks = dict(_SPLIT.findall(text))
+        step.append(StepObject(function, function in marks,
+                               frozenset(_NAME.findall(text)) & names,
+                               marks.get(function) == "true"))
     return step
 
 
-def header_text(functions) -> str:
-    """The C++ header that registers ``functions`` as early (``brian_stdp::EARLY``)."""
-    lines = ["// brian_stdp: the serial code objects that the first thread runs before the",
-             "// barrier that ends the split code before them (brian_stdp/backends/"
-             "step_order.py).",
-             "// Generated for this build.",
+def header_text(step_plan: StepPlan | None) -> str:
+    """The C++ header that registers ``step_plan`` (``brian_stdp::register_plan``; none:
+    the network's own order, no early objects)."""
+    step_plan = step_plan or StepPlan([], [], [])
+    functions = sorted(set(step_plan.order))
+    lines = ["// brian_stdp: the order of the code objects in a time step split over threads,",
+             "// the serial ones that the first thread runs without waiting, and the split",
+             "// ones that need not wait for the gathering of thresholds' events",
+             "// (brian_stdp/backends/step_order.py). Generated for this build.",
              "#ifndef BRIAN_STDP_EARLY_H", "#define BRIAN_STDP_EARLY_H"]
     lines += [f"void {function}();" for function in functions]
+
+    def listed(names):
+        return "{" + ", ".join(f"&{name}" for name in names) + "}"
+
     lines += ["namespace brian_stdp {",
-              "static const bool early_registered = register_early({"
-              + ", ".join(f"&{function}" for function in functions) + "});",
+              "static const bool step_planned = register_plan(",
+              f"    {listed(step_plan.order)},",
+              f"    {listed(step_plan.early)},",
+              f"    {listed(step_plan.no_gather_wait)});",
               "}", "#endif", ""]
     return "\n".join(lines)
 
 
-def write_header(build_dir) -> list:
+def write_header(build_dir) -> StepPlan | None:
     """Write :data:`HEADER` for the program in ``build_dir`` (only where its text
-    changes, so that nothing is compiled again); return its early functions."""
+    changes, so that nothing is compiled again); return its plan (None: none made)."""
     step = step_of(build_dir)
-    functions = early_functions(step) if step is not None else []
+    step_plan = plan(step) if step is not None else None
     path = Path(build_dir) / HEADER
-    text = header_text(functions)
+    text = header_text(step_plan)
     if not path.is_file() or path.read_text() != text:
         path.write_text(text)
-    return functions
+    return step_plan
 
 
-__all__ = ["HEADER", "StepObject", "early_functions", "globals_of", "header_text",
-           "network_steps", "step_of", "write_header"]
+__all__ = ["HEADER", "StepObject", "StepPlan", "early_functions", "globals_of",
+           "header_text", "network_steps", "plan", "step_of", "write_header"]

@@ -103,7 +103,8 @@ _HEADER_TEXT = """\
 namespace brian_stdp {{
 
 typedef void (*step_function)();
-enum Kind {{ SERIAL = 0, SPLIT = 1, BLOCK_LOCAL = 2, GATHERS = 4, EARLY = 8 }};
+enum Kind {{ SERIAL = 0, SPLIT = 1, BLOCK_LOCAL = 2, GATHERS = 4, EARLY = 8,
+             NO_GATHER_WAIT = 16 }};
 
 inline std::map<step_function, int>& kinds()
 {{
@@ -117,17 +118,74 @@ inline bool register_split(step_function func, bool block_local, bool gathers)
     return true;
 }}
 
-// Registers serial code objects that the first thread runs right after the split object
-// before them, without waiting (brian_stdp/backends/step_order.py).
-inline bool register_early(std::initializer_list<step_function> funcs)
+// The plan of a time step (brian_stdp/backends/step_order.py): the code objects in the
+// order to run them, the serial ones that the first thread runs without waiting (EARLY),
+// and the split ones after which no thread waits for finish_gathers (NO_GATHER_WAIT).
+struct Plan
 {{
-    for (step_function func : funcs)
-        kinds()[func] = EARLY;
+    std::vector<step_function> order;
+    std::vector<step_function> early, no_gather_wait;
+}};
+
+inline Plan& the_plan()
+{{
+    static Plan plan;
+    return plan;
+}}
+
+inline bool register_plan(std::initializer_list<step_function> order,
+                          std::initializer_list<step_function> early,
+                          std::initializer_list<step_function> no_gather_wait)
+{{
+    Plan &plan = the_plan();
+    plan.order.assign(order);
+    plan.early.assign(early);
+    plan.no_gather_wait.assign(no_gather_wait);
     return true;
 }}
 
-// SERIAL (the first thread runs it), EARLY (the first thread, early), or SPLIT or BLOCK_LOCAL (every thread calls it),
-// with GATHERS where it leaves events for finish_gathers.
+// The order in which to run `funcs` (the network's objects; 0 for a clock without code):
+// the plan's, where it lists every function of them; else their own. With the plan's,
+// kinds gets the flags EARLY and NO_GATHER_WAIT of each object.
+inline std::vector<size_t> planned_order(const std::vector<step_function> &funcs,
+                                         std::vector<int> &kinds)
+{{
+    const Plan &plan = the_plan();
+    std::vector<size_t> order;
+    std::vector<bool> placed(funcs.size(), false);
+    for (size_t k = 0; k < plan.order.size(); k++)
+        for (size_t i = 0; i < funcs.size(); i++)
+            if (!placed[i] && funcs[i] == plan.order[k])
+            {{
+                order.push_back(i);
+                placed[i] = true;
+                break;
+            }}
+    for (size_t i = 0; i < funcs.size(); i++)
+        if (!placed[i])
+        {{
+            if (funcs[i])  // an object the plan does not know: the network's own order
+            {{
+                order.clear();
+                for (size_t j = 0; j < funcs.size(); j++)
+                    order.push_back(j);
+                return order;
+            }}
+            order.push_back(i);
+        }}
+    for (size_t i = 0; i < funcs.size(); i++)
+    {{
+        if (std::find(plan.early.begin(), plan.early.end(), funcs[i]) != plan.early.end())
+            kinds[i] = EARLY;
+        if (std::find(plan.no_gather_wait.begin(), plan.no_gather_wait.end(), funcs[i])
+                != plan.no_gather_wait.end())
+            kinds[i] |= NO_GATHER_WAIT;
+    }}
+    return order;
+}}
+
+// SERIAL (the first thread runs it) or SPLIT or BLOCK_LOCAL (every thread calls it), with
+// GATHERS where it leaves events for finish_gathers.
 inline int kind_of(step_function func)
 {{
     std::map<step_function, int>::const_iterator found = kinds().find(func);
@@ -422,27 +480,11 @@ _LOOP_AFTER = """\
     std::vector<int> _kinds(objects.size());
     for(size_t i=0; i<objects.size(); i++)
         _kinds[i] = objects[i].second ? brian_stdp::kind_of(objects[i].second) : brian_stdp::SERIAL;
-    // the order of a step: each early object (brian_stdp/backends/step_order.py) right
-    // after the last split object before it and the early objects already there
-    std::vector<size_t> _order;
-    size_t _insert_at = 0;
-    bool _split_seen = false;
+    // the order of a step, and which objects run early (brian_stdp/backends/step_order.py)
+    std::vector<brian_stdp::step_function> _funcs(objects.size());
     for(size_t i=0; i<objects.size(); i++)
-    {
-        if (_kinds[i] == brian_stdp::EARLY && _split_seen)
-        {
-            _order.insert(_order.begin() + _insert_at++, i);
-            continue;
-        }
-        if (_kinds[i] == brian_stdp::EARLY)
-            _kinds[i] = brian_stdp::SERIAL;
-        _order.push_back(i);
-        if (_kinds[i] != brian_stdp::SERIAL)
-        {
-            _split_seen = true;
-            _insert_at = _order.size();
-        }
-    }
+        _funcs[i] = objects[i].second;
+    const std::vector<size_t> _order = brian_stdp::planned_order(_funcs, _kinds);
     bool _go = clock && clock->running() && !Network::_globally_stopped;
 #if defined(__SSE__)
     const unsigned int _float_mode = __builtin_ia32_stmxcsr();  // FTZ/DAZ for every thread
@@ -478,7 +520,7 @@ _LOOP_AFTER = """\
             codeobj_func func = objects[i].second;
             if (!func || curclocks.find(obj_clock) == curclocks.end())
                 continue;
-            const int kind = _kinds[i] & ~brian_stdp::GATHERS;
+            const int kind = _kinds[i] & ~(brian_stdp::GATHERS | brian_stdp::NO_GATHER_WAIT);
             if (kind == brian_stdp::EARLY)  // without waiting; the next object waits for it
             {
                 if (_first)
@@ -499,7 +541,7 @@ _LOOP_AFTER = """\
                     if (_first)
                         brian_stdp::finish_gathers();
                     _gathering = false;
-                    if (kind != brian_stdp::SERIAL)
+                    if (kind != brian_stdp::SERIAL && !(_kinds[i] & brian_stdp::NO_GATHER_WAIT))
                         brian_stdp::barrier();
                 }
             }

@@ -4,15 +4,15 @@ the rule on made-up steps, and the reading of a generated program's files."""
 import pytest
 
 from brian_stdp.backends import step_order
-from brian_stdp.backends.step_order import StepObject, early_functions
+from brian_stdp.backends.step_order import StepObject, StepPlan, early_functions, plan
 
 
 def serial(name, *uses):
     return StepObject(name, False, frozenset(uses))
 
 
-def split(name, *uses):
-    return StepObject(name, True, frozenset(uses))
+def split(name, *uses, gathers=False):
+    return StepObject(name, True, frozenset(uses), gathers)
 
 
 @pytest.mark.codegen_independent
@@ -23,7 +23,9 @@ def test_an_object_that_shares_nothing_runs_early_in_its_order():
             serial("inp_monitor", "inp_spikes", "inp_mon_i"),  # after inp_thr, passes monitor
             serial("push", "inp_spikes", "queue"),
             split("pathway", "queue", "ge", "w")]
-    assert early_functions(step) == ["inp_thr", "inp_monitor", "push"]
+    # the monitor of the split threshold's events waits for it, then runs alongside the
+    # pathway (below)
+    assert early_functions(step) == ["inp_thr", "inp_monitor", "push", "monitor"]
 
 
 @pytest.mark.codegen_independent
@@ -47,7 +49,7 @@ def test_an_object_that_shares_a_name_keeps_its_place(step):
 @pytest.mark.codegen_independent
 def test_only_the_split_objects_since_the_last_serial_one_run_alongside():
     # "late" shares v with the first run of split objects, not with the one before it
-    step = [split("su", "v"), serial("monitor", "v", "m"), split("pathway", "w"),
+    step = [split("su", "v"), serial("monitor", "v", "w"), split("pathway", "w"),
             serial("late", "v")]
     assert early_functions(step) == ["late"]
     # a clock without code (no function) is never early and shares nothing
@@ -89,14 +91,48 @@ def test_the_step_of_a_program_is_read_from_its_files(tmp_path):
         StepObject("_run_a_stateupdater_codeobject", True, frozenset({"_array_a_v"})),
         StepObject("_run_b_codeobject", False, frozenset({"_random_generators"})),
         StepObject("", False, frozenset())]
-    assert step_order.write_header(tmp_path) == ["_run_b_codeobject"]
+    assert step_order.write_header(tmp_path) == StepPlan(
+        ["_run_a_stateupdater_codeobject", "_run_b_codeobject"], ["_run_b_codeobject"],
+        ["_run_a_stateupdater_codeobject"])
     header = (tmp_path / step_order.HEADER).read_text()
     assert "void _run_b_codeobject();" in header
-    assert "register_early({&_run_b_codeobject})" in header
-    # two runs of a network: none is early; no main.cpp: none either
+    assert ("register_plan(\n    {&_run_a_stateupdater_codeobject, &_run_b_codeobject},\n"
+            "    {&_run_b_codeobject},\n    {&_run_a_stateupdater_codeobject});") in header
+    # two runs of a network: no plan; no main.cpp: none either
     (tmp_path / "main.cpp").write_text(_MAIN + _MAIN)
     assert step_order.step_of(tmp_path) is None
-    assert step_order.write_header(tmp_path) == []
-    assert "register_early({})" in (tmp_path / step_order.HEADER).read_text()
+    assert step_order.write_header(tmp_path) is None
+    assert "register_plan(\n    {},\n    {},\n    {});" in (
+        tmp_path / step_order.HEADER).read_text()
     (tmp_path / "main.cpp").unlink()
     assert step_order.step_of(tmp_path) is None
+
+
+@pytest.mark.codegen_independent
+def test_serial_objects_before_a_run_of_split_ones_move_down_alongside_it():
+    step = [split("thr", "v", "spikes", gathers=True),
+            serial("monitor", "spikes", "mon"),  # waits for the threshold
+            serial("push_a", "spikes", "queue_a"),  # shares nothing with the pathway
+            serial("inp_push", "queue_b"),  # early, alongside the threshold
+            split("pathway_b", "queue_b", "ge", "w"),
+            serial("deliver", "gi"),  # early, alongside the pathway
+            serial("stdp", "w")]  # waits for the pathway
+    steps = plan(step)
+    assert steps.order == ["thr", "inp_push", "pathway_b", "monitor", "push_a", "deliver",
+                           "stdp"]
+    assert steps.early == ["inp_push", "monitor", "push_a", "deliver"]
+    # the pathway reads nothing of the threshold, which gathers its events: no thread
+    # waits for the first to gather them before it
+    assert steps.no_gather_wait == ["pathway_b"]
+
+
+@pytest.mark.codegen_independent
+def test_a_serial_object_that_shares_a_name_with_the_run_after_it_keeps_its_barrier():
+    step = [split("thr", "v", "spikes", gathers=True),
+            serial("monitor", "spikes", "mon"),
+            serial("push", "spikes", "queue"),
+            split("pathway", "queue", "ge"),  # reads the queue that push fills
+            split("stdp", "spikes", "w")]  # reads the gathered events
+    steps = plan(step)
+    assert steps.order == [obj.function for obj in step]  # monitor cannot pass push
+    assert steps.early == [] and steps.no_gather_wait == []

@@ -167,16 +167,20 @@ def test_the_split_of_diehl_and_cooks_network(tmp_path, run_code_objects):
                  "exc_inh_pre", "inp_exc_post"):
         assert name not in marks, name
     # the first thread runs the input's threshold, monitor and push before the barrier that
-    # ends the neuron updates, and its reset while the others finish the input pathway
+    # ends the neuron updates; the output spikes' monitor and pushes and the input's reset
+    # alongside the input pathway, which waits for no gathering of the thresholds' events
     # (brian_stdp/backends/step_order.py)
-    early = (build / step_order.HEADER).read_text()
-    assert step_order.early_functions(step_order.step_of(build)) == [
-        f"_run_{name}" for name in (
-            "slots_codeobject", "inp_spike_thresholder_codeobject", "inp_spikes_codeobject",
-            "inp_exc_pre_push_spikes", "inh_exc_uniform_deliver_codeobject",
-            "inp_exc_post_push_spikes", "inh_spike_resetter_codeobject",
-            "inp_spike_resetter_codeobject")]
-    assert "&_run_inp_exc_pre_push_spikes" in early and "&_run_exc_spikes_codeobject" not in early
+    steps = step_order.plan(step_order.step_of(build))
+    assert steps.early == [f"_run_{name}" for name in (
+        "ctrl_slot_codeobject", "inp_slot_codeobject", "slots_codeobject",
+        "inp_spike_thresholder_codeobject", "inp_spikes_codeobject", "inp_exc_pre_push_spikes",
+        "exc_spikes_codeobject", "exc_count_pre_push_spikes", "exc_count_pre_codeobject",
+        "exc_inh_pre_push_spikes", "exc_inh_pre_codeobject",
+        "inh_exc_uniform_deliver_codeobject", "inp_exc_post_push_spikes",
+        "inh_spike_resetter_codeobject", "inp_spike_resetter_codeobject")]
+    assert "_run_inp_exc_pre_codeobject" in steps.no_gather_wait
+    header = (build / step_order.HEADER).read_text()
+    assert "&_run_inp_exc_pre_push_spikes, &_run_inp_exc_pre_codeobject, &_run_exc_spikes" in header
 
 
 def _assert_same_network(two, one, exact: bool) -> None:
