@@ -15,4 +15,7 @@
   :mod:`~brian_stdp.backends.uniform_synapses`: exact changes to the compiled program that
   make cpp_standalone faster (delay groups, synapses sorted by delay, inhibition without
   per-synapse records).
+- :mod:`~brian_stdp.backends.threads`, :mod:`~brian_stdp.backends.step_order`: one time
+  step of a ``cpp_standalone`` program split over threads by blocks of neurons, and the
+  plan of its code objects (which serial ones run beside the split code).
 """

@@ -1,26 +1,35 @@
-"""Serial code objects that the first thread of a split program runs early, without waiting.
+"""The plan of a time step split over threads: the order of its code objects, and which
+serial ones the first thread runs without waiting.
 
 In a time step split over threads (:mod:`~brian_stdp.backends.threads`), a code object
-that runs on the first thread alone waits at a barrier for the split code before it. On
-Diehl & Cook's network the first thread then also runs the input group's threshold, its
-monitor and the push of its spikes into the input pathway's queue, while the second thread
-waits, although none of them touches what the neuron updates before them compute.
+that runs on the first thread alone waits at a barrier for the split code before it, and
+the split code after it waits for it. On Diehl & Cook's network that left the second
+thread waiting while the first ran the input group's threshold, monitor and push, the
+monitor and pushes of the output spikes and the input's reset, although none of them
+touches what the split code around them computes.
 
-An object is *early* when it runs on the first thread (serial) and shares no global array
-or object of the program (an array of ``objects.h``, a pathway's queue, the random number
-generators; the clocks' time arrays excepted, which change between steps only) with
+Two objects are *independent* where they share no global name of the program (an array
+of ``objects.h``, a pathway's queue, the random number generators; the clocks' time
+arrays excepted, which change between steps only). The plan (:func:`plan`):
 
-- the serial objects between it and the split object before it, which it then runs
-  before: so those two orders give the same values, and
-- the split objects just before it (back to the serial object before them), which the
-  other threads may still be running while the first thread runs it: so no thread reads
-  what another writes.
+- **Early**: a serial object independent of the serial objects between it and the run of
+  split objects before it, and of that run, moves up to run right after the run (after
+  the early objects already there), on the first thread, while the other threads may
+  still run their part of the run. Two orders of independent objects give the same
+  values, and no thread reads what another writes.
+- **Moved down**: a serial object that waits before a run of split objects (for the run
+  before it) moves down to run early right after that run, where it is independent of
+  the run and of the serial objects it passes, which keep their place.
+- **No wait for the gathering**: after the barrier that ends split thresholds, the first
+  thread moves their events together (``brian_stdp::finish_gathers``); a run of split
+  objects independent of every gathering threshold need not wait for that.
 
-The program runs an early object right after that split object (and after the early
-objects already placed there), on the first thread, before the barrier that follows; the
-next object waits for it (``brian_stdp::EARLY`` in the loop of ``network.cpp``). The
-rule compares names, not reads and writes: two objects that only read one array are kept
-in their order, which is safe, only slower.
+The program runs the objects in the plan's order; an early object runs on the first
+thread without a barrier before it, and the next object waits for it
+(``brian_stdp::EARLY`` in the loop of ``network.cpp``). The rule compares names, not
+reads and writes: two objects that only read one array keep their order, which is safe,
+only slower. Code that talks through anything else than these names (a static variable
+shared by two code objects) is not seen; Brian2's and this project's templates have none.
 """
 
 from __future__ import annotations

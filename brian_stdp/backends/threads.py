@@ -21,7 +21,9 @@ without Brian2's OpenMP, and instead:
   the target in thread order. ``post``: other synaptic code that writes its target, each
   thread the synapses onto its block of targets. No two threads write one value;
 - every other code object (spike queues, monitors, resets, anything that draws random
-  numbers or writes a presynaptic or shared variable) runs on the first thread alone;
+  numbers or writes a presynaptic or shared variable) runs on the first thread alone,
+  where it shares no array with the split code around it without waiting for it, in the
+  order of :mod:`~brian_stdp.backends.step_order` (the plan of the step);
 - every array the program allocates starts on a cache line and fills whole lines (the
   allocation functions, replaced in ``network.cpp``), so that small arrays written by one
   thread share no line with those another reads; the arrays of 1 KB or more of ``new[]``

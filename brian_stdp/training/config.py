@@ -35,10 +35,10 @@ AUTO_THREADS = 2
 #: Cores that ``--threads auto`` leaves to the rest of the machine. The threads meet several
 #: times per time step, so both stall whenever one loses its core to another process (the
 #: run's own Python parent, the system, a neighbour on a shared host): on a 2-core machine
-#: two threads ranged from 0.4 to 1.4 times one on different days, and from 1.2 (1,600
+#: two threads ranged from 0.4 to 1.4 times one on different days, and from 1.3 (1,600
 #: neurons) to 1.6 (6,400) on an idle one with the input synapses stored by block of
-#: targets and guards around the arrays (runs/README.md, Speed and memory), and ``auto``
-#: gives them one there.
+#: targets, guards around the arrays and the serial work beside the split code
+#: (runs/README.md, Speed and memory), and ``auto`` gives them one there.
 AUTO_SPARE_CORES = 1
 #: ``--threads auto`` in words, for the help of every command that takes ``--threads``.
 AUTO_THREADS_RULE = (f"{AUTO_THREADS} from {AUTO_THREADS_FROM} neurons on where the process may "

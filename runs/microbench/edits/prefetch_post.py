@@ -1,7 +1,12 @@
 """An edit for ``EDITS=... thread_waits.py``: STDP at output spikes (``inp_exc_post``)
 prefetches the weight, arrival time and target of the synapse ``AHEAD`` places further in
-the slot's list (default 16). The same arithmetic: a timing check of whether the loop
-waits on memory (each synapse of a spiking neuron lies in another input's row)."""
+the slot's list (default 16), synapse by synapse: a timing check of whether the loop waits
+on memory (each synapse of a spiking neuron lies in another input's row). Tried on
+``5905848``, before the template prefetched (runs/NOTES.md, "Early serial objects"): it
+is the fastest form, but with the test inside the loop GCC orders the loop's arithmetic
+otherwise (weights 1 ulp off Brian2's program), so the template prefetches a piece of
+16 synapses ahead instead; on the current template this edit adds its prefetches to
+those."""
 
 import os
 
