@@ -26,7 +26,10 @@ arrays excepted, which change between steps only). The plan (:func:`plan`):
 
 The program runs the objects in the plan's order; an early object runs on the first
 thread without a barrier before it, and the next object waits for it
-(``brian_stdp::EARLY`` in the loop of ``network.cpp``). The rule compares names, not
+(``brian_stdp::EARLY`` in the loop of ``network.cpp``). Where objects have clocks of
+their own, a step may run only some of them: an early object then first waits, as a
+serial one, wherever split code before its run ran since the last barrier (the plan
+gives each early object the position of its run's first object). The rule compares names, not
 reads and writes: two objects that only read one array keep their order, which is safe,
 only slower. Code that talks through anything else than these names (a static variable
 shared by two code objects) is not seen; Brian2's and this project's templates have none.
@@ -64,12 +67,15 @@ class StepObject(NamedTuple):
 class StepPlan(NamedTuple):
     """How the program runs a time step: its functions in the order it runs them
     (``order``), the serial ones that the first thread runs without waiting (``early``),
-    and the split ones after which no thread waits for the first to gather the split
-    thresholds' events (``no_gather_wait``: they and the split objects after them, up to
-    the next barrier, share no name with a threshold that gathers)."""
+    for each of them the position in ``order`` of the first object of the run of split
+    code it runs beside (``run_starts``), and the split ones after which no thread waits
+    for the first to gather the split thresholds' events (``no_gather_wait``: they and the
+    split objects after them, up to the next barrier, share no name with a threshold that
+    gathers)."""
 
     order: list
     early: list
+    run_starts: list
     no_gather_wait: list
 
 
@@ -83,8 +89,15 @@ def plan(step: list) -> StepPlan:
         run = [obj for obj, _ in placed[first:last]]
         if not any(obj.uses & other.uses for obj in run for other in gathering):
             no_wait.append(run[0].function)
-    return StepPlan([obj.function for obj, _ in placed if obj.function],
-                    [obj.function for obj, early in placed if early], no_wait)
+    placed = [(obj, early) for obj, early in placed if obj.function]
+    starts, run_start = [], 0
+    for k, (obj, early) in enumerate(placed):
+        if obj.split and (k == 0 or not placed[k - 1][0].split):
+            run_start = k
+        if early:
+            starts.append(run_start)
+    return StepPlan([obj.function for obj, _ in placed],
+                    [obj.function for obj, early in placed if early], starts, no_wait)
 
 
 def early_functions(step: list) -> list:
@@ -220,7 +233,7 @@ def step_of(build_dir) -> list | None:
 def header_text(step_plan: StepPlan | None) -> str:
     """The C++ header that registers ``step_plan`` (``brian_stdp::register_plan``; none:
     the network's own order, no early objects)."""
-    step_plan = step_plan or StepPlan([], [], [])
+    step_plan = step_plan or StepPlan([], [], [], [])
     functions = sorted(set(step_plan.order))
     lines = ["// brian_stdp: the order of the code objects in a time step split over threads,",
              "// the serial ones that the first thread runs without waiting, and the split",
@@ -236,6 +249,7 @@ def header_text(step_plan: StepPlan | None) -> str:
               "static const bool step_planned = register_plan(",
               f"    {listed(step_plan.order)},",
               f"    {listed(step_plan.early)},",
+              "    {" + ", ".join(str(k) for k in step_plan.run_starts) + "},",
               f"    {listed(step_plan.no_gather_wait)});",
               "}", "#endif", ""]
     return "\n".join(lines)

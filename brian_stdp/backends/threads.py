@@ -127,6 +127,7 @@ struct Plan
 {{
     std::vector<step_function> order;
     std::vector<step_function> early, no_gather_wait;
+    std::vector<size_t> run_starts;  // of each early object: where its run starts in order
 }};
 
 inline Plan& the_plan()
@@ -137,21 +138,27 @@ inline Plan& the_plan()
 
 inline bool register_plan(std::initializer_list<step_function> order,
                           std::initializer_list<step_function> early,
+                          std::initializer_list<size_t> run_starts,
                           std::initializer_list<step_function> no_gather_wait)
 {{
     Plan &plan = the_plan();
     plan.order.assign(order);
     plan.early.assign(early);
+    plan.run_starts.assign(run_starts);
     plan.no_gather_wait.assign(no_gather_wait);
     return true;
 }}
 
 // The order in which to run `funcs` (the network's objects; 0 for a clock without code):
 // the plan's, where it lists every function of them; else their own. With the plan's,
-// kinds gets the flags EARLY and NO_GATHER_WAIT of each object.
+// kinds gets the flags EARLY and NO_GATHER_WAIT of each object, and run_starts the
+// position in the order where the run of split code that an early object runs beside
+// starts.
 inline std::vector<size_t> planned_order(const std::vector<step_function> &funcs,
-                                         std::vector<int> &kinds)
+                                         std::vector<int> &kinds,
+                                         std::vector<size_t> &run_starts)
 {{
+    run_starts.assign(funcs.size(), 0);
     const Plan &plan = the_plan();
     std::vector<size_t> order;
     std::vector<bool> placed(funcs.size(), false);
@@ -177,8 +184,13 @@ inline std::vector<size_t> planned_order(const std::vector<step_function> &funcs
         }}
     for (size_t i = 0; i < funcs.size(); i++)
     {{
-        if (std::find(plan.early.begin(), plan.early.end(), funcs[i]) != plan.early.end())
+        const std::vector<step_function>::const_iterator early =
+            std::find(plan.early.begin(), plan.early.end(), funcs[i]);
+        if (early != plan.early.end())
+        {{
             kinds[i] = EARLY;
+            run_starts[i] = plan.run_starts[early - plan.early.begin()];
+        }}
         if (std::find(plan.no_gather_wait.begin(), plan.no_gather_wait.end(), funcs[i])
                 != plan.no_gather_wait.end())
             kinds[i] |= NO_GATHER_WAIT;
@@ -486,7 +498,8 @@ _LOOP_AFTER = """\
     std::vector<brian_stdp::step_function> _funcs(objects.size());
     for(size_t i=0; i<objects.size(); i++)
         _funcs[i] = objects[i].second;
-    const std::vector<size_t> _order = brian_stdp::planned_order(_funcs, _kinds);
+    std::vector<size_t> _run_starts;
+    const std::vector<size_t> _order = brian_stdp::planned_order(_funcs, _kinds, _run_starts);
     bool _go = clock && clock->running() && !Network::_globally_stopped;
 #if defined(__SSE__)
     const unsigned int _float_mode = __builtin_ia32_stmxcsr();  // FTZ/DAZ for every thread
@@ -505,6 +518,7 @@ _LOOP_AFTER = """\
         // objects on the first thread, or other split objects
         enum { NONE_YET, LOCAL_ONLY, FIRST_ONLY, ANY_SPLIT } _since = NONE_YET;
         bool _gathering = false;  // events left by split thresholds (gather_events)
+        size_t _split_from = (size_t)-1;  // where the split code since the last barrier began
         for(size_t _n=0; _n<_order.size(); _n++)
         {
             const size_t i = _order[_n];
@@ -522,13 +536,20 @@ _LOOP_AFTER = """\
             codeobj_func func = objects[i].second;
             if (!func || curclocks.find(obj_clock) == curclocks.end())
                 continue;
-            const int kind = _kinds[i] & ~(brian_stdp::GATHERS | brian_stdp::NO_GATHER_WAIT);
-            if (kind == brian_stdp::EARLY)  // without waiting; the next object waits for it
+            int kind = _kinds[i] & ~(brian_stdp::GATHERS | brian_stdp::NO_GATHER_WAIT);
+            if (kind == brian_stdp::EARLY)
             {
-                if (_first)
-                    func();
-                _since = (_since == LOCAL_ONLY || _since == ANY_SPLIT) ? ANY_SPLIT : FIRST_ONLY;
-                continue;
+                // without waiting, where the split code since the last barrier is its run's
+                // (else it waits as a serial object); the next object waits for it
+                if (_split_from < _run_starts[i])
+                    kind = brian_stdp::SERIAL;
+                else
+                {
+                    if (_first)
+                        func();
+                    _since = (_since == LOCAL_ONLY || _since == ANY_SPLIT) ? ANY_SPLIT : FIRST_ONLY;
+                    continue;
+                }
             }
             const bool _wait = kind == brian_stdp::SERIAL
                 ? (_since == LOCAL_ONLY || _since == ANY_SPLIT)
@@ -538,6 +559,7 @@ _LOOP_AFTER = """\
             {
                 brian_stdp::barrier();
                 _since = NONE_YET;
+                _split_from = (size_t)-1;
                 if (_gathering)  // the events of split thresholds, moved together
                 {
                     if (_first)
@@ -555,6 +577,8 @@ _LOOP_AFTER = """\
             }
             else
             {
+                if (_split_from == (size_t)-1)
+                    _split_from = _n;
                 func();
                 _since = (kind == brian_stdp::BLOCK_LOCAL && _since != ANY_SPLIT)
                     ? LOCAL_ONLY : ANY_SPLIT;

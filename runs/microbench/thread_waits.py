@@ -59,11 +59,12 @@ INSIDE, END_OF_STEP = 256, 500  # site of a barrier inside object i: INSIDE + i
 _EDITS = [  # (text of threads._LOOP_AFTER, its replacement)
     ("num_threads(BRIAN_STDP_THREADS)",
      'num_threads(getenv("BRIAN_STDP_NT") ? atoi(getenv("BRIAN_STDP_NT")) : BRIAN_STDP_THREADS)'),
-    ("                if (_first)\n                    func();\n                _since = (_since == LOCAL_ONLY",
-     "                const unsigned long long _e0 = __builtin_ia32_rdtsc();\n"
-     "                if (_first)\n                    func();\n"
-     "                brian_stdp::works()[omp_get_thread_num()][i] += __builtin_ia32_rdtsc() - _e0;\n"
-     "                _since = (_since == LOCAL_ONLY"),
+    ("                    if (_first)\n                        func();\n"
+     "                    _since = (_since == LOCAL_ONLY",
+     "                    const unsigned long long _e0 = __builtin_ia32_rdtsc();\n"
+     "                    if (_first)\n                        func();\n"
+     "                    brian_stdp::works()[omp_get_thread_num()][i] += __builtin_ia32_rdtsc() - _e0;\n"
+     "                    _since = (_since == LOCAL_ONLY"),
     ("            if (_wait)\n",
      "            brian_stdp::site() = (int)i;\n            if (_wait)\n"),
     ("            if (kind == brian_stdp::SERIAL)\n            {\n                if (_first)",

@@ -92,17 +92,18 @@ def test_the_step_of_a_program_is_read_from_its_files(tmp_path):
         StepObject("_run_b_codeobject", False, frozenset({"_random_generators"})),
         StepObject("", False, frozenset())]
     assert step_order.write_header(tmp_path) == StepPlan(
-        ["_run_a_stateupdater_codeobject", "_run_b_codeobject"], ["_run_b_codeobject"],
+        ["_run_a_stateupdater_codeobject", "_run_b_codeobject"], ["_run_b_codeobject"], [0],
         ["_run_a_stateupdater_codeobject"])
     header = (tmp_path / step_order.HEADER).read_text()
     assert "void _run_b_codeobject();" in header
     assert ("register_plan(\n    {&_run_a_stateupdater_codeobject, &_run_b_codeobject},\n"
-            "    {&_run_b_codeobject},\n    {&_run_a_stateupdater_codeobject});") in header
+            "    {&_run_b_codeobject},\n    {0},\n    {&_run_a_stateupdater_codeobject});"
+            ) in header
     # two runs of a network: no plan; no main.cpp: none either
     (tmp_path / "main.cpp").write_text(_MAIN + _MAIN)
     assert step_order.step_of(tmp_path) is None
     assert step_order.write_header(tmp_path) is None
-    assert "register_plan(\n    {},\n    {},\n    {});" in (
+    assert "register_plan(\n    {},\n    {},\n    {},\n    {});" in (
         tmp_path / step_order.HEADER).read_text()
     (tmp_path / "main.cpp").unlink()
     assert step_order.step_of(tmp_path) is None
@@ -121,6 +122,9 @@ def test_serial_objects_before_a_run_of_split_ones_move_down_alongside_it():
     assert steps.order == ["thr", "inp_push", "pathway_b", "monitor", "push_a", "deliver",
                            "stdp"]
     assert steps.early == ["inp_push", "monitor", "push_a", "deliver"]
+    # where the run each early object runs beside starts (in a step that runs only some
+    # objects, one whose run did not start it waits as a serial object)
+    assert steps.run_starts == [0, 2, 2, 2]
     # the pathway reads nothing of the threshold, which gathers its events: no thread
     # waits for the first to gather them before it
     assert steps.no_gather_wait == ["pathway_b"]

@@ -179,6 +179,9 @@ def test_the_split_of_diehl_and_cooks_network(tmp_path, run_code_objects):
         "inh_exc_uniform_deliver_codeobject", "inp_exc_post_push_spikes",
         "inh_spike_resetter_codeobject", "inp_spike_resetter_codeobject")]
     assert "_run_inp_exc_pre_codeobject" in steps.no_gather_wait
+    # the input's threshold runs beside the run that starts with the excitatory update
+    position = steps.run_starts[steps.early.index("_run_inp_spike_thresholder_codeobject")]
+    assert steps.order[position] == "_run_exc_stateupdater_codeobject"
     header = (build / step_order.HEADER).read_text()
     assert "&_run_inp_exc_pre_push_spikes, &_run_inp_exc_pre_codeobject, &_run_exc_spikes" in header
 
