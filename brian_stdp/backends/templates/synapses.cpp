@@ -103,9 +103,6 @@
             const size_t _vectorisation_idx = _idx;
             {{vector_code|autoindent}}
         }
-        {% if _prefetched %}
-        }
-        {% endif %}
     }
     {% else %}
     {{ openmp_pragma('parallel') }}
