@@ -81,15 +81,17 @@ class StepPlan(NamedTuple):
 
 def plan(step: list) -> StepPlan:
     """The :class:`StepPlan` of ``step`` (:class:`StepObject` in the order the network
-    runs them; see the module's docstring)."""
+    runs them; see the module's docstring). A clock without code (no function) runs
+    nothing, and the program's loop passes over it: it is left out, so that it ends no
+    run of split objects."""
+    step = [obj for obj in step if obj.function]
     placed = _deferred(_with_early(step))
     gathering = [obj for obj in step if obj.gathers]
     no_wait = []
     for first, last in _split_runs(placed):
         run = [obj for obj, _ in placed[first:last]]
-        if not any(obj.uses & other.uses for obj in run for other in gathering):
+        if all(_independent(obj, gathering) for obj in run):
             no_wait.append(run[0].function)
-    placed = [(obj, early) for obj, early in placed if obj.function]
     starts, run_start = [], 0
     for k, (obj, early) in enumerate(placed):
         if obj.split and (k == 0 or not placed[k - 1][0].split):
@@ -98,12 +100,6 @@ def plan(step: list) -> StepPlan:
             starts.append(run_start)
     return StepPlan([obj.function for obj, _ in placed],
                     [obj.function for obj, early in placed if early], starts, no_wait)
-
-
-def early_functions(step: list) -> list:
-    """The functions of ``step`` that the first thread runs without waiting
-    (``plan(step).early``)."""
-    return plan(step).early
 
 
 def _independent(obj: StepObject, others) -> bool:
@@ -122,7 +118,7 @@ def _with_early(step: list) -> list:
             placed.append((obj, False))
             insert_at = len(placed)
             continue
-        if insert_at is not None and obj.function:
+        if insert_at is not None:
             passed = [other for other, _ in placed[insert_at:]]
             alongside = [other for other, _ in _run_before(placed, insert_at)]
             if _independent(obj, passed + alongside):
@@ -172,7 +168,7 @@ def _deferred(placed: list) -> list:
             gap -= 1
         kept, moved = [], []
         for obj, _ in reversed(placed[gap:first]):
-            if obj.function and _independent(obj, run + kept):
+            if _independent(obj, run + kept):
                 moved.insert(0, (obj, True))
             else:
                 kept.insert(0, obj)
@@ -267,5 +263,5 @@ def write_header(build_dir) -> StepPlan | None:
     return step_plan
 
 
-__all__ = ["HEADER", "StepObject", "StepPlan", "early_functions", "globals_of",
+__all__ = ["HEADER", "StepObject", "StepPlan", "globals_of",
            "header_text", "network_steps", "plan", "step_of", "write_header"]

@@ -4,7 +4,7 @@ the rule on made-up steps, and the reading of a generated program's files."""
 import pytest
 
 from brian_stdp.backends import step_order
-from brian_stdp.backends.step_order import StepObject, StepPlan, early_functions, plan
+from brian_stdp.backends.step_order import StepObject, StepPlan, plan
 
 
 def serial(name, *uses):
@@ -25,7 +25,7 @@ def test_an_object_that_shares_nothing_runs_early_in_its_order():
             split("pathway", "queue", "ge", "w")]
     # the monitor of the split threshold's events waits for it, then runs alongside the
     # pathway (below)
-    assert early_functions(step) == ["inp_thr", "inp_monitor", "push", "monitor"]
+    assert plan(step).early == ["inp_thr", "inp_monitor", "push", "monitor"]
 
 
 @pytest.mark.codegen_independent
@@ -43,7 +43,7 @@ def test_an_object_that_shares_nothing_runs_early_in_its_order():
      serial("input", "_random_generators")],
 ])
 def test_an_object_that_shares_a_name_keeps_its_place(step):
-    assert step[-1].function not in early_functions(step)
+    assert step[-1].function not in plan(step).early
 
 
 @pytest.mark.codegen_independent
@@ -51,10 +51,10 @@ def test_only_the_split_objects_since_the_last_serial_one_run_alongside():
     # "late" shares v with the first run of split objects, not with the one before it
     step = [split("su", "v"), serial("monitor", "v", "w"), split("pathway", "w"),
             serial("late", "v")]
-    assert early_functions(step) == ["late"]
+    assert plan(step).early == ["late"]
     # a clock without code (no function) is never early and shares nothing
     step = [split("su", "v"), serial("", ), serial("late", "w")]
-    assert early_functions(step) == ["late"]
+    assert plan(step).early == ["late"]
 
 
 _MAIN = """
