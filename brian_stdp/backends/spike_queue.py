@@ -21,8 +21,11 @@ numbers, its first synapse and its length, and the pathway's event code
 (``brian_stdp/backends/templates/synapses.cpp``) runs through each run: the same synapses in
 the same order, without writing and reading an index per synaptic event. In a program split
 over threads the synapses are stored by block of targets first, so a group is one run per
-block (``blocks``), each pushed as a pair in the same order. ``prepare`` checks that no group
-is more runs than that and stops the program with a message where one is.
+block (``blocks``), each pushed as a pair in the same order. ``prepare`` lists each
+source's groups with the pairs of their runs side by side (``ranges``), so that ``push``
+appends a group with one ``insert`` and finds its slot without an integer modulo; it
+checks that no group is more runs than ``blocks`` and stops the program with a message
+where one is.
 
 The edit needs the lines it replaces. Where a Brian2 version has other lines (or no
 ``brianlib/spikequeue.h``: brian2cuda, GeNN), :func:`patch_spike_queue` changes nothing
@@ -56,8 +59,10 @@ _MEMBERS_AFTER = _MEMBERS_BEFORE + f"""    {MARK}: each source's synapses sorted
     vector< vector<int> > synapses_by_delay;
     vector< vector< pair<int, int> > > delay_groups;
     // brian_stdp: with store_ranges, a slot holds (first synapse, number of synapses) pairs,
-    // and delay_groups the runs of each group: at most `blocks` per group (synapses stored
-    // by block of targets, then delay: one run per thread of a split program)
+    // and ranges, per source and delay group, the delay, the number of values that follow
+    // and the pairs of the group's runs: at most `blocks` runs per group (synapses stored by
+    // block of targets, then delay: one run per thread of a split program)
+    vector< vector<int> > ranges;
     bool store_ranges = false;
     int blocks = 1;
 """
@@ -84,33 +89,38 @@ _PREPARE_AFTER = _PREPARE_BEFORE + """        synapses_by_delay.assign(synapses.
                 }
             }
         }
+        ranges.assign(store_ranges ? synapses.size() : 0, vector<int>());
         if (store_ranges)
         {
             const int * const global_delays = delays - openmp_padding;
             for (size_t source = 0; source < synapses.size(); source++)
             {
                 const vector<int> &listed = scalar_delay ? synapses[source] : synapses_by_delay[source];
-                vector< pair<int, int> > &runs = delay_groups[source];
-                runs.clear();
-                int runs_of_delay = 0;
+                vector<int> &runs = ranges[source];
+                size_t group = 0;  // where the last group starts in runs
                 for (size_t k = 0; k < listed.size(); k++)
                 {
                     const int delay = scalar_delay ? 0 : global_delays[listed[k]];
-                    const bool same_delay = k > 0 && runs.back().first == delay;
+                    const bool same_delay = k > 0 && runs[group] == delay;
                     if (same_delay && listed[k] == listed[k - 1] + 1)
                     {
-                        runs.back().second++;
+                        runs.back()++;
                         continue;
                     }
-                    runs_of_delay = same_delay ? runs_of_delay + 1 : 1;
-                    if (runs_of_delay > blocks)
+                    if (!same_delay)
+                    {
+                        group = runs.size();
+                        runs.insert(runs.end(), {delay, 0});
+                    }
+                    runs[group + 1] += 2;
+                    if (runs[group + 1] > 2 * blocks)
                     {
                         std::cerr << "brian_stdp: a delay group of the queue is more than " << blocks
                                   << " run(s) of synapses (store_ranges); the synapses must be stored "
                                   << "sorted by block of targets, then delay" << std::endl;
                         std::exit(1);
                     }
-                    runs.push_back(make_pair(delay, 1));
+                    runs.insert(runs.end(), {listed[k], 1});
                 }
             }
         }
@@ -124,19 +134,26 @@ _PUSH_BEFORE = """                const int* __restrict cur_indices = &(synapses
                     queue[(offset+delay)%queue.size()].push_back(synaptic_index);
                 }
 """
-_PUSH_AFTER = """                const int* cur_indices = &(synapses_by_delay[idx_neuron][0]);
-                const size_t n_slots = queue.size();
+_PUSH_AFTER = """                const size_t n_slots = queue.size();
+                if (store_ranges)
+                {
+                    // offset and every delay are below n_slots (ensure_delay)
+                    const vector<int> &runs = ranges[idx_neuron];
+                    for (size_t k = 0; k < runs.size(); k += 2 + runs[k + 1])
+                    {
+                        size_t at = offset + runs[k];
+                        at -= at >= n_slots ? n_slots : 0;
+                        const int * const pairs = &runs[k + 2];
+                        queue[at].insert(queue[at].end(), pairs, pairs + runs[k + 1]);
+                    }
+                    continue;
+                }
+                const int* cur_indices = &(synapses_by_delay[idx_neuron][0]);
                 const vector< pair<int, int> > &groups = delay_groups[idx_neuron];
                 for (size_t g = 0; g < groups.size(); g++)
                 {
                     vector<int32_t> &slot = queue[(offset + groups[g].first) % n_slots];
-                    if (store_ranges)
-                    {
-                        slot.push_back(cur_indices[0]);
-                        slot.push_back(groups[g].second);
-                    }
-                    else
-                        slot.insert(slot.end(), cur_indices, cur_indices + groups[g].second);
+                    slot.insert(slot.end(), cur_indices, cur_indices + groups[g].second);
                     cur_indices += groups[g].second;
                 }
 """
@@ -147,13 +164,8 @@ _HOMOGENEOUS_BEFORE = """                const int* __restrict cur_indices = &(s
 _HOMOGENEOUS_AFTER = """                const int* __restrict cur_indices = &(synapses[idx_neuron][0]);
                 if (store_ranges)
                 {
-                    const vector< pair<int, int> > &runs = delay_groups[idx_neuron];
-                    for (size_t g = 0; g < runs.size(); g++)
-                    {
-                        homog_queue.push_back(cur_indices[0]);
-                        homog_queue.push_back(runs[g].second);
-                        cur_indices += runs[g].second;
-                    }
+                    const vector<int> &runs = ranges[idx_neuron];  // one group
+                    homog_queue.insert(homog_queue.end(), runs.begin() + 2, runs.end());
                     continue;
                 }
                 const int cur_homog_queue_size = homog_queue.size();
