@@ -489,6 +489,9 @@ class StandaloneSession(Session):
     group_delays = True
     delay_sorted = peek_in_place = ranged_events = uniform_connections = True
     split_threads = stops_early = True
+    #: Whether GCC may vectorise loops over many arrays behind run-time overlap checks
+    #: (:func:`.devices.cpp_standalone.vectorising_flags`).
+    vectorise = True
 
     #: Whether a build starts from a cached build of the same network (:mod:`.build_cache`).
     use_build_cache = True
@@ -505,6 +508,8 @@ class StandaloneSession(Session):
         set_device(self.device_name, build_on_run=False, directory=str(self.directory))
         self._configure_device()
         prefs.devices.cpp_standalone.openmp_threads = 0  # threads: backends/threads.py
+        if self.vectorise:
+            brian2.device.extra_compile_args.extend(cpp_standalone.vectorising_flags())
         if self.split_threads and self.threads > 1:
             brian2.device.extra_compile_args.append("-fopenmp")
             brian2.device.extra_link_args.append("-fopenmp")
@@ -569,6 +574,7 @@ class StandaloneSession(Session):
                                      ranged_events=self.ranged_events,
                                      uniform_connections=self.uniform_connections,
                                      stops_early=self.stops_early,
+                                     vectorise=self.vectorise,
                                      spike_queue_edit=EDIT_VERSION if self.group_delays else None)
 
     def _run(self, stimulus, n_avail, state, ctrl, plastic, seed):
@@ -632,6 +638,7 @@ class CudaStandaloneSession(StandaloneSession):
     delay_sorted = peek_in_place = ranged_events = uniform_connections = False
     split_threads = False  # brian2cuda: the GPU runs the code
     stops_early = False  # stop_run has no CUDA implementation
+    vectorise = False  # host code goes through nvcc
     use_build_cache = False  # not measured with nvcc's builds
     can_profile = False
 
