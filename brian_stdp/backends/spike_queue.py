@@ -202,14 +202,22 @@ def _brian2_source() -> str | None:
     return path.read_text() if path.is_file() else None
 
 
+#: Beside the edited file in a build folder: the version of the edit that the folder's
+#: program was compiled with (:func:`patch_spike_queue`).
+VERSION_FILE = "brianlib/spikequeue.edit"
+
+
 def patch_spike_queue(build_dir) -> bool:
     """Edit ``build_dir/brianlib/spikequeue.h`` to push delay groups; True if the file
     is (now) patched.
 
     The file keeps its modification time (Brian2 copies it with the time of its own
-    copy), so that a build folder copied from a compiled one compiles nothing again. A file
-    that another version of the edit patched is patched again from Brian2's own copy and
-    gets the current time, so that ``make`` compiles what includes it.
+    copy), so that a build folder copied from a compiled one compiles nothing again. Where
+    the folder's program was compiled with another version of the edit (its
+    :data:`VERSION_FILE`, or a program and no such file), or the file holds another
+    version's edit, the file gets the current time, so that ``make`` compiles what
+    includes it: Brian2 copies its own file over an edited one with that file's old time,
+    and objects compiled from the other edit, linked with this one, crash the program.
     """
     path = Path(build_dir) / "brianlib" / "spikequeue.h"
     if not path.is_file():
@@ -224,9 +232,16 @@ def patch_spike_queue(build_dir) -> bool:
         log.debug("%s: not the lines the delay-group edit expects; Brian2's queue is used",
                   path)
         return False
+    version_file = Path(build_dir) / VERSION_FILE
+    compiled_with = (version_file.read_text().strip() if version_file.is_file()
+                     else "unknown" if (Path(build_dir) / "main").exists() else EDIT_VERSION)
+    stale = stale or compiled_with != EDIT_VERSION
     if new != text:
         stat = path.stat()
         path.write_text(new)
         if not stale:
             os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    elif stale:
+        os.utime(path)
+    version_file.write_text(EDIT_VERSION + "\n")
     return True

@@ -11,8 +11,8 @@ import pytest
 
 from brian_stdp.backends.network import draw_fixed
 from brian_stdp.backends.session import ControllerState, StandaloneSession
-from brian_stdp.backends.spike_queue import (EDIT_VERSION, MARK, patch_spike_queue,
-                                             patched_source)
+from brian_stdp.backends.spike_queue import (EDIT_VERSION, MARK, VERSION_FILE,
+                                             patch_spike_queue, patched_source)
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.encoding import encode
 from brian_stdp.model.spec import load_model
@@ -67,6 +67,29 @@ def test_another_versions_edit_is_made_again_and_compiled(tmp_path):
     assert patched_source(path.read_text()) is None
     assert patch_spike_queue(tmp_path) is True
     assert path.read_text() == current and path.stat().st_mtime_ns > 10**18
+
+
+@pytest.mark.codegen_independent
+@pytest.mark.parametrize("compiled_with", ["0123abcd", None])
+def test_a_program_of_another_edit_is_compiled_again(tmp_path, compiled_with):
+    # a kept build folder (a run resumed after an update): Brian2 has copied its own queue
+    # over the edited one, with its old time; the objects of the folder's program were
+    # compiled from another version of the edit (0123abcd), or from one before the
+    # version file (None)
+    (tmp_path / "brianlib").mkdir()
+    (tmp_path / "main").write_text("a program")
+    if compiled_with:
+        (tmp_path / VERSION_FILE).write_text(compiled_with)
+    path = tmp_path / "brianlib" / "spikequeue.h"
+    path.write_text(brian2_spike_queue())
+    os.utime(path, ns=(10**18, 10**18))
+    assert patch_spike_queue(tmp_path) is True
+    assert MARK in path.read_text() and path.stat().st_mtime_ns > 10**18
+    assert (tmp_path / VERSION_FILE).read_text().strip() == EDIT_VERSION
+    path.write_text(brian2_spike_queue())  # the next build of the same version
+    os.utime(path, ns=(10**18, 10**18))
+    assert patch_spike_queue(tmp_path) is True
+    assert path.stat().st_mtime_ns == 10**18
 
 
 @pytest.mark.codegen_independent
