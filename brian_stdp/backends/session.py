@@ -34,7 +34,8 @@ from brian_stdp.backends.delay_order import to_canonical, to_stored
 from brian_stdp.backends.devices import cpp_standalone, cuda_standalone, runtime
 from brian_stdp.backends.network import (NetworkHandles, build_network, constant_initializers,
                                          initial_state)
-from brian_stdp.backends.spike_queue import EDIT_VERSION, STORE_RANGES_CODE, patch_spike_queue
+from brian_stdp.backends.spike_queue import (EDIT_VERSION, STORE_RANGES_CODE, patch_spike_queue,
+                                             record_compiled)
 from brian_stdp.backends.threads import patch_network
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import ModelSpec
@@ -547,8 +548,8 @@ class StandaloneSession(Session):
             from brian2.codegen.cpp_prefs import get_compiler_and_args
 
             device.build(run=False, directory=str(self.directory), compile=False)
-            if (self.group_delays and not patch_spike_queue(self.directory)
-                    and handles.ranged_pathways):
+            patched = self.group_delays and patch_spike_queue(self.directory)
+            if self.group_delays and not patched and handles.ranged_pathways:
                 raise RuntimeError(f"{self.directory}: this Brian2's spike queue cannot be "
                                    f"edited (brian_stdp/backends/spike_queue.py); build with "
                                    f"ranged_events = False")
@@ -556,6 +557,8 @@ class StandaloneSession(Session):
                 patch_network(self.directory, self.threads)
             device.compile_source(str(self.directory), get_compiler_and_args()[0],
                                   debug=False, clean=False)
+            if patched:
+                record_compiled(self.directory)
         else:
             device.build(run=False, directory=str(self.directory), compile=True)
         if key is not None:

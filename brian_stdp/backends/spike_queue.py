@@ -203,8 +203,15 @@ def _brian2_source() -> str | None:
 
 
 #: Beside the edited file in a build folder: the version of the edit that the folder's
-#: program was compiled with (:func:`patch_spike_queue`).
+#: program was compiled with (written by :func:`record_compiled`, read by
+#: :func:`patch_spike_queue`).
 VERSION_FILE = "brianlib/spikequeue.edit"
+
+
+def record_compiled(build_dir) -> None:
+    """Note in ``build_dir`` that its program is compiled with this version of the edit
+    (call it after the compilation succeeded)."""
+    (Path(build_dir) / VERSION_FILE).write_text(EDIT_VERSION + "\n")
 
 
 def patch_spike_queue(build_dir) -> bool:
@@ -243,5 +250,4 @@ def patch_spike_queue(build_dir) -> bool:
             os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     elif stale:
         os.utime(path)
-    version_file.write_text(EDIT_VERSION + "\n")
     return True

@@ -12,7 +12,8 @@ import pytest
 from brian_stdp.backends.network import draw_fixed
 from brian_stdp.backends.session import ControllerState, StandaloneSession
 from brian_stdp.backends.spike_queue import (EDIT_VERSION, MARK, VERSION_FILE,
-                                             patch_spike_queue, patched_source)
+                                             patch_spike_queue, patched_source,
+                                             record_compiled)
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.encoding import encode
 from brian_stdp.model.spec import load_model
@@ -81,10 +82,12 @@ def test_a_program_of_another_edit_is_compiled_again(tmp_path, compiled_with):
     if compiled_with:
         (tmp_path / VERSION_FILE).write_text(compiled_with)
     path = tmp_path / "brianlib" / "spikequeue.h"
-    path.write_text(brian2_spike_queue())
-    os.utime(path, ns=(10**18, 10**18))
-    assert patch_spike_queue(tmp_path) is True
-    assert MARK in path.read_text() and path.stat().st_mtime_ns > 10**18
+    for _ in range(2):  # a compilation that stopped: the next build compiles again
+        path.write_text(brian2_spike_queue())
+        os.utime(path, ns=(10**18, 10**18))
+        assert patch_spike_queue(tmp_path) is True
+        assert MARK in path.read_text() and path.stat().st_mtime_ns > 10**18
+    record_compiled(tmp_path)  # compiled
     assert (tmp_path / VERSION_FILE).read_text().strip() == EDIT_VERSION
     path.write_text(brian2_spike_queue())  # the next build of the same version
     os.utime(path, ns=(10**18, 10**18))
