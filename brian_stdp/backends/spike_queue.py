@@ -55,7 +55,8 @@ _INCLUDE_AFTER = _INCLUDE_BEFORE + "#include<cstdlib>\n"
 
 _MEMBERS_BEFORE = "    vector< vector<int> > synapses;\n"
 _MEMBERS_AFTER = _MEMBERS_BEFORE + f"""    {MARK}: each source's synapses sorted by delay (stable), and per source
-    // the (delay, number of synapses) of each group, in the order of that list
+    // the (delay, number of synapses) of each group, in the order of that list (without
+    // store_ranges)
     vector< vector<int> > synapses_by_delay;
     vector< vector< pair<int, int> > > delay_groups;
     // brian_stdp: with store_ranges, a slot holds (first synapse, number of synapses) pairs,
@@ -79,6 +80,8 @@ _PREPARE_AFTER = _PREPARE_BEFORE + """        synapses_by_delay.assign(synapses.
                 sorted = synapses[source];
                 stable_sort(sorted.begin(), sorted.end(),
                             [global_delays](int a, int b) { return global_delays[a] < global_delays[b]; });
+                if (store_ranges)
+                    continue;  // push reads the runs (ranges, below)
                 vector< pair<int, int> > &groups = delay_groups[source];
                 for (size_t k = 0; k < sorted.size(); k++)
                 {
@@ -240,9 +243,11 @@ def patch_spike_queue(build_dir) -> bool:
                   path)
         return False
     version_file = Path(build_dir) / VERSION_FILE
-    compiled_with = (version_file.read_text().strip() if version_file.is_file()
-                     else "unknown" if (Path(build_dir) / "main").exists() else EDIT_VERSION)
-    stale = stale or compiled_with != EDIT_VERSION
+    if version_file.is_file():
+        other_program = version_file.read_text().strip() != EDIT_VERSION
+    else:  # a program compiled before the record was kept, or none yet
+        other_program = (Path(build_dir) / "main").exists()
+    stale = stale or other_program
     if new != text:
         stat = path.stat()
         path.write_text(new)
