@@ -263,6 +263,7 @@ def test_run_directory_copies_keep_the_chain(tmp_path):
     ("diehl_cook_2015_shrinking_inhibition", 400, 34.0),
     ("diehl_cook_2015_shrinking_inhibition", 1600, 8.5),
     ("diehl_cook_2015_shrinking_inhibition", 6400, 2.125),
+    ("diehl_cook_2015_fast_learning_shrinking_inhibition", 1600, 8.5),
 ])
 def test_size_dependent_inhibition_is_the_strong_variant_at_400_neurons(model, neurons, weight):
     """Growing as sqrt(n) from the published 17 at 100 neurons, or shrinking as 1/n; both
@@ -276,6 +277,8 @@ def test_size_dependent_inhibition_is_the_strong_variant_at_400_neurons(model, n
     if neurons == 400:
         strong = load_model("diehl_cook_2015_strong_inhibition")
         assert float(strong.parameters["w_inh_exc"]) == pytest.approx(weight)
+    if "fast_learning" in model:
+        assert spec.parameters == load_model("diehl_cook_2015_fast_learning").parameters
     rest = {k: v for k, v in spec.synapses.items() if k != "inh_exc"}
     assert rest == {k: v for k, v in load_model("diehl_cook_2015").synapses.items()
                     if k != "inh_exc"}
