@@ -116,7 +116,8 @@ class NetworkHandles:
         Everything the equations refer to by name.
     state_vars : list of (name, variable name)
         The variables carried from chunk to chunk (the network's state), by
-        group or synapse name as in the model file.
+        group or synapse name as in the model file; a shared variable is one value
+        (shape (1,) in the state).
     fixed : dict of str to ndarray
         Build-time values (``"synapses.delay"``), compiled into the program (empty
         for the single run).
@@ -164,6 +165,14 @@ class NetworkHandles:
         if name in self.uniform:
             return self.uniform[name].n_synapses
         return len(self.net[name])
+
+    def state_size(self, key: str) -> int:
+        """Number of values of a state entry ``"object.variable"``: 1 for a shared
+        variable, else :meth:`size` of its object."""
+        obj_name, var_name = key.split(".")
+        if obj_name not in self.uniform and self.net[obj_name].variables[var_name].scalar:
+            return 1
+        return self.size(obj_name)
 
 
 def group_sizes(spec: ModelSpec, n_neurons: int, n_input: int) -> dict:
@@ -595,7 +604,6 @@ def check_model(spec: ModelSpec, n_input: int = 16) -> None:
                              "the target of the plastic synapses must define "
                              "'plastic : 1 (shared)', which the runner sets to 1 while "
                              "training and 0 otherwise")
-    _check_shared_variables(spec)
     if not isinstance(brian2.get_device(), RuntimeDevice):
         raise RuntimeError("check_model needs the runtime device")
     n_neurons = 2 * spec.neurons_step()  # two filters per patch location, if any
@@ -616,26 +624,6 @@ def check_model(spec: ModelSpec, n_input: int = 16) -> None:
                              _brian_message(err)) from None
     finally:
         brian2.prefs.codegen.target = codegen_target
-
-
-def _check_shared_variables(spec: ModelSpec) -> None:
-    """Refuse ``(shared)`` variables other than ``plastic``: a chunk hands the next one its
-    per-neuron and per-synapse variables only (:func:`_carried_variables`), so a shared
-    one would start again at every chunk."""
-    models = [(f"[groups.{name}] equations", spec.group_equations(name)) for name in spec.groups]
-    for name, synapses in spec.synapses.items():
-        try:
-            models.append((f"[synapses.{name}] model", Equations(synapses.model)))
-        except Exception:  # noqa: BLE001  (the network build below names the parse error)
-            continue
-    for where, eqs in models:
-        for name, eq in eqs.items():
-            if "shared" in eq.flags and name != "plastic":
-                raise spec.error(where, f"{name!r} is a shared variable; a run does not carry "
-                                 f"shared variables from one compiled chunk to the next "
-                                 f"(only 'plastic', which the runner sets): drop "
-                                 f"'(shared)' to keep one value per neuron or synapse, or "
-                                 f"make a fixed value a [parameters] entry")
 
 
 def _section_of(spec, object_name):
@@ -698,14 +686,15 @@ def with_stdp(spec, on_pre, on_post):
 
 
 def _carried_variables(obj):
-    """(object name, variable) pairs of the state that a chunk hands to the next."""
+    """(object name, variable) pairs of the state that a chunk hands to the next: the
+    model's per-neuron, per-synapse and shared variables, not ``plastic`` (the runner
+    sets it) nor the normalisation's work arrays."""
     skip = {"plastic", "w_in_sum", "w_in_scale", "N_incoming", "N_outgoing", "lastupdate"}
     carried = []
     for name, var in obj.variables.items():
         if (name.startswith("_") or name in skip or var.read_only
                 or not isinstance(var, brian2.core.variables.ArrayVariable)
-                or var.owner is None or var.owner.name != obj.name
-                or getattr(var, "scalar", False)):
+                or var.owner is None or var.owner.name != obj.name):
             continue
         carried.append((obj.name, name))
     return carried
@@ -724,9 +713,10 @@ def initial_state(spec: ModelSpec, handles: NetworkHandles, rng: np.random.Gener
     state = {key: value.copy() for key, value in handles.fixed.items()}
     dims = {}
     for obj_name, var_name in handles.state_vars:
+        key = f"{obj_name}.{var_name}"
         var = handles[obj_name].variables[var_name]
-        state[f"{obj_name}.{var_name}"] = np.zeros(handles.size(obj_name), dtype=var.dtype)
-        dims[f"{obj_name}.{var_name}"] = var.dim
+        state[key] = np.zeros(handles.state_size(key), dtype=var.dtype)
+        dims[key] = var.dim
     for key in state:
         if key.endswith(".lastspike"):
             state[key][:] = -1e4  # Brian2's "never"
@@ -744,14 +734,16 @@ def initial_state(spec: ModelSpec, handles: NetworkHandles, rng: np.random.Gener
             if key not in dims:
                 continue  # a constant: compiled into the program
             where = f"[{_section(spec, obj_name)}] initial {var_name}"
+            shared = len(state[key]) == 1 and handles[obj_name].variables[var_name].scalar
             value = _evaluate_array(expr, spec, handles.namespace,
-                                    handles.synapse_indices.get(obj_name), size, rng, where)
+                                    None if shared else handles.synapse_indices.get(obj_name),
+                                    1 if shared else size, rng, where)
             if not brian2.have_same_dimensions(value, brian2.Quantity(1, dim=dims[key])):
                 raise spec.error(where, f"has units "
                                  f"{brian2.get_unit(brian2.get_dimensions(value))!r}, but "
                                  f"{var_name} is in {brian2.get_unit(dims[key])!r}")
-            state[key] = np.broadcast_to(np.asarray(value, dtype=float), (size,)).astype(
-                state[key].dtype)
+            state[key] = np.broadcast_to(np.asarray(value, dtype=float),
+                                         (len(state[key]),)).astype(state[key].dtype)
     return state
 
 

@@ -176,7 +176,7 @@ def read_state(handles, state_in: dict, fixed: dict, duration: float) -> dict:
             continue
         obj_name, var_name = key.split(".")
         obj = handles[obj_name]
-        value = np.array(getattr(obj, var_name)[:], dtype=old.dtype)
+        value = np.array(getattr(obj, var_name)[:], dtype=old.dtype).reshape(old.shape)
         order = handles.stored_order.get(obj_name)
         if order is not None and value.shape == order.shape:
             value = to_canonical(value, order)

@@ -162,7 +162,7 @@ def collect(spec: ModelSpec, handles, n_images: int, slots: int, seconds: float,
     state = {}
     for key in state_keys:
         obj_name, var_name = key.split(".")
-        state[key] = np.array(getattr(handles[obj_name], var_name)[:])
+        state[key] = np.atleast_1d(np.array(getattr(handles[obj_name], var_name)[:]))
     return SingleRunResult(images=int(done), slots=int(slots), spikes=spikes_per_image,
                            presentations=presentations, state=state, seconds=seconds,
                            simulation_seconds=simulation_seconds)

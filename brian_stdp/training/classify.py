@@ -177,9 +177,9 @@ def _network_state(run: TrainedRun, session) -> dict:
     for obj_name, var_name in handles.state_vars:
         key = f"{obj_name}.{var_name}"
         value = _saved(run, key)
-        if value.shape != (handles.size(obj_name),):
+        if value.shape != (handles.state_size(key),):
             raise ConfigError(f"{state_path}: state/{key} has shape {value.shape}, the "
-                              f"network has {handles.size(obj_name)} values there")
+                              f"network has {handles.state_size(key)} values there")
         state[key] = value
     return state
 

@@ -119,6 +119,8 @@ def test_genn_variant_builds_in_brian2():
       ('on_pre = "ge_post += w"\ninitial = { w = "(rand()',
        'on_pre = "ge_post += w*gain"\ninitial = { w = "(rand()')],
      "reads the shared variable 'gain' of exc"),
+    ([('plastic : 1 (shared)', 'plastic : 1 (shared)\ngain : 1 (shared)')],
+     "'gain' is a shared variable; the GeNN runner carries per-neuron"),
     ([('model = "w : 1 (constant)"\non_pre = "gi_post += w"',
        'model = """\nw : 1 (constant)\nscaled = 2*w : 1 (constant over dt)\n"""\n'
        'on_pre = "gi_post += w"')],

@@ -90,16 +90,36 @@ def test_bad_model_file_names_file_and_key(edited_model, old, new, where, proble
     ('on_pre = "gi_post += w"', 'on_pre = "gi_post += w*mV"', r"\[synapses.inh_exc\]",
      "inconsistent units"),
     ("plastic : 1 (shared)\n", "", r"\[groups.exc\] equations", "plastic"),
-    ("plastic : 1 (shared)\n", "plastic : 1 (shared)\ngain : 1 (shared)\n",
-     r"\[groups.exc\] equations", "'gain' is a shared variable.*drop '\\(shared\\)'"),
-    ('w : 1                  # synaptic weight',
-     'w : 1                  # synaptic weight\nscale : 1 (shared, constant)',
-     r"\[synapses.inp_exc\] model", "'scale' is a shared variable"),
 ])
 def test_equation_errors_are_found_before_compiling(edited_model, old, new, where, problem):
     spec = load_model(edited_model(DC, old, new))
     with pytest.raises(ModelFileError, match=f"edited.toml: {where}.*{problem}"):
         check_model(spec)
+
+
+def test_a_shared_variable_is_one_value_of_the_initial_state(edited_model):
+    """A shared variable of a group (here with an initial value) and one of synapses pass
+    the checks and start as one value each."""
+    import numpy as np
+
+    from brian_stdp.backends.network import build_network, draw_fixed, initial_state
+
+    path = edited_model(DC, "plastic : 1 (shared)\n", "plastic : 1 (shared)\ngain : 1 (shared)\n")
+    text = path.read_text().replace('initial = { v = "v_init_exc", theta = "theta_init" }',
+                                    'initial = { v = "v_init_exc", theta = "theta_init", '
+                                    'gain = "2 + 0*i" }')
+    text = text.replace("t_arrival : second     # time of the last presynaptic spike arrival",
+                        "t_arrival : second\nscale : 1 (shared)")
+    path.write_text(text)
+    spec = load_model(path)
+    check_model(spec)
+    rng = np.random.default_rng(0)
+    handles = build_network(spec, 4, 16, 1, draw_fixed(spec, 4, 16, rng))
+    state = initial_state(spec, handles, rng)
+    assert state["exc.gain"].shape == (1,) and state["exc.gain"][0] == 2.0
+    assert state["inp_exc.scale"].shape == (1,) and state["inp_exc.scale"][0] == 0.0
+    assert state["exc.theta"].shape == (4,)
+    assert "exc.plastic" not in state, "the runner sets plastic"
 
 
 def test_evaluation_model_shows_the_images_for_t_present_eval(edited_model):

@@ -11,13 +11,14 @@ most one summed variable (none when ``on_pre`` already writes a postsynaptic
 variable). A shared variable of the target group read in synaptic code gets a
 copy of its own on the synapses, which is never set (found in brian2genn's
 generated code); the single-run network therefore reads the runner's
-``plastic`` there as a constant, and other such reads are reported.
+``plastic`` there as a constant, and other such reads are reported. Shared variables
+other than ``plastic`` are not carried from one run of a GeNN build to the next.
 
 :func:`genn_problems` lists what a model file must change to meet these
 rules, before anything is compiled: it joins the findings of one function per kind of
 rule (:data:`RULES`): neuron-group equations, custom events, the schedule, synapse
 equations, what triggers synapses and their delays, ``on_pre``, reads of shared
-variables, ``on_post`` and summed variables. ``models/diehl_cook_2015_genn.toml`` is a
+variables, shared state, ``on_post`` and summed variables. ``models/diehl_cook_2015_genn.toml`` is a
 variant of Diehl & Cook that meets them (its ``deviations`` state how). The network GeNN
 runs is the single-run network of :mod:`brian_stdp.backends.single_run`.
 
@@ -281,6 +282,20 @@ def shared_read_problems(spec: ModelSpec) -> list:
     return problems
 
 
+def shared_state_problems(spec: ModelSpec) -> list:
+    """Shared variables that the state would carry (``plastic`` and constants excepted):
+    GeNN's re-run builds read the state per neuron and per synapse from files."""
+    models = [(f"[groups.{name}] equations", spec.group_equations(name)) for name in spec.groups]
+    models += [(f"[synapses.{name}] model", model) for name, model in
+               ((name, _parse(sspec)) for name, sspec in spec.synapses.items())
+               if not isinstance(model, str)]
+    return [f"{where}: '{name}' is a shared variable; the GeNN runner carries per-neuron "
+            f"and per-synapse values from one run of the build to the next only. Drop "
+            f"'(shared)' to keep one value per neuron or synapse."
+            for where, eqs in models for name, eq in eqs.items()
+            if "shared" in eq.flags and "constant" not in eq.flags and name != "plastic"]
+
+
 def on_post_problems(spec: ModelSpec) -> list:
     """What ``on_post`` writes and reads: synaptic variables only; no postsynaptic
     variable read; no subexpression."""
@@ -326,7 +341,8 @@ def summed_variable_problems(spec: ModelSpec) -> list:
 #: The rules :func:`genn_problems` applies, in the order of its findings.
 RULES = (linked_variable_problems, custom_event_problems, schedule_problems,
          unparsable_synapse_problems, trigger_problems, synapse_equation_problems,
-         on_pre_problems, shared_read_problems, on_post_problems, summed_variable_problems)
+         on_pre_problems, shared_read_problems, shared_state_problems, on_post_problems,
+         summed_variable_problems)
 
 
 def check_genn_compatible(spec: ModelSpec) -> None:
