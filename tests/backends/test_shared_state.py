@@ -27,12 +27,12 @@ lr_scale : 1 (shared)  # factor on the learning rates, one for the layer
 '''
 
 
-def _train_two_chunks(spec, images, directory):
-    """Train two chunks of ``SLOTS`` slots of one compiled program on ``images``, the
-    second going on where the first stopped; the two chunks' results."""
+def _train_two_chunks(spec, images, directory, threads):
+    """Train two chunks of ``SLOTS`` slots of one compiled program on ``threads`` threads
+    on ``images``, the second going on where the first stopped; the two chunks' results."""
     rng = np.random.default_rng(1)
     session = StandaloneSession(spec, N_NEURONS, 784, SLOTS, draw_fixed(spec, N_NEURONS, 784, rng),
-                                directory=directory)
+                                directory=directory, threads=threads)
     try:
         state = session.initial_state(rng)
         session.compile()
@@ -54,15 +54,15 @@ def _train_two_chunks(spec, images, directory):
 
 
 def test_a_shared_factor_carries_over_chunks_as_the_per_neuron_one(tmp_path):
-    """The annealed learning rate kept as one shared value gives the per-neuron version's
-    spikes over two chunks, and its weights to rounding (Brian2 multiplies the shared
-    factor into the constants once per step, in another order), and its value goes on
-    from where the first chunk left it."""
+    """The annealed learning rate kept as one shared value, on two threads (the first
+    writes it), gives the per-neuron version's spikes on one thread over two chunks, and
+    its weights to rounding (Brian2 multiplies the shared factor into the constants once
+    per step, in another order); its value goes on from where the first chunk left it."""
     images = encode(load_dataset("mnist", "train").images[:2 * SLOTS])
     (tmp_path / "shared.toml").write_text(SHARED_FACTOR)
-    shared = _train_two_chunks(load_model(tmp_path / "shared.toml"), images, tmp_path / "a")
+    shared = _train_two_chunks(load_model(tmp_path / "shared.toml"), images, tmp_path / "a", 2)
     per_neuron = _train_two_chunks(load_model("diehl_cook_2015_annealed_learning"), images,
-                                   tmp_path / "b")
+                                   tmp_path / "b", 1)
     factor = 0.5 ** (1 / 60000)
     for slots, s, p in zip((SLOTS, 2 * SLOTS), shared, per_neuron):
         assert s.state["exc.lr_scale"].shape == (1,)
