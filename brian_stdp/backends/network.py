@@ -75,7 +75,7 @@ from dataclasses import dataclass, field
 
 import brian2
 import numpy as np
-from brian2 import (Equations, EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonitor,
+from brian2 import (EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonitor,
                     Synapses, TimedArray, second)
 from brian2.devices.device import RuntimeDevice
 

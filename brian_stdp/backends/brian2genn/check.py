@@ -18,9 +18,10 @@ other than ``plastic`` are not carried from one run of a GeNN build to the next.
 rules, before anything is compiled: it joins the findings of one function per kind of
 rule (:data:`RULES`): neuron-group equations, custom events, the schedule, synapse
 equations, what triggers synapses and their delays, ``on_pre``, reads of shared
-variables, shared state, ``on_post`` and summed variables. ``models/diehl_cook_2015_genn.toml`` is a
-variant of Diehl & Cook that meets them (its ``deviations`` state how). The network GeNN
-runs is the single-run network of :mod:`brian_stdp.backends.single_run`.
+variables, shared state, ``on_post`` and summed variables.
+``models/diehl_cook_2015_genn.toml`` is a variant of Diehl & Cook that meets them (its
+``deviations`` state how). The network GeNN runs is the single-run network of
+:mod:`brian_stdp.backends.single_run`.
 
 Command line::
 
