@@ -734,7 +734,7 @@ def initial_state(spec: ModelSpec, handles: NetworkHandles, rng: np.random.Gener
             if key not in dims:
                 continue  # a constant: compiled into the program
             where = f"[{_section(spec, obj_name)}] initial {var_name}"
-            shared = len(state[key]) == 1 and handles[obj_name].variables[var_name].scalar
+            shared = handles[obj_name].variables[var_name].scalar  # one value
             value = _evaluate_array(expr, spec, handles.namespace,
                                     None if shared else handles.synapse_indices.get(obj_name),
                                     1 if shared else size, rng, where)
