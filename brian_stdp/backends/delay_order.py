@@ -102,6 +102,35 @@ def stored_order(pre: np.ndarray, post: np.ndarray, delay: np.ndarray, dt: float
     return np.lexsort(tuple(keys)).astype(np.int64)
 
 
+def mean_run_length(pre: np.ndarray, post: np.ndarray, delay: np.ndarray, dt: float,
+                    order: np.ndarray, blocks: int = 1, n_targets: int | None = None) -> float:
+    """The mean number of synapses in a run, stored as :func:`stored_order` stores them: a
+    run is one source's synapses of one delay step onto one block of targets, which the
+    spike queue delivers together.
+
+    Parameters
+    ----------
+    pre, post, delay, dt, blocks, n_targets
+        As for :func:`stored_order` (canonical order).
+    order : ndarray of int, shape (n_synapses,)
+        The stored order (:func:`stored_order` of the same arguments).
+
+    Returns
+    -------
+    float
+        Synapses per run (0 where there are no synapses).
+    """
+    keys = [np.asarray(pre)[order], delay_steps(np.asarray(delay)[order], dt)]
+    if blocks > 1:
+        keys.append(target_blocks(np.asarray(post)[order], n_targets, blocks))
+    if len(order) == 0:
+        return 0.0
+    new_run = np.zeros(len(order) - 1, dtype=bool)
+    for key in keys:
+        new_run |= key[1:] != key[:-1]
+    return len(order) / (1 + int(np.count_nonzero(new_run)))
+
+
 def to_stored(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     """A per-synapse array in the stored order (a copy)."""
     return np.asarray(values)[order]

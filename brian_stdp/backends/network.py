@@ -79,7 +79,8 @@ from brian2 import (EventMonitor, Network, NeuronGroup, SpikeMonitor, StateMonit
                     Synapses, TimedArray, second)
 from brian2.devices.device import RuntimeDevice
 
-from brian_stdp.backends.delay_order import stored_order, to_stored
+from brian_stdp.backends import streamed_stores
+from brian_stdp.backends.delay_order import mean_run_length, stored_order, to_stored
 from brian_stdp.backends.one_spike import add_one_spike_steps, one_spike_rule
 from brian_stdp.backends.protocol import (K_NEVER, PROTOCOL_RULE, SingleRun, controller_layer,
                                           per_input_layer)
@@ -340,15 +341,6 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                          else group_class or pathway_class)
         ranged = bool(ranged_events and delay_sorted and pathway_class is not None
                       and sspec.delay and single_run is None)
-        if ranged:
-            codeobj_class = (split_codeobject_class(ranged_events=True) if split
-                             else ranged_codeobject_class())
-            ranged_pathways.append(f"{name}_pre")
-        with model_errors(spec, f"[synapses.{name}]"):
-            syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
-                           on_pre=on_pre, on_post=on_post or None, delay=delay, name=name,
-                           namespace=namespace, codeobj_class=codeobj_class,
-                           **({"on_event": {"pre": sspec.on_event}} if sspec.on_event else {}))
         delays = None
         if sspec.delay and single_run is None:
             key = f"{name}.delay"
@@ -359,6 +351,18 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                 orders[name] = stored_order(pre, post, delays, float(proto.dt / second),
                                             blocks=ranged_blocks if ranged else 1,
                                             n_targets=sizes[sspec.target])
+        if ranged:
+            blocks = ranged_blocks, sizes[sspec.target]
+            stream = streamed_stores.worth_streaming(mean_run_length(
+                pre, post, delays, float(proto.dt / second), orders[name], *blocks))
+            codeobj_class = (split_codeobject_class(ranged_events=True, stream=stream) if split
+                             else ranged_codeobject_class(stream=stream))
+            ranged_pathways.append(f"{name}_pre")
+        with model_errors(spec, f"[synapses.{name}]"):
+            syn = Synapses(groups[sspec.source], groups[sspec.target], model=sspec.model,
+                           on_pre=on_pre, on_post=on_post or None, delay=delay, name=name,
+                           namespace=namespace, codeobj_class=codeobj_class,
+                           **({"on_event": {"pre": sspec.on_event}} if sspec.on_event else {}))
         order = orders.get(name)
         if order is None:
             syn.connect(i=pre, j=post)
@@ -535,18 +539,21 @@ def pathway_codeobject_class():
 
 
 @functools.cache
-def ranged_codeobject_class():
+def ranged_codeobject_class(stream: bool = False):
     """The code object class of synapses stored sorted by delay on ``cpp_standalone``
     without OpenMP: as :func:`pathway_codeobject_class`, and the presynaptic event code runs
     through the runs of synapses that the spike queue holds with ``store_ranges``
-    (``brian_stdp/backends/templates/synapses.cpp``)."""
+    (``brian_stdp/backends/templates/synapses.cpp``); with ``stream``, it stores the
+    values it writes and does not read past the cache
+    (:mod:`~brian_stdp.backends.streamed_stores`)."""
     base = _serial_codeobject()
 
     class RangedCPPStandaloneCodeObject(base):
         """cpp_standalone code whose presynaptic event code reads runs of synapses."""
 
-        templater = base.templater.derive("brian_stdp.backends",
-                                          env_globals={"ranged_events": True})
+        templater = base.templater.derive(
+            "brian_stdp.backends",
+            env_globals={"ranged_events": True, **streamed_stores.template_globals(stream)})
 
     return RangedCPPStandaloneCodeObject
 

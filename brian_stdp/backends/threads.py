@@ -55,7 +55,7 @@ from pathlib import Path
 from brian2.codegen.generators.cpp_generator import CPPCodeGenerator
 from brian2.core.functions import Function
 
-from brian_stdp.backends import step_order
+from brian_stdp.backends import step_order, streamed_stores
 
 #: The header that the split templates and the edited ``network.cpp`` include.
 HEADER = "brianlib/brian_stdp_threads.h"
@@ -782,10 +782,12 @@ class SplitCodeGenerator(CPPCodeGenerator):
 
 
 @functools.cache
-def split_codeobject_class(ranged_events: bool = False):
+def split_codeobject_class(ranged_events: bool = False, stream: bool = False):
     """The ``cpp_standalone`` code object class of a program split over threads; with
     ``ranged_events``, for a presynaptic pathway whose queue holds runs of synapses
-    (:mod:`~brian_stdp.backends.spike_queue`)."""
+    (:mod:`~brian_stdp.backends.spike_queue`), and with ``stream`` as well, whose event
+    code stores the values it writes and does not read past the cache
+    (:mod:`~brian_stdp.backends.streamed_stores`)."""
     from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
 
     class SplitCPPStandaloneCodeObject(CPPStandaloneCodeObject):
@@ -795,7 +797,8 @@ def split_codeobject_class(ranged_events: bool = False):
         generator_class = SplitCodeGenerator
         templater = CPPStandaloneCodeObject.templater.derive(
             "brian_stdp.backends", env_globals={"split_threads": True,
-                                                "ranged_events": ranged_events})
+                                                "ranged_events": ranged_events,
+                                                **streamed_stores.template_globals(stream)})
 
     return SplitCPPStandaloneCodeObject
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from brian_stdp.backends.delay_order import (delay_steps, stored_order, target_blocks,
-                                            to_canonical, to_stored)
+from brian_stdp.backends.delay_order import (delay_steps, mean_run_length, stored_order,
+                                            target_blocks, to_canonical, to_stored)
 
 DT = 0.0005
 
@@ -75,3 +75,16 @@ def test_blocks_need_the_number_of_targets():
     pre, post = np.divmod(np.arange(12), 4)
     with pytest.raises(ValueError, match="n_targets"):
         stored_order(pre, post, np.zeros(12), DT, blocks=2)
+
+
+@pytest.mark.codegen_independent
+def test_mean_run_length_counts_the_runs_the_queue_delivers():
+    # 2 sources x 4 targets; source 0: delays 0, 0, 1, 1 steps; source 1: all 0
+    pre, post = np.repeat([0, 1], 4), np.tile(np.arange(4), 2)
+    delay = np.array([0, 0, 1, 1, 0, 0, 0, 0]) * DT
+    order = stored_order(pre, post, delay, DT)
+    assert mean_run_length(pre, post, delay, DT, order) == 8 / 3
+    # in two blocks of targets: source 0 has one run per block, source 1 two runs
+    order = stored_order(pre, post, delay, DT, blocks=2, n_targets=4)
+    assert mean_run_length(pre, post, delay, DT, order, 2, 4) == 8 / 4
+    assert mean_run_length(pre[:0], post[:0], delay[:0], DT, order[:0]) == 0.0

@@ -9,6 +9,7 @@ import brian2
 import numpy as np
 import pytest
 
+from brian_stdp.backends import streamed_stores
 from brian_stdp.backends.network import draw_fixed
 from brian_stdp.backends.session import ControllerState, StandaloneSession
 from brian_stdp.backends.spike_queue import (EDIT_VERSION, MARK, VERSION_FILE,
@@ -129,6 +130,9 @@ def _train_chunk(tmp_path, name, faster: bool, model="diehl_cook_2015", n_neuron
             assert "inp_exc_pre.queue[0]->peek()" in code  # the slot read in place
             delayed = bool(spec.synapses["inp_exc"].delay)  # the LC-SNN's input has none
             assert ("_n_runs" in code) == delayed  # runs of synapses
+            # in runs, the arrival time (written, not read) is stored past the cache
+            assert ("_brian_stdp_stream(&_ptr_array_inp_exc_t_arrival[_idx], t_arrival);"
+                    in code) == delayed
             assert (session.handles.stored_order.get("inp_exc") is not None) == delayed
         if faster and model == "diehl_cook_2015":
             code = code_objects(tmp_path / name, "exc_inh_pre")
@@ -155,7 +159,9 @@ def _without_denormals(values):
     ("diehl_cook_2015", N_NEURONS),
     ("lc_snn", 18),  # patches of the input, inhibition by a condition: 2 filters x 9 places
 ])
-def test_faster_program_simulates_the_same_network(tmp_path, model, n_neurons, run_code_objects):
+def test_faster_program_simulates_the_same_network(tmp_path, model, n_neurons, run_code_objects,
+                                                   monkeypatch):
+    monkeypatch.setattr(streamed_stores, "MIN_RUN", 1)  # stream the short runs of 42 neurons
     plain = _train_chunk(tmp_path, "brian2", faster=False, model=model, n_neurons=n_neurons)
     faster = _train_chunk(tmp_path, "faster", faster=True, model=model, n_neurons=n_neurons,
                           code_objects=run_code_objects)

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from brian_stdp.backends import step_order, threads
+from brian_stdp.backends import step_order, streamed_stores, threads
 from brian_stdp.backends.network import draw_fixed
 from brian_stdp.backends.session import ControllerState, StandaloneSession
 from brian_stdp.data.datasets import load_dataset
@@ -113,8 +113,10 @@ def test_auto_threads_follow_the_network_size_and_leave_a_core(monkeypatch, core
 
 @pytest.fixture(autouse=True)
 def split_small_groups(monkeypatch):
-    """Split the code of the small groups of these tests too."""
+    """Split the code of the small groups of these tests too, and stream the stores of
+    their short runs of synapses (:mod:`~brian_stdp.backends.streamed_stores`)."""
     monkeypatch.setattr(threads, "MIN_SPLIT", 1)
+    monkeypatch.setattr(streamed_stores, "MIN_RUN", 1)
 
 
 def _chunk(tmp_path, name, model, n_neurons, count):
@@ -169,6 +171,11 @@ def test_the_split_of_diehl_and_cooks_network(tmp_path, run_code_objects):
     for name in ("inp_exc_pre", "inp_exc_w_in_sum", "inp_exc_normalise"):
         code = run_code_objects(build, name)
         assert "brian_stdp::synapse_block(" in code and "brian_stdp::reduce" not in code
+    # the input pathway stores the arrival times past the cache, and fences them before
+    # the barrier after it
+    code = run_code_objects(build, "inp_exc_pre")
+    assert "_brian_stdp_stream(&_ptr_array_inp_exc_t_arrival[_idx], t_arrival);" in code
+    assert code.index("_brian_stdp_stream_fence();") > code.index("_brian_stdp_stream(&")
     # the resets stay on the first thread, the input's with its random numbers; so do the
     # one-to-one pathway and STDP at output spikes (a few events per step)
     for name in ("inp_spike_resetter", "exc_spike_resetter", "inh_spike_resetter",

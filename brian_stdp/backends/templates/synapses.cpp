@@ -14,13 +14,19 @@
    at the ends of the blocks. Without runs: "accumulate", every thread runs the event code
    of its share of the slot's list of synapses, adding into buffers of its own in place of
    the target variables, which are then added to them in thread order; "post", every
-   thread the synapses whose target is in its block of targets. #}
+   thread the synapses whose target is in its block of targets.
+   With runs and ``stream_stores`` (runs long enough to fill cache lines), a value that the
+   event code writes and does not read (an arrival time) is stored past the cache
+   (backends/streamed_stores.py). #}
 {% extends 'common_synapses.cpp' %}
 
 {% import 'thread_split.cpp' as split with context %}
 
 {% block extra_headers %}
 {{ split.include_header() }}
+{% if ranged_events is defined and ranged_events and stream_stores %}
+{{ stream_helper }}
+{% endif %}
 {% endblock %}
 
 {% set _non_synaptic = [] %}
@@ -75,6 +81,16 @@
     {% endif %}
 
     {% if _ranged %}
+    {# with stream_stores, a value written at every event and read nowhere in it (an
+       arrival time) is stored past the cache (backends/streamed_stores.py) #}
+    {% set _synaptic_arrays = [] %}
+    {% for var in variables | sort %}
+        {% if variable_indices[var] == '_idx'
+              and variables[var].__class__.__name__ in ('ArrayVariable', 'DynamicArrayVariable')
+              and _synaptic_arrays.append(get_array_name(variables[var])) %}{% endif %}
+    {% endfor %}
+    {% set _event_code = stream_write_only(vector_code, _synaptic_arrays) if stream_stores
+                         else vector_code %}
     std::vector<int> *_runs = {{pathway.name}}.queue[0]->peek();
     const size_t _n_runs = _runs->size() / 2;
     {% if _mode %}
@@ -101,9 +117,12 @@
         for(size_t _idx=_first; _idx<_stop; _idx++)
         {
             const size_t _vectorisation_idx = _idx;
-            {{vector_code|autoindent}}
+            {{_event_code|autoindent}}
         }
     }
+    {% if streams(_event_code) %}
+    _brian_stdp_stream_fence();
+    {% endif %}
     {% else %}
     {{ openmp_pragma('parallel') }}
     {
