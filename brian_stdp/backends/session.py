@@ -161,6 +161,11 @@ class ChunkResult:
     winner_slot: np.ndarray | None = field(default=None)
     winner_neuron: np.ndarray | None = field(default=None)
 
+    def handed_on(self) -> ControllerState:
+        """The controller state of the next chunk, whose stimulus starts at this chunk's
+        row ``ctrl_img``: the image in progress (if any) continues as its row 0."""
+        return ControllerState(img=0, attempts=self.ctrl_attempts, count=self.ctrl_count)
+
 
 def read_state(handles, state_in: dict, fixed: dict, duration: float) -> dict:
     """The network state after a chunk, with the keys and dtypes of ``state_in``.

@@ -301,5 +301,4 @@ def record_chunk(result: ChunkResult, records: dict, first_row: int, n_avail: in
             records["winner"][row] = last_winner[slot]
     if result.ctrl_img >= n_avail:
         return n_avail, ControllerState.fresh(min_spikes)
-    return result.ctrl_img, ControllerState(img=0, attempts=result.ctrl_attempts,
-                                            count=result.ctrl_count)
+    return result.ctrl_img, result.handed_on()

@@ -457,7 +457,7 @@ def test_device_genn_built_once_gives_the_spikes_and_state_of_a_build_per_chunk(
     rows = stimulus[first.ctrl_img:first.ctrl_img + slots]
     chunk = np.zeros((slots, 784))
     chunk[:len(rows)] = rows
-    ctrl = ControllerState(0, first.ctrl_attempts, first.ctrl_count)
+    ctrl = first.handed_on()
     second = session.run_chunk(chunk, len(rows), first.state, ctrl, True, 12)
     assert session.builds == 1
     assert first.spike_neuron.size > 0 and second.spike_neuron.size > 0

@@ -134,7 +134,7 @@ def test_chunk_hand_over_continues_the_image_in_progress(session, images):
     # Stop a chunk in the middle of the stream and hand its state to the next chunk.
     first = run(session, images, SLOTS, plastic=True)
     assert first.ctrl_img < SLOTS, "all slots used: the last image is still in progress"
-    ctrl = ControllerState(img=0, attempts=first.ctrl_attempts, count=first.ctrl_count)
+    ctrl = first.handed_on()
     rest = images[first.ctrl_img:]
     second = run(session, rest, len(rest), plastic=True, state=first.state, ctrl=ctrl)
     if first.ctrl_count >= 5 or first.ctrl_attempts >= 10:

@@ -44,8 +44,7 @@ def _train_two_chunks(spec, images, directory, threads):
             stimulus[:len(shown)] = shown
             result = session.run_chunk(stimulus, len(shown), state, ctrl, True, seed)
             state = result.state
-            ctrl = ControllerState(img=0, attempts=result.ctrl_attempts,
-                                   count=result.ctrl_count)  # the image in progress, if any
+            ctrl = result.handed_on()  # the image in progress, if any
             first += result.ctrl_img
             results.append(result)
         return results
