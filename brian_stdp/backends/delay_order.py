@@ -94,12 +94,19 @@ def stored_order(pre: np.ndarray, post: np.ndarray, delay: np.ndarray, dt: float
     order : ndarray of int64, shape (n_synapses,)
         ``stored = canonical[order]``.
     """
-    keys = [post, delay_steps(delay, dt), pre]
+    keys = [post, *_run_keys(pre, post, delay, dt, blocks, n_targets)]
+    return np.lexsort(tuple(keys)).astype(np.int64)
+
+
+def _run_keys(pre, post, delay, dt, blocks, n_targets) -> list:
+    """The keys that a run of synapses shares (source, delay step, and block of targets
+    where ``blocks`` > 1), least significant first, as :func:`np.lexsort` takes them."""
+    keys = [delay_steps(delay, dt), np.asarray(pre)]
     if blocks > 1:
         if n_targets is None:
             raise ValueError("stored_order needs n_targets to split the targets into blocks")
         keys.append(target_blocks(post, n_targets, blocks))
-    return np.lexsort(tuple(keys)).astype(np.int64)
+    return keys
 
 
 def mean_run_length(pre: np.ndarray, post: np.ndarray, delay: np.ndarray, dt: float,
@@ -120,13 +127,11 @@ def mean_run_length(pre: np.ndarray, post: np.ndarray, delay: np.ndarray, dt: fl
     float
         Synapses per run (0 where there are no synapses).
     """
-    keys = [np.asarray(pre)[order], delay_steps(np.asarray(delay)[order], dt)]
-    if blocks > 1:
-        keys.append(target_blocks(np.asarray(post)[order], n_targets, blocks))
     if len(order) == 0:
         return 0.0
     new_run = np.zeros(len(order) - 1, dtype=bool)
-    for key in keys:
+    for key in _run_keys(pre, post, delay, dt, blocks, n_targets):
+        key = key[order]
         new_run |= key[1:] != key[:-1]
     return len(order) / (1 + int(np.count_nonzero(new_run)))
 

@@ -352,9 +352,9 @@ def build_network(spec: ModelSpec, n_neurons: int, n_input: int, slots: int,
                                             blocks=ranged_blocks if ranged else 1,
                                             n_targets=sizes[sspec.target])
         if ranged:
-            blocks = ranged_blocks, sizes[sspec.target]
             stream = streamed_stores.worth_streaming(mean_run_length(
-                pre, post, delays, float(proto.dt / second), orders[name], *blocks))
+                pre, post, delays, float(proto.dt / second), orders[name], ranged_blocks,
+                sizes[sspec.target]))
             codeobj_class = (split_codeobject_class(ranged_events=True, stream=stream) if split
                              else ranged_codeobject_class(stream=stream))
             ranged_pathways.append(f"{name}_pre")
