@@ -52,15 +52,18 @@
        serial objects"). Prefetching changes no value; the loop over a piece is the loop
        over the list, so that the compiler orders its arithmetic as in Brian2's template
        (tests/backends/test_spike_queue.py compares the two to the bit). #}
+    {# the arrays indexed by the synapse (prefetched here, streamed below) #}
+    {% set _synaptic_arrays = [] %}
+    {% for var in variables | sort %}
+        {% if variable_indices[var] == '_idx'
+              and variables[var].__class__.__name__ in ('ArrayVariable', 'DynamicArrayVariable')
+              and _synaptic_arrays.append(get_array_name(variables[var])) %}{% endif %}
+    {% endfor %}
     {% set _prefetched = [] %}
     {% set _vector_text = vector_code if vector_code is string else vector_code | join('\n') %}
     {% if pathway.prepost == 'post' %}
-    {% for var in variables | sort %}
-        {% if variable_indices[var] == '_idx'
-              and variables[var].__class__.__name__ in ('ArrayVariable', 'DynamicArrayVariable') %}
-            {% set _array = get_array_name(variables[var]) %}
-            {% if (_array ~ '[') in _vector_text and _prefetched.append(_array) %}{% endif %}
-        {% endif %}
+    {% for _array in _synaptic_arrays %}
+        {% if (_array ~ '[') in _vector_text and _prefetched.append(_array) %}{% endif %}
     {% endfor %}
     {% endif %}
     {% set _ranged = ranged_events is defined and ranged_events and pathway.prepost == 'pre'
@@ -83,12 +86,6 @@
     {% if _ranged %}
     {# with stream_stores, a value written at every event and read nowhere in it (an
        arrival time) is stored past the cache (backends/streamed_stores.py) #}
-    {% set _synaptic_arrays = [] %}
-    {% for var in variables | sort %}
-        {% if variable_indices[var] == '_idx'
-              and variables[var].__class__.__name__ in ('ArrayVariable', 'DynamicArrayVariable')
-              and _synaptic_arrays.append(get_array_name(variables[var])) %}{% endif %}
-    {% endfor %}
     {% set _event_code = stream_write_only(vector_code, _synaptic_arrays) if stream_stores
                          else vector_code %}
     std::vector<int> *_runs = {{pathway.name}}.queue[0]->peek();
