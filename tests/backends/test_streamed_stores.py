@@ -46,7 +46,8 @@ def test_a_value_read_or_stored_otherwise_is_not_streamed(code):
 @pytest.mark.codegen_independent
 def test_only_the_arrays_of_the_synapses_are_streamed():
     code = CODE + f"\n{POST1}[_postsynaptic_idx] = w;"
-    assert stream_write_only(code, [T_ARRIVAL, POST1]).endswith(f"\n{POST1}[_postsynaptic_idx] = w;")
+    new = stream_write_only(code, [T_ARRIVAL, POST1])
+    assert new.endswith(f"\n{POST1}[_postsynaptic_idx] = w;")
     assert stream_write_only(CODE, []) == CODE
 
 
