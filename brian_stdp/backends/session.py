@@ -242,6 +242,11 @@ class Session:
     #: (and a build) of its own (:mod:`brian_stdp.training.parallel`).
     evaluation_workers = True
 
+    #: Whether label and test (and classification) run the model with its weights held
+    #: (:meth:`~brian_stdp.model.spec.ModelSpec.frozen`: the same spikes, without the
+    #: work of learning), a build of its own (:meth:`evaluation_spec`).
+    frozen_evaluation = False
+
     #: Whether synapses with per-synapse delays are stored sorted by delay
     #: (:mod:`~brian_stdp.backends.delay_order`); the state keeps the canonical order.
     delay_sorted = False
@@ -291,6 +296,14 @@ class Session:
 
     def _select_device(self) -> None:
         """Make this class's device Brian2's current one (runtime: nothing to do)."""
+
+    @classmethod
+    def evaluation_spec(cls, spec: ModelSpec) -> ModelSpec:
+        """The model that labels and tests a network trained as ``spec``: its
+        :meth:`~brian_stdp.model.spec.ModelSpec.for_evaluation`, with the weights held
+        where :attr:`frozen_evaluation`."""
+        evaluated = spec.for_evaluation()
+        return evaluated.frozen() if cls.frozen_evaluation else evaluated
 
     @staticmethod
     def adapt_spec(spec: ModelSpec) -> ModelSpec:
@@ -501,6 +514,7 @@ class StandaloneSession(Session):
 
     #: Whether a build starts from a cached build of the same network (:mod:`.build_cache`).
     use_build_cache = True
+    frozen_evaluation = True
 
     @property
     def build_template(self):

@@ -104,6 +104,15 @@ class SynapseSpec:
     on_event: str = ""
 
 
+def _writes_pre_or_post(code: str) -> bool:
+    """Whether a statement of Brian2 code assigns to a pre- or postsynaptic variable."""
+    for line in code.splitlines():
+        target = re.split(r"[-+*/]?=", line.split("#")[0], maxsplit=1)
+        if len(target) == 2 and re.search(r"_(pre|post)\s*$", target[0]):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class STDPSpec:
     """The plasticity rule: timing part (signed changes) and weight dependence."""
@@ -197,6 +206,29 @@ class ModelSpec:
             return self
         return replace(self, protocol=replace(proto, t_present=proto.t_present_eval,
                                               t_present_eval=None))
+
+    def frozen(self) -> "ModelSpec":
+        """The model with its weights held: the STDP rule's changes are 0 (each update
+        still clips the weight to the rule's bounds), nothing else of the rule runs
+        (``after_pre``, ``after_post``: values only the rule reads), and no
+        normalisation. With learning off (``plastic`` 0) the model itself leaves the
+        weights as they are too, up to the same clipping (``w + 0*dw`` is ``w``; the
+        normalisation scales by exactly 1), so both give the same spikes to the bit, the
+        frozen one without the work of the rule and of two passes over the weights per
+        presentation. Exceptions: a neuron whose incoming weights sum to zero, where the
+        model's normalisation divides by zero; and an ``after_pre`` or ``after_post`` that
+        writes a neuron's variable (refused: this spec is then the model itself)."""
+        rule = self.stdp
+        if rule is not None and any(_writes_pre_or_post(code)
+                                    for code in (rule.after_pre, rule.after_post)):
+            return self
+        protocol = replace(self.protocol, normalise="")
+        if rule is None:
+            return replace(self, protocol=protocol)
+        held = replace(rule, on_pre="0" if rule.on_pre.strip() else "",
+                       on_post="0" if rule.on_post.strip() else "", after_pre="",
+                       after_post="")
+        return replace(self, stdp=held, protocol=protocol)
 
     def group_equations(self, group: str) -> Equations:
         """The Brian2 equations of one group: its templates, specialised and joined."""

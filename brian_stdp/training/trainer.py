@@ -109,8 +109,9 @@ class Trainer:
                         n_train, config.neurons)
             self.config = dataclasses.replace(config, neurons=n_train)
         self.phases = phases(config)
-        #: The model as the label and test phases run it (``[protocol] t_present_eval``).
-        self.eval_spec = self.spec.for_evaluation()
+        #: The model as the label and test phases run it (``[protocol] t_present_eval``;
+        #: on cpp_standalone with the weights held, :meth:`.Session.evaluation_spec`).
+        self.eval_spec = self.session_class.evaluation_spec(self.spec)
         self.session = None
         self.pool = None
 
@@ -181,9 +182,10 @@ class Trainer:
 
     def _use_session_for(self, phase, progress) -> None:
         """Make :attr:`session` the one that runs ``phase``. Where the label and test
-        phases show the images longer (``[protocol] t_present_eval``), a phase of the
-        other kind closes the session and builds the other one in its own folder (again
-        after the first time: its folder, and the build cache, keep it compiled)."""
+        phases run another model (the weights held, :meth:`.Session.evaluation_spec`; the
+        images shown longer, ``[protocol] t_present_eval``), a phase of the other kind
+        closes the session and builds the other one in its own folder (again after the
+        first time: its folder, and the build cache, keep it compiled)."""
         spec = self._spec_of(phase)
         if self.session.spec is spec:
             return
@@ -194,7 +196,8 @@ class Trainer:
         self.session = self._new_session(spec, slots, fixed)
         self.session.compile()
         self._count_builds(progress)
-        log.info("%s: %s with images shown %s (built in %.1f s)", phase.name, spec.name,
+        held = ", the weights held" if spec.stdp != self.spec.stdp else ""
+        log.info("%s: %s%s, images shown %s (built in %.1f s)", phase.name, spec.name, held,
                  spec.protocol.t_present, self.session.compile_seconds)
 
     def _count_builds(self, progress) -> None:

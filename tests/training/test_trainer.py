@@ -22,8 +22,10 @@ from brian_stdp.training.evaluation import neuron_usage
 from brian_stdp.training.chunks import check_activity, chunk_seed
 from brian_stdp.training.trainer import Phase, RunConfig, Trainer, phases, resume
 
+# one process: the chunks counted (this process's) are then all the run's, whichever
+# process would have been ready first for a label or test block
 TINY = RunConfig(neurons=10, train=120, label=60, test=40, chunk=50, seed=5, epochs=2,
-                 eval_every_epoch=True)
+                 eval_every_epoch=True, workers=1)
 
 
 def _results(run_dir):
