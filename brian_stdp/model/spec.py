@@ -223,8 +223,8 @@ class ModelSpec:
                                     for code in (rule.after_pre, rule.after_post)):
             return self
         protocol = replace(self.protocol, normalise="")
-        if rule is None:
-            return replace(self, protocol=protocol)
+        if rule is None:  # nothing learns: the model itself, unless it normalises
+            return replace(self, protocol=protocol) if self.protocol.normalise else self
         held = replace(rule, on_pre="0" if rule.on_pre.strip() else "",
                        on_post="0" if rule.on_post.strip() else "", after_pre="",
                        after_post="")

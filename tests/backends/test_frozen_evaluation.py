@@ -1,6 +1,8 @@
 """Label and test with the weights held (ModelSpec.frozen, Session.evaluation_spec): the
 same spikes, to the bit, as the trained model with learning off."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -26,6 +28,9 @@ def test_the_frozen_model_holds_the_weights_and_clips_them():
     assert frozen.groups == spec.groups and frozen.synapses == spec.synapses
     pair = load_model("diehl_cook_2015_pair_stdp").frozen()
     assert pair.stdp.on_post == "0"
+    # held already: the same model, so that the trainer builds no second program
+    still = replace(frozen, stdp=None)
+    assert still.frozen() is still
     # the evaluation model of a session class: frozen on cpp_standalone only
     assert StandaloneSession.evaluation_spec(spec) == frozen
     assert RuntimeSession.evaluation_spec(spec) is spec
