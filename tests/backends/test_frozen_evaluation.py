@@ -31,9 +31,11 @@ def test_the_frozen_model_holds_the_weights_and_clips_them():
     # held already: the same model, so that the trainer builds no second program
     still = replace(frozen, stdp=None)
     assert still.frozen() is still
-    # the evaluation model of a session class: frozen on cpp_standalone only
-    assert StandaloneSession.evaluation_spec(spec) == frozen
-    assert RuntimeSession.evaluation_spec(spec) is spec
+    # the evaluation model of a session class: frozen on cpp_standalone only, and only
+    # where the network is large enough for it to pay for its build
+    assert StandaloneSession.evaluation_spec(spec, StandaloneSession.FROZEN_FROM) == frozen
+    assert StandaloneSession.evaluation_spec(spec, StandaloneSession.FROZEN_FROM - 1) is spec
+    assert RuntimeSession.evaluation_spec(spec, StandaloneSession.FROZEN_FROM) is spec
 
 
 @pytest.mark.codegen_independent
