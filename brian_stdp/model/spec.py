@@ -19,6 +19,7 @@ from pathlib import Path
 
 import brian2
 from brian2 import Equations, Quantity
+from brian2.parsing.statements import parse_statement
 
 from brian_stdp.data.encoding import ENCODERS
 from brian_stdp.errors import ConfigError, ModelFileError
@@ -105,10 +106,17 @@ class SynapseSpec:
 
 
 def _writes_pre_or_post(code: str) -> bool:
-    """Whether a statement of Brian2 code assigns to a pre- or postsynaptic variable."""
+    """Whether a statement of Brian2 code assigns to a pre- or postsynaptic variable
+    (read with Brian2's own statement parser; a line it cannot read counts as one that
+    does, the safe answer for :meth:`ModelSpec.frozen`)."""
     for line in code.splitlines():
-        target = re.split(r"[-+*/]?=", line.split("#")[0], maxsplit=1)
-        if len(target) == 2 and re.search(r"_(pre|post)\s*$", target[0]):
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        try:
+            target = parse_statement(line)[0]
+        except Exception:  # Brian2 raises ValueError or SyntaxError
+            return True
+        if target.endswith(("_pre", "_post")):
             return True
     return False
 

@@ -144,7 +144,8 @@ def _session_and_state(run: TrainedRun, slots: int, device: str, build: Path) ->
     A session built before the saved state turns out not to fit is closed again.
     """
     built = []
-    spec = session_class(device).evaluation_spec(run.spec, run.config.neurons)
+    spec = session_class(device).evaluation_spec(run.spec, run.config.neurons,
+                                                 run.n_input)
 
     def make_session(fixed):
         built.append(session_class(device)(spec, run.config.neurons, run.n_input, slots,

@@ -111,8 +111,8 @@ class Trainer:
         self.phases = phases(config)
         #: The model as the label and test phases run it (``[protocol] t_present_eval``;
         #: on cpp_standalone with the weights held, :meth:`.Session.evaluation_spec`).
-        self.eval_spec = self.session_class.evaluation_spec(self.spec,
-                                                             self.config.neurons)
+        self.eval_spec = self.session_class.evaluation_spec(self.spec, self.config.neurons,
+                                                             self.n_input)
         self.session = None
         self.pool = None
 

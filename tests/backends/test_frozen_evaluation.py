@@ -11,7 +11,7 @@ from brian_stdp.backends.session import ControllerState, RuntimeSession, Standal
 from brian_stdp.data.datasets import load_dataset
 from brian_stdp.data.encoding import encode
 from brian_stdp.model.files import MODELS_DIR
-from brian_stdp.model.spec import load_model
+from brian_stdp.model.spec import _writes_pre_or_post, load_model
 
 SLOTS = 12
 
@@ -32,10 +32,29 @@ def test_the_frozen_model_holds_the_weights_and_clips_them():
     still = replace(frozen, stdp=None)
     assert still.frozen() is still
     # the evaluation model of a session class: frozen on cpp_standalone only, and only
-    # where the network is large enough for it to pay for its build
-    assert StandaloneSession.evaluation_spec(spec, StandaloneSession.FROZEN_FROM) == frozen
-    assert StandaloneSession.evaluation_spec(spec, StandaloneSession.FROZEN_FROM - 1) is spec
-    assert RuntimeSession.evaluation_spec(spec, StandaloneSession.FROZEN_FROM) is spec
+    # where the network has enough input synapses for it to pay for its build
+    bound = StandaloneSession.FROZEN_FROM_SYNAPSES
+    assert StandaloneSession.evaluation_spec(spec, bound // 784, 784) == frozen
+    assert StandaloneSession.evaluation_spec(spec, bound // 784 - 1, 784) is spec
+    assert RuntimeSession.evaluation_spec(spec, bound // 784, 784) is spec
+    # the LC-SNN's neurons see a patch each (144 pixels): the bound counts its synapses
+    lc = load_model("lc_snn").for_evaluation()
+    assert lc.fan_in(784) == 144
+    assert StandaloneSession.evaluation_spec(lc, 1600, 784) is lc
+    assert StandaloneSession.evaluation_spec(lc, -(-bound // 144), 784) == lc.frozen()
+
+
+@pytest.mark.codegen_independent
+@pytest.mark.parametrize("code, writes", [
+    ("t_arrival = t", False),
+    ("# post1_post = 0\n\nw = clip(w + post1_post, 0, wmax)  # reads it", False),
+    ("t_arrival = t\npost1_post+=0  # a neuron variable", True),
+    ("ge_pre = ge_pre == 1", True),
+    ("x_post //= 2", True),  # an operator the former regex did not know
+    ("w +", True),  # unreadable: counted as writing, so the trained model stays
+])
+def test_writes_pre_or_post_reads_the_assigned_name(code, writes):
+    assert _writes_pre_or_post(code) is writes
 
 
 @pytest.mark.codegen_independent
