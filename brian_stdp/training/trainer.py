@@ -123,6 +123,10 @@ class Trainer:
         checkpoint_path = self.run_dir / rundir.CHECKPOINT
         slots = min(c.chunk, max(len(self.images.stream(p)[1]) for p in self.phases))
         resuming = self.resuming and checkpoint_path.exists()
+        if self.resuming and not resuming:
+            log.warning("%s holds no %s (the run stopped before its first chunk ended, or "
+                        "the file was removed): the run starts again from its first image",
+                        self.run_dir, rundir.CHECKPOINT)
         if resuming:
             progress, state, records = load_checkpoint(checkpoint_path)
             if progress.done:

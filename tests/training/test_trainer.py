@@ -175,6 +175,23 @@ def test_resume_after_interrupt_equals_uninterrupted_run(whole_run, interrupted_
 
 
 @pytest.mark.standalone_compatible
+def test_resume_without_a_checkpoint_says_so_and_runs_from_the_start(whole_run,
+                                                                     interrupted_run,
+                                                                     tmp_path, caplog):
+    run_dir = _copy(interrupted_run.path, tmp_path / "run")
+    (run_dir / rundir.CHECKPOINT).unlink()
+    with caplog.at_level(logging.WARNING, logger="brian_stdp"):
+        resume(run_dir, progress=False)
+    assert f"{run_dir} holds no {rundir.CHECKPOINT}" in caplog.text
+    assert "starts again from its first image" in caplog.text
+    state_a, metrics_a = _results(whole_run.path)
+    state_b, metrics_b = _results(run_dir)
+    assert metrics_a == metrics_b
+    for key in state_a:
+        np.testing.assert_array_equal(state_a[key], state_b[key], err_msg=key)
+
+
+@pytest.mark.standalone_compatible
 def test_resume_of_a_finished_run_runs_nothing_and_changes_nothing(uninterrupted, tmp_path,
                                                                    monkeypatch, folder_digest):
     run_dir = _copy(uninterrupted, tmp_path / "run")
