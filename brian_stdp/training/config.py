@@ -128,7 +128,9 @@ class RunConfig:
     threads: int | None = setting(
         None, f"threads of each simulation (cpp_standalone), or 'auto': {AUTO_THREADS_RULE} "
               f"(runs/README.md, Threads). Reproducible for a given number; another number "
-              f"gives the same simulation up to floating-point rounding. Labelling and testing "
+              f"gives the same result to the bit with Diehl & Cook's models, up to "
+              f"floating-point rounding where a pathway adds through per-thread buffers (the "
+              f"LC-SNN). Labelling and testing "
               f"run on at most cores/threads --workers processes", parse=threads_flag,
         metavar="N")
     chunk: int = setting(1000, "presentations per compiled run (checkpoint interval)",
