@@ -36,6 +36,18 @@ def _results(run_dir):
     return state, metrics
 
 
+def _assert_same_run(run_a, run_b):
+    """The two finished runs saved the same metrics (timing aside) and state, to the bit;
+    return the metrics."""
+    state_a, metrics_a = _results(run_a)
+    state_b, metrics_b = _results(run_b)
+    assert metrics_a == metrics_b
+    assert state_a.keys() == state_b.keys()
+    for key in state_a:
+        np.testing.assert_array_equal(state_a[key], state_b[key], err_msg=key)
+    return metrics_a
+
+
 def _count_chunks(patcher, stop_inside=None):
     """Count :meth:`Session.run_chunk` calls (``calls["n"]``, those that ran).
 
@@ -166,12 +178,7 @@ def test_resume_after_interrupt_equals_uninterrupted_run(whole_run, interrupted_
     assert (f"{STOP_INSIDE}: {TINY.train} images, the last {TINY.train - progress.position} "
             f"of them in") in caplog.text
     assert f"test-2: {TINY.test} images in" in caplog.text  # a phase run whole here
-    state_a, metrics_a = _results(uninterrupted)
-    state_b, metrics_b = _results(run_dir)
-    assert metrics_a == metrics_b
-    assert state_a.keys() == state_b.keys()
-    for key in state_a:
-        np.testing.assert_array_equal(state_a[key], state_b[key], err_msg=key)
+    _assert_same_run(uninterrupted, run_dir)
 
 
 @pytest.mark.standalone_compatible
@@ -184,11 +191,7 @@ def test_resume_without_a_checkpoint_says_so_and_runs_from_the_start(whole_run,
         resume(run_dir, progress=False)
     assert f"{run_dir} holds no {rundir.CHECKPOINT}" in caplog.text
     assert "starts again from its first image" in caplog.text
-    state_a, metrics_a = _results(whole_run.path)
-    state_b, metrics_b = _results(run_dir)
-    assert metrics_a == metrics_b
-    for key in state_a:
-        np.testing.assert_array_equal(state_a[key], state_b[key], err_msg=key)
+    _assert_same_run(whole_run.path, run_dir)
 
 
 @pytest.mark.standalone_compatible
@@ -249,12 +252,8 @@ def test_two_threads_same_seed_same_result(tmp_path):
         assert any("BRIAN_STDP_SPLIT" in path.read_text()
                    for path in (build / "code_objects").glob("*.cpp")), run
         assert rundir.load_json(tmp_path / run / rundir.CONFIG)["threads"] == 2
-    state_a, metrics_a = _results(tmp_path / "a")
-    state_b, metrics_b = _results(tmp_path / "b")
-    assert metrics_a["activity"]["spikes_per_image_last"] > 0, "the network spiked"
-    assert metrics_a == metrics_b
-    for key in state_a:
-        np.testing.assert_array_equal(state_a[key], state_b[key], err_msg=key)
+    metrics = _assert_same_run(tmp_path / "a", tmp_path / "b")
+    assert metrics["activity"]["spikes_per_image_last"] > 0, "the network spiked"
 
 
 @pytest.mark.standalone_compatible
