@@ -60,6 +60,37 @@ def edited_model(tmp_path):
 
 
 @pytest.fixture
+def same_run():
+    """``same(run_a, run_b) -> (metrics, arrays)``: assert that two finished runs saved the
+    same metrics (timing aside) and, to the bit, the same arrays (``state.npz`` and the
+    checkpoint's records, ``records/KIND/KEY``); return those of ``run_b``."""
+    import numpy as np
+
+    from brian_stdp.training import rundir
+    from brian_stdp.training.checkpoint import load_checkpoint
+
+    def outputs(run_dir):
+        metrics = rundir.load_json(Path(run_dir) / rundir.METRICS)
+        for key in ("timing", "train_images_per_second"):
+            metrics.pop(key)
+        arrays = dict(rundir.load_arrays(Path(run_dir) / rundir.STATE))
+        _, _, records = load_checkpoint(Path(run_dir) / rundir.CHECKPOINT)
+        arrays.update({f"records/{kind}/{key}": value for kind, rec in records.items()
+                       for key, value in rec.items()})
+        return metrics, arrays
+
+    def same(run_a, run_b):
+        (metrics_a, arrays_a), (metrics_b, arrays_b) = outputs(run_a), outputs(run_b)
+        assert metrics_a == metrics_b
+        assert arrays_a.keys() == arrays_b.keys()
+        for key in arrays_a:
+            np.testing.assert_array_equal(arrays_a[key], arrays_b[key], err_msg=key)
+        return metrics_b, arrays_b
+
+    return same
+
+
+@pytest.fixture
 def folder_digest():
     """``digest(folder) -> {relative path: sha256}`` of every file under ``folder``."""
     def digest(folder):

@@ -26,28 +26,6 @@ SMALL = RunConfig(dataset="digits", neurons=20, train=300, label=300, test=150, 
 LABEL_BLOCKS, TEST_BLOCKS = 6, 3
 
 
-def _results(run_dir):
-    """Everything a run leaves that must not depend on the workers: metrics (less the
-    timing), state.npz and the records of the checkpoint."""
-    metrics = rundir.load_json(run_dir / rundir.METRICS)
-    for key in ("timing", "train_images_per_second"):
-        metrics.pop(key)
-    state = rundir.load_arrays(run_dir / rundir.STATE)
-    _, _, records = load_checkpoint(run_dir / rundir.CHECKPOINT)
-    arrays = {**state, **{f"records/{kind}/{key}": value for kind, rec in records.items()
-                          for key, value in rec.items()}}
-    return metrics, arrays
-
-
-def _assert_same(run_a, run_b):
-    metrics_a, arrays_a = _results(run_a)
-    metrics_b, arrays_b = _results(run_b)
-    assert metrics_a == metrics_b
-    assert arrays_a.keys() == arrays_b.keys()
-    for key in arrays_a:
-        np.testing.assert_array_equal(arrays_a[key], arrays_b[key], err_msg=key)
-
-
 @pytest.fixture(scope="module")
 def one_worker(tmp_path_factory):
     """SMALL, all in this process."""
@@ -91,7 +69,7 @@ def _assert_shared(ran_by, n_workers):
 @pytest.mark.parametrize("workers", [2, 3])
 @pytest.mark.standalone_compatible
 def test_any_number_of_workers_gives_the_same_run(workers, one_worker, tmp_path, caplog,
-                                                  ran_by):
+                                                  same_run, ran_by):
     caplog.set_level("INFO", logger="brian_stdp")
     run_dir = tmp_path / "run"
     metrics = Trainer(dataclasses.replace(SMALL, workers=workers), run_dir,
@@ -99,8 +77,7 @@ def test_any_number_of_workers_gives_the_same_run(workers, one_worker, tmp_path,
     assert f"started {workers - 1} evaluation worker(s)" in caplog.text
     assert len(ran_by) == LABEL_BLOCKS + TEST_BLOCKS
     _assert_shared(ran_by, workers - 1)
-    _assert_same(one_worker, run_dir)
-    _, arrays = _results(run_dir)
+    _, arrays = same_run(one_worker, run_dir)
     assert arrays["records/test/counts"].sum() > 0, "the network spiked"
     assert metrics["timing"]["test-1"]["wall_seconds"] > 0
     assert not (run_dir / "build").exists(), "the build folders are removed"
@@ -122,7 +99,8 @@ def _interrupt_after_blocks(patcher, phase_index, n_blocks):
 
 
 @pytest.mark.standalone_compatible
-def test_interrupted_test_phase_resumes_to_the_same_run(one_worker, tmp_path, monkeypatch):
+def test_interrupted_test_phase_resumes_to_the_same_run(one_worker, tmp_path, monkeypatch,
+                                                         same_run):
     run_dir = tmp_path / "run"
     with pytest.MonkeyPatch.context() as patcher:
         _interrupt_after_blocks(patcher, phase_index=2, n_blocks=1)
@@ -141,12 +119,12 @@ def test_interrupted_test_phase_resumes_to_the_same_run(one_worker, tmp_path, mo
     monkeypatch.setattr(parallel, "run_block", counting)
     resume(run_dir, progress=False, workers=1)
     assert sorted(blocks_run + progress.blocks_done) == [0, 1, 2], "done blocks are skipped"
-    _assert_same(one_worker, run_dir)
+    same_run(one_worker, run_dir)
 
 
 @pytest.mark.standalone_compatible
 @pytest.mark.timeout(1800)  # it waits up to 900 s for the labelling, then resumes
-def test_killed_during_labelling_resumes_to_the_same_run(one_worker, tmp_path):
+def test_killed_during_labelling_resumes_to_the_same_run(one_worker, tmp_path, same_run):
     run_dir = tmp_path / "run"
     command = [sys.executable, "-m", "brian_stdp.run", *_flags(SMALL), "--workers", "2",
                "--out", str(run_dir), "--quiet"]
@@ -175,7 +153,7 @@ def test_killed_during_labelling_resumes_to_the_same_run(one_worker, tmp_path):
         time.sleep(0.5)
     assert not any(workers.glob("pool-*/worker-*")), "the orphaned worker ended"
     resume(run_dir, progress=False, workers=2)
-    _assert_same(one_worker, run_dir)
+    same_run(one_worker, run_dir)
 
 
 def _flags(config):

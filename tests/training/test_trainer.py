@@ -36,18 +36,6 @@ def _results(run_dir):
     return state, metrics
 
 
-def _assert_same_run(run_a, run_b):
-    """The two finished runs saved the same metrics (timing aside) and state, to the bit;
-    return the metrics."""
-    state_a, metrics_a = _results(run_a)
-    state_b, metrics_b = _results(run_b)
-    assert metrics_a == metrics_b
-    assert state_a.keys() == state_b.keys()
-    for key in state_a:
-        np.testing.assert_array_equal(state_a[key], state_b[key], err_msg=key)
-    return metrics_a
-
-
 def _count_chunks(patcher, stop_inside=None):
     """Count :meth:`Session.run_chunk` calls (``calls["n"]``, those that ran).
 
@@ -157,6 +145,7 @@ def test_neuron_usage_counts_the_wins_up_to_each_test(uninterrupted):
 
 @pytest.mark.standalone_compatible
 def test_resume_after_interrupt_equals_uninterrupted_run(whole_run, interrupted_run, tmp_path,
+                                                         same_run,
                                                          monkeypatch, caplog):
     uninterrupted = whole_run.path
     run_dir = _copy(interrupted_run.path, tmp_path / "run")
@@ -178,11 +167,11 @@ def test_resume_after_interrupt_equals_uninterrupted_run(whole_run, interrupted_
     assert (f"{STOP_INSIDE}: {TINY.train} images, the last {TINY.train - progress.position} "
             f"of them in") in caplog.text
     assert f"test-2: {TINY.test} images in" in caplog.text  # a phase run whole here
-    _assert_same_run(uninterrupted, run_dir)
+    same_run(uninterrupted, run_dir)
 
 
 @pytest.mark.standalone_compatible
-def test_resume_without_a_checkpoint_says_so_and_runs_from_the_start(whole_run,
+def test_resume_without_a_checkpoint_says_so_and_runs_from_the_start(whole_run, same_run,
                                                                      interrupted_run,
                                                                      tmp_path, caplog):
     run_dir = _copy(interrupted_run.path, tmp_path / "run")
@@ -191,7 +180,7 @@ def test_resume_without_a_checkpoint_says_so_and_runs_from_the_start(whole_run,
         resume(run_dir, progress=False)
     assert f"{run_dir} holds no {rundir.CHECKPOINT}" in caplog.text
     assert "starts again from its first image" in caplog.text
-    _assert_same_run(whole_run.path, run_dir)
+    same_run(whole_run.path, run_dir)
 
 
 @pytest.mark.standalone_compatible
@@ -236,7 +225,7 @@ def test_resume_with_other_settings_is_refused(interrupted, tmp_path, capsys, fo
 
 
 @pytest.mark.standalone_compatible
-def test_two_threads_same_seed_same_result(tmp_path):
+def test_two_threads_same_seed_same_result(tmp_path, same_run):
     config = RunConfig(neurons=10, train=60, label=30, test=20, chunk=40, seed=3, threads=2,
                        keep_build=True)
     Trainer(config, tmp_path / "a", progress=False).run()
@@ -252,7 +241,7 @@ def test_two_threads_same_seed_same_result(tmp_path):
         assert any("BRIAN_STDP_SPLIT" in path.read_text()
                    for path in (build / "code_objects").glob("*.cpp")), run
         assert rundir.load_json(tmp_path / run / rundir.CONFIG)["threads"] == 2
-    metrics = _assert_same_run(tmp_path / "a", tmp_path / "b")
+    metrics, _ = same_run(tmp_path / "a", tmp_path / "b")
     assert metrics["activity"]["spikes_per_image_last"] > 0, "the network spiked"
 
 
