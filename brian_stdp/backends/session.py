@@ -310,10 +310,11 @@ class Session:
         on images of ``n_input`` pixels: its
         :meth:`~brian_stdp.model.spec.ModelSpec.for_evaluation`, with the weights held where
         :attr:`frozen_evaluation` and from :attr:`FROZEN_FROM_SYNAPSES` input synapses on
-        (``n_neurons`` times :meth:`~brian_stdp.model.spec.ModelSpec.fan_in`, or times
-        ``n_input`` where that is not known)."""
+        (``n_neurons`` times
+        :meth:`~brian_stdp.model.spec.ModelSpec.plastic_fan_in`, the inputs per neuron of
+        the trained synapses, or times ``n_input`` where that is not known)."""
         evaluated = spec.for_evaluation()
-        synapses = n_neurons * (spec.fan_in(n_input) or n_input)
+        synapses = n_neurons * (spec.plastic_fan_in(n_input) or n_input)
         held = cls.frozen_evaluation and synapses >= cls.FROZEN_FROM_SYNAPSES
         return evaluated.frozen() if held else evaluated
 

@@ -276,9 +276,18 @@ class ModelSpec:
         """Inputs of each neuron of the normalised synapses (None: not known before the
         network is built, or no normalisation): the patch size of a patch layout,
         ``n_input`` for ``connect = "all"`` from the input layer."""
-        if not self.protocol.normalise:
+        return self._inputs_per_neuron(self.protocol.normalise, n_input)
+
+    def plastic_fan_in(self, n_input: int) -> int | None:
+        """Inputs of each neuron of the synapses the STDP rule trains (None: no rule, or
+        not known before the network is built); as :meth:`fan_in`, normalised or not."""
+        return self._inputs_per_neuron(self.stdp.synapses if self.stdp else "", n_input)
+
+    def _inputs_per_neuron(self, synapses: str, n_input: int) -> int | None:
+        """Inputs of each target neuron of the synapse object ``synapses`` ("": None)."""
+        if not synapses:
             return None
-        syn = self.synapses[self.protocol.normalise]
+        syn = self.synapses[synapses]
         if isinstance(syn.connect, PatchLayout):
             return syn.connect.fan_in
         if syn.connect == "all" and syn.source == "inp":

@@ -42,6 +42,11 @@ def test_the_frozen_model_holds_the_weights_and_clips_them():
     assert lc.fan_in(784) == 144
     assert StandaloneSession.evaluation_spec(lc, 1600, 784) is lc
     assert StandaloneSession.evaluation_spec(lc, -(-bound // 144), 784) == lc.frozen()
+    # counted on the trained synapses, normalised or not
+    unnormalised = replace(lc, protocol=replace(lc.protocol, normalise=""))
+    assert unnormalised.fan_in(784) is None and unnormalised.plastic_fan_in(784) == 144
+    assert StandaloneSession.evaluation_spec(unnormalised, 1600, 784) is unnormalised
+    assert spec.plastic_fan_in(784) == 784 and still.plastic_fan_in(784) is None
 
 
 @pytest.mark.codegen_independent
