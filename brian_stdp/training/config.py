@@ -105,6 +105,9 @@ class RunConfig:
         ``silence_below`` training images (their adaptive threshold ``exc.theta``
         raised by 1 V; :func:`brian_stdp.training.scoring.silenced_neurons`); 0: none.
         Training is not affected.
+    init_from : str or None
+        Start from the network of the finished run in this folder and train it for
+        ``epochs`` more (:mod:`brian_stdp.training.continuation`); None: a fresh network.
     """
 
     model: str = setting("diehl_cook_2015", "model file path, or one of the shipped models",
@@ -152,6 +155,10 @@ class RunConfig:
            "none). Training is not affected. Needs a model whose exc threshold uses theta "
            "and that does not set theta again per image (not wolff_2022)",
         metavar="K")
+    init_from: str | None = setting(
+        None, "start from the trained network of the finished run in RUN_DIR and train it "
+              "for --epochs more; with its --seed, the result of one run of all the epochs, "
+              "to the bit", metavar="RUN_DIR")
 
     def check(self) -> None:
         """Raise :class:`ConfigError` naming the first invalid value, or
@@ -165,8 +172,11 @@ class RunConfig:
         for key in ("model", "dataset", "device"):
             if not isinstance(getattr(self, key), str):
                 raise ConfigError(f"--{key} must be a name, not {getattr(self, key)!r}")
-        if self.data_dir is not None and not isinstance(self.data_dir, str):
-            raise ConfigError(f"--data-dir must be a folder name, not {self.data_dir!r}")
+        for key in ("data_dir", "init_from"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"--{key.replace('_', '-')} must be a folder name, not "
+                                  f"{value!r}")
         for key in ("eval_every_epoch", "keep_build"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigError(f"--{key.replace('_', '-')} is a switch: true or false, "

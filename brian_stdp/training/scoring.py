@@ -8,7 +8,9 @@ records : dict
     (shape ``(epochs * n_train,)``), its output ``spikes``, its ``presentations`` and its
     ``winner`` (neuron of its last winning spike, -1: none); ``records["label"]`` and
     ``records["test"]`` hold the spike ``counts`` of each image (shape
-    ``(n_images, n_neurons)``) and its ``presentations``.
+    ``(n_images, n_neurons)``) and its ``presentations``. A run that trains a finished
+    run's network further also has ``records[EARLIER_TRAINING]["winner"]``: the winners of
+    that network's earlier training (:mod:`brian_stdp.training.continuation`).
 images : RunImages
     The run's image selection (:func:`brian_stdp.training.selection.select_images`).
 """
@@ -25,6 +27,10 @@ THETA_KEY = "exc.theta"
 
 #: Added to the adaptive threshold (volt) of a silenced neuron: far beyond any input's reach.
 SILENCE = 1.0
+
+#: The record kind of the winners of a network's training before this run (``winner``,
+#: shape (epochs_before * n_train,)): :mod:`brian_stdp.training.continuation`.
+EARLIER_TRAINING = "train_before"
 
 #: Training images at each end of the run that ``metrics.json``'s activity figures average.
 ACTIVITY_WINDOW = 1000
@@ -55,7 +61,7 @@ def test_result(records: dict, images: RunImages, spec, epoch: int, labelling: s
     n_train = len(images.train_idx)
     result.update(epoch=epoch, images_seen=epoch * n_train, gave_up=int(np.sum(gave_up)),
                   neuron_usage=evaluation.neuron_usage(
-                      training_winners(records)[:epoch * n_train], rec["counts"]))
+                      winners_until(records, epoch, n_train), rec["counts"]))
     if labelling == "last-winner":
         result.update(last_winner_evaluation(records, images, n_neurons, epoch))
     if silence_below:
@@ -72,13 +78,22 @@ def training_winners(records: dict) -> np.ndarray:
     return records["train"]["winner"].astype(np.int64)
 
 
+def winners_until(records: dict, epoch: int, n_train: int) -> np.ndarray:
+    """The neuron that won each training image up to the end of epoch ``epoch`` of this
+    run, the network's earlier training (``train_before``) first; -1 where none did."""
+    earlier = records.get(EARLIER_TRAINING, {}).get("winner", np.empty(0, dtype=np.int64))
+    return np.concatenate([np.asarray(earlier, dtype=np.int64),
+                           training_winners(records)[:epoch * n_train]])
+
+
 def silenced_neurons(records: dict, images: RunImages, epoch: int, below: int,
                      n_neurons: int) -> np.ndarray:
     """The neurons that the label and test phases of ``epoch`` keep silent: those that won
-    fewer than ``below`` training images in the first ``epoch`` epochs
-    (:func:`evaluation.few_wins`); shape (n_neurons,), bool (all False for ``below`` 0)."""
-    n_train = len(images.train_idx)
-    return evaluation.few_wins(training_winners(records)[:epoch * n_train], n_neurons, below)
+    fewer than ``below`` training images in the first ``epoch`` epochs, those of the
+    network's earlier training included (:func:`winners_until`, :func:`evaluation.few_wins`);
+    shape (n_neurons,), bool (all False for ``below`` 0)."""
+    return evaluation.few_wins(winners_until(records, epoch, len(images.train_idx)),
+                               n_neurons, below)
 
 
 def silence(state: dict, silenced: np.ndarray) -> dict:
@@ -95,7 +110,8 @@ def silence(state: dict, silenced: np.ndarray) -> dict:
 def last_winner_labels(records: dict, images: RunImages, n_neurons: int,
                        epochs: int) -> np.ndarray:
     """Each neuron's label from the training images it won last (the paper's rule), over
-    the first ``epochs`` epochs; shape (n_neurons,), -1 for a neuron that never won."""
+    the first ``epochs`` epochs of this run (not the network's earlier training); shape
+    (n_neurons,), -1 for a neuron that never won."""
     n = len(images.train_idx)
     winners = training_winners(records)[:epochs * n]
     labels = np.concatenate([images.train_set.labels[images.stream(Phase("train", e))[1]]

@@ -10,6 +10,7 @@ phase its images in the order they are shown.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,17 @@ def phases(config: RunConfig) -> list:
     return out
 
 
+def draw_indices(config: RunConfig, epochs_before: int = 0) -> list:
+    """For each phase of :func:`phases` (``config``), the index its random draws are keyed
+    by: its index among the phases of one run of ``epochs_before`` more epochs, where it
+    is the same phase of epoch ``epochs_before + epoch`` (a run that continues another,
+    :mod:`brian_stdp.training.continuation`, draws what that longer run would). For
+    ``epochs_before`` 0, ``0, 1, 2, ...``."""
+    longer = phases(dataclasses.replace(config, epochs=epochs_before + config.epochs))
+    where = {(p.kind, p.epoch): k for k, p in enumerate(longer)}
+    return [where[(p.kind, p.epoch + epochs_before)] for p in phases(config)]
+
+
 @dataclass
 class RunImages:
     """The images of one run.
@@ -59,6 +71,9 @@ class RunImages:
         ``"test"`` (the test split) or ``"validation"`` (held-out training images).
     seed : int
         The run's seed (it orders every epoch's training images).
+    epochs_before : int
+        Epochs that the network was trained for before this run (``--init-from``): epoch
+        ``e`` of this run shows the images in the order of epoch ``epochs_before + e``.
     """
 
     train_set: Dataset
@@ -68,6 +83,7 @@ class RunImages:
     test_idx: np.ndarray
     scored_on: str
     seed: int
+    epochs_before: int = 0
 
     @property
     def n_input(self) -> int:
@@ -77,15 +93,16 @@ class RunImages:
     def stream(self, phase: Phase) -> tuple:
         """(dataset, indices) of the images a phase shows, in order."""
         if phase.kind == "train":
-            rng = np.random.default_rng([self.seed, 2, phase.epoch])
+            rng = np.random.default_rng([self.seed, 2, self.epochs_before + phase.epoch])
             return self.train_set, rng.permutation(self.train_idx)
         if phase.kind == "label":
             return self.train_set, self.label_idx
         return self.test_set, self.test_idx
 
 
-def select_images(c: RunConfig) -> RunImages:
-    """The images of a run with settings ``c``.
+def select_images(c: RunConfig, epochs_before: int = 0) -> RunImages:
+    """The images of a run with settings ``c`` (of a network trained for ``epochs_before``
+    epochs before it: :attr:`RunImages.epochs_before`).
 
     Raises
     ------
@@ -119,4 +136,4 @@ def select_images(c: RunConfig) -> RunImages:
         test_idx, scored_on = np.arange(n_test), "test"
     return RunImages(train_set=train_set, test_set=test_set, train_idx=train_idx,
                      label_idx=train_idx[:n_label], test_idx=test_idx, scored_on=scored_on,
-                     seed=c.seed)
+                     seed=c.seed, epochs_before=epochs_before)

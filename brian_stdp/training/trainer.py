@@ -35,13 +35,13 @@ from brian_stdp.backends.devices import session_class
 from brian_stdp.backends.session import ControllerState
 from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import load_model, statements
-from brian_stdp.training import rundir, scoring
+from brian_stdp.training import continuation, rundir, scoring
 from brian_stdp.training.checkpoint import Progress, load_checkpoint, save_checkpoint
 from brian_stdp.training.chunks import blocks, chunk_seed, stream
 from brian_stdp.training.config import (RunConfig, available_cores, read_run_config,
                                        resolve_threads)
 from brian_stdp.training.parallel import BlockPool, SessionRecipe, evaluate_blocks
-from brian_stdp.training.selection import Phase, phases, select_images
+from brian_stdp.training.selection import Phase, draw_indices, phases, select_images
 
 log = logging.getLogger("brian_stdp")
 
@@ -83,23 +83,31 @@ class Trainer:
         self.resuming = resume
         model_copy = self.run_dir / rundir.MODEL_COPY
         self.session_class = session_class(config.device)
+        #: What this run takes from the run it continues (``--init-from``); None: a fresh
+        #: network.
+        self.continuation = None
         if resume:
             self.spec = load_model(model_copy)
             check_silencing(self.spec, config.silence_below)
+            if config.init_from is not None:
+                self.continuation = continuation.recorded(self.run_dir, required=True)
         else:
             refuse_used_run_dir(self.run_dir)
             self.spec = self.session_class.adapt_spec(load_model(config.model))
-            self.spec.check_neurons(config.neurons)  # before the run directory is made
+            self.spec.check_neurons(config.neurons)
             check_silencing(self.spec, config.silence_below)
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            for name, text in self.spec.copy_files(rundir.MODEL_COPY).items():
-                rundir.save_text(self.run_dir / name, text)
-            rundir.save_json(self.run_dir / rundir.CONFIG, dataclasses.asdict(config))
-            rundir.save_json(self.run_dir / rundir.PROVENANCE,
-                             rundir.provenance(config.seed, config.device))
         check_model(self.spec)
         self.labelling = config.labelling or self.spec.protocol.labelling
         self.images = select_images(config)
+        if config.init_from is not None and not resume:
+            self.continuation = continuation.describe(config.init_from, config.neurons,
+                                                      self.images.train_set.shape)
+            if not continuation.same_model(config.init_from, self.spec):
+                log.warning("--init-from %s: that network was trained with another model "
+                            "file than %s (its %s differs): it goes on under this one's rule",
+                            config.init_from, self.spec.name, rundir.MODEL_COPY)
+        epochs_before = self.continuation.epochs_before if self.continuation else 0
+        self.images = dataclasses.replace(self.images, epochs_before=epochs_before)
         self.n_input = self.images.n_input
         self.neurons_requested = config.neurons
         n_train = len(self.images.train_idx)
@@ -109,12 +117,30 @@ class Trainer:
                         n_train, config.neurons)
             self.config = dataclasses.replace(config, neurons=n_train)
         self.phases = phases(config)
+        #: Per phase, the index its random draws are keyed by (:func:`draw_indices`).
+        self.draw_index = draw_indices(config, epochs_before)
         #: The model as the label and test phases run it (``[protocol] t_present_eval``;
         #: on cpp_standalone with the weights held, :meth:`.Session.evaluation_spec`).
         self.eval_spec = self.session_class.evaluation_spec(self.spec, self.config.neurons,
                                                              self.n_input)
+        if not resume:  # every setting checked: the run directory is made
+            self._create_run_dir(config)
+        if self.continuation is not None:
+            log.info("%s", continuation.summary(self.continuation))
         self.session = None
         self.pool = None
+
+    def _create_run_dir(self, config: RunConfig) -> None:
+        """Write the new run's model copy, ``config.json`` (``config``, as given) and
+        ``provenance.json`` (with the :attr:`continuation`, if any)."""
+        provenance = rundir.provenance(config.seed, config.device)
+        if self.continuation is not None:
+            provenance[continuation.PROVENANCE_KEY] = dataclasses.asdict(self.continuation)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in self.spec.copy_files(rundir.MODEL_COPY).items():
+            rundir.save_text(self.run_dir / name, text)
+        rundir.save_json(self.run_dir / rundir.CONFIG, dataclasses.asdict(config))
+        rundir.save_json(self.run_dir / rundir.PROVENANCE, provenance)
 
     # -- running --------------------------------------------------------------------------
     def run(self) -> dict:
@@ -136,12 +162,19 @@ class Trainer:
                      self.phases[progress.phase_index].name, progress.position)
         else:
             rng = initial_rng(c.seed)
+            progress, records, trained = Progress(), {}, None
             fixed = draw_fixed(self.spec, c.neurons, self.n_input, rng)
-            progress, records = Progress(), {}
+            if self.continuation is not None:
+                trained, winners = continuation.trained_network(self.continuation)
+                fixed = continuation.adopt(fixed, trained, c.init_from, whole=False)
+                progress.chunk_index = self.continuation.chunk_index
+                records[scoring.EARLIER_TRAINING] = {"winner": winners}
         phase = self.phases[min(progress.phase_index, len(self.phases) - 1)]
         self.session = self._new_session(self._spec_of(phase), slots, fixed)
         if not resuming:
             state = self.session.initial_state(rng)
+            if trained is not None:
+                state = continuation.adopt(state, trained, c.init_from)
         lazy = self.session.builds_lazily
         # a device that builds as the chunks need it (genn) keeps the builds of the
         # process that started the run, which a resumed run reuses
@@ -247,7 +280,7 @@ class Trainer:
         started, resumed_at = time.perf_counter(), progress.position
         chunks = stream(self.session, dataset.images, indices, rec, state=state,
                         plastic=phase.kind == "train", ctrl=ctrl, offset=offset,
-                        seed_of=lambda k: chunk_seed(c.seed, phase_index, k),
+                        seed_of=lambda k: chunk_seed(c.seed, self.draw_index[phase_index], k),
                         start=progress.position, first_chunk=progress.chunk_index,
                         where=phase.name)
         for chunk in chunks:
@@ -294,7 +327,8 @@ class Trainer:
         wall_before, started = timing.get("wall_seconds", 0.0), time.perf_counter()
         results = evaluate_blocks(self.session, dataset.images[indices], spans, todo,
                                   state=start_state, seed=c.seed,
-                                  phase_index=progress.phase_index, where=phase.name,
+                                  phase_index=self.draw_index[progress.phase_index],
+                                  where=phase.name,
                                   pool=self.pool)
         for block in results:
             start, stop = spans[block.index]
