@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from brian_stdp.backends.session import Session
+from brian_stdp.errors import ConfigError
 from brian_stdp.model.spec import load_model
 from brian_stdp.run import main
 from brian_stdp.training import continuation, rundir
@@ -167,10 +168,10 @@ def test_bad_init_from_exits_2_naming_the_flag_and_writes_no_run(first, source, 
 @pytest.mark.codegen_independent
 def test_a_network_of_another_model_is_refused_by_name():
     fresh = {"exc.v": np.zeros(3), "exc.theta": np.zeros(3)}
-    with pytest.raises(Exception, match=r"--init-from X: its network is not this run's "
+    with pytest.raises(ConfigError, match=r"--init-from X: its network is not this run's "
                                         r"\(missing exc.theta; not in this model: exc.ge\)"):
         continuation.adopt(fresh, {"exc.v": np.ones(3), "exc.ge": np.ones(3)}, "X")
-    with pytest.raises(Exception, match=r"exc.v of shape \(4,\), not \(3,\)"):
+    with pytest.raises(ConfigError, match=r"exc.v of shape \(4,\), not \(3,\)"):
         continuation.adopt(fresh, {"exc.v": np.ones(4), "exc.theta": np.ones(3)}, "X")
     adopted = continuation.adopt(fresh, {"exc.v": np.ones(3), "exc.theta": np.ones(3, int)}, "X")
     assert adopted["exc.theta"].dtype == np.float64 and adopted["exc.v"].sum() == 3
