@@ -6,6 +6,7 @@
 - :mod:`~brian_stdp.training.trainer`: train, label and test, resumably.
 - :mod:`~brian_stdp.training.scoring`: a run's scores, state.npz and metrics.json from its records.
 - :mod:`~brian_stdp.training.checkpoint`: where a run stands, saved after every chunk.
+- :mod:`~brian_stdp.training.continuation`: train a finished run's network further (``--init-from``).
 - :mod:`~brian_stdp.training.evaluation`: labels, votes and scores, as plain NumPy functions.
 - :mod:`~brian_stdp.training.rundir`: run-directory layout, atomic writes, provenance.
 - :mod:`~brian_stdp.training.classify`: classify images with a finished run.
