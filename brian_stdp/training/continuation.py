@@ -82,8 +82,7 @@ def describe(source, neurons: int, image_shape: tuple) -> Continuation:
         config = read_run_config(source)
     except ConfigError as err:
         raise ConfigError(f"{flag}: {err}") from None
-    checkpoint = Path(source) / rundir.CHECKPOINT
-    progress = _progress(checkpoint) if checkpoint.is_file() else None
+    progress = _member(Path(source) / rundir.CHECKPOINT, "progress", _read_progress)
     if progress is None or not progress.done:
         why = (f"its {rundir.CHECKPOINT} stands before the end" if progress is not None
                else f"no readable {rundir.CHECKPOINT}")
@@ -92,7 +91,8 @@ def describe(source, neurons: int, image_shape: tuple) -> Continuation:
     if config.neurons != neurons:
         raise ConfigError(f"{flag}: that network has {config.neurons} neurons, not "
                           f"{neurons}; give --neurons {config.neurons}")
-    shape = _saved_image_shape(Path(source) / rundir.STATE)
+    shape = _member(Path(source) / rundir.STATE, "image_shape",
+                    lambda saved: tuple(int(n) for n in saved))
     if shape != tuple(image_shape):
         raise ConfigError(f"{flag}: that network was trained on images of shape {shape}, "
                           f"not {tuple(image_shape)}; give the --dataset it was trained on "
@@ -103,22 +103,18 @@ def describe(source, neurons: int, image_shape: tuple) -> Continuation:
                         chunk_index=progress.chunk_index, seed=config.seed)
 
 
-def _saved_image_shape(state_file: Path) -> tuple | None:
-    """The image shape a finished run's ``state.npz`` records (None: unreadable)."""
+def _member(npz_file: Path, key: str, read):
+    """``read`` of the array ``key`` of an ``.npz`` file, loaded alone (None: the file or
+    the array is missing or unreadable)."""
     try:
-        with np.load(state_file) as arrays:
-            return tuple(int(n) for n in arrays["image_shape"])
+        with np.load(npz_file) as arrays:
+            return read(arrays[key])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _progress(checkpoint: Path) -> Progress | None:
-    """The progress record of a checkpoint, without reading its arrays (None: unreadable)."""
-    try:
-        with np.load(checkpoint) as arrays:
-            return Progress.from_json(str(arrays["progress"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+def _read_progress(saved) -> Progress:
+    return Progress.from_json(str(saved))
 
 
 def recorded(run_dir, required: bool = False) -> Continuation | None:
