@@ -100,9 +100,9 @@ class RunImages:
         return self.test_set, self.test_idx
 
 
-def select_images(c: RunConfig, epochs_before: int = 0) -> RunImages:
-    """The images of a run with settings ``c`` (of a network trained for ``epochs_before``
-    epochs before it: :attr:`RunImages.epochs_before`).
+def select_images(c: RunConfig) -> RunImages:
+    """The images of a run with settings ``c`` (of a fresh network: a run that continues
+    another sets :attr:`RunImages.epochs_before`).
 
     Raises
     ------
@@ -136,4 +136,4 @@ def select_images(c: RunConfig, epochs_before: int = 0) -> RunImages:
         test_idx, scored_on = np.arange(n_test), "test"
     return RunImages(train_set=train_set, test_set=test_set, train_idx=train_idx,
                      label_idx=train_idx[:n_label], test_idx=test_idx, scored_on=scored_on,
-                     seed=c.seed, epochs_before=epochs_before)
+                     seed=c.seed)
