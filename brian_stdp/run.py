@@ -109,7 +109,9 @@ def summary(metrics: dict, run_dir: Path) -> str:
     act = metrics["activity"]
     return "\n".join([
         f"{metrics['model']}, {metrics['neurons']} neurons, {metrics['train_images']} "
-        f"training images x {metrics['epochs']} epoch(s), {metrics['dataset']}",
+        f"training images x {metrics['epochs']} epoch(s)"
+        + (f" ({metrics['epochs_before']} of them before this run, --init-from)"
+           if metrics.get("epochs_before") else "") + f", {metrics['dataset']}",
         f"{metrics.get('scored_on', 'test')} accuracy: "
         f"{100 * metrics['accuracy_all_activity']:.2f}% (all activity), "
         f"{100 * metrics['accuracy_proportion_weighting']:.2f}% (proportion weighting) "

@@ -182,14 +182,24 @@ def run_metrics(config, spec, images: RunImages, history: list, timing: dict,
                 records: dict, labelling: str, neurons_requested: int) -> dict:
     """``metrics.json``: the last epoch's evaluation, the ``history`` of every test phase,
     the training activity over its first and last :data:`ACTIVITY_WINDOW` images, and
-    ``timing`` with the training speed (images/s)."""
+    ``timing`` with the training speed (images/s).
+
+    ``epochs`` and each history row's ``epoch`` and ``images_seen`` count the network's
+    whole training: for a run that continued another (``images.epochs_before`` E > 0,
+    recorded as ``epochs_before``), E more than this run's own, as in one run of all the
+    epochs."""
+    before = images.epochs_before
+    n_train = len(images.train_idx)
+    history = [{**row, "epoch": row["epoch"] + before,
+                "images_seen": row["images_seen"] + before * n_train} for row in history]
     final = history[-1]
     train_rec = records["train"]
     spikes = train_rec["spikes"]
     n_window = min(ACTIVITY_WINDOW, len(spikes))
     metrics = {
         "model": spec.name, "neurons": config.neurons, "dataset": config.dataset,
-        "train_images": len(images.train_idx), "epochs": config.epochs,
+        "train_images": n_train, "epochs": before + config.epochs,
+        **({"epochs_before": before} if before else {}),
         "label_images": len(images.label_idx), "test_images": len(images.test_idx),
         "scored_on": images.scored_on,
         "accuracy_all_activity": final["accuracy_all_activity"],

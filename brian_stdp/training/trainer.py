@@ -392,18 +392,19 @@ class Trainer:
             result = scoring.test_result(records, self.images, self.spec, phase.epoch,
                                          self.labelling, c.neurons, c.silence_below)
             progress.history.append(result)
+            epoch = phase.epoch + self.images.epochs_before  # of the network's training
             log.info("epoch %d: %s accuracy %.2f%% (all activity), %.2f%% (proportion "
-                     "weighting) on %d images", phase.epoch, self.images.scored_on,
+                     "weighting) on %d images", epoch, self.images.scored_on,
                      100 * result["accuracy_all_activity"],
                      100 * result["accuracy_proportion_weighting"], len(self.images.test_idx))
             usage = result["neuron_usage"]
             log.info("epoch %d: %d of %d neurons never won a training image; they fired "
-                     "%.1f%% of the %s spikes, the busiest neuron %.1f%%", phase.epoch,
+                     "%.1f%% of the %s spikes, the busiest neuron %.1f%%", epoch,
                      usage["never_won"], c.neurons, 100 * usage["never_won_spike_share"],
                      self.images.scored_on, 100 * usage["top_neuron_spike_share"])
             if "accuracy_last_winner" in result:
                 log.info("epoch %d: test accuracy %.2f%% (last-winner labels of %d neurons, "
-                         "most active neuron)", phase.epoch,
+                         "most active neuron)", epoch,
                          100 * result["accuracy_last_winner"],
                          result["labelled_neurons_last_winner"])
 

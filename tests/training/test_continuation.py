@@ -80,8 +80,11 @@ def test_one_more_epoch_gives_the_two_epoch_run_to_the_bit(longer, first, contin
     assert a[0].chunk_index == b[0].chunk_index, "the chunk seeds went on from the first run"
     metrics = [rundir.load_json(d / rundir.METRICS) for d in (longer, continued)]
     for key in ("accuracy_all_activity", "accuracy_proportion_weighting",
-                "confusion_matrix", "silenced_neurons"):
+                "confusion_matrix", "silenced_neurons", "neuron_usage", "epochs"):
         assert metrics[0][key] == metrics[1][key], key
+    # metrics.json counts the network's whole training, the epochs before this run too
+    assert metrics[1]["epochs_before"] == 1 and "epochs_before" not in metrics[0]
+    assert metrics[0]["history"][-1] == metrics[1]["history"][-1]
     # the silencing counted the first epoch's wins: this run's own would silence others
     own = few_wins(b[2]["train"]["winner"].astype(np.int64), SMALL.neurons, SMALL.silence_below)
     assert more["silenced"].any() and not np.array_equal(own, more["silenced"])
