@@ -334,6 +334,15 @@ def test_seeds_that_one_group_adds_are_not_missing_from_the_others(tmp_path):
         "SNN diehl_cook_2015 1600: seeds 1, 2"]
 
 
+def test_the_same_network_for_other_epoch_counts_is_named_with_its_epochs(tmp_path):
+    for seed, accuracies in ((0, (0.5,)), (1, (0.5,)), (0, (0.5, 0.6))):
+        write_snn_run(tmp_path / f"e{len(accuracies)}_s{seed}", 400, per_class=80, seed=seed,
+                      accuracies=accuracies)
+    groups = group_points([load_point(d) for d in find_run_dirs([tmp_path])])
+    assert missing_points(groups, "mnist", "pc80")[-1:] == [
+        "SNN diehl_cook_2015 400, 2 epochs: seed 1"]
+
+
 def test_snn_runs_with_the_studys_labelling_give_a_second_series(tmp_path):
     run_dir = write_snn_run(tmp_path / "wolff", 100, per_class=80, accuracies=(0.5, 0.6),
                             spikes=(10.0, 10.0))

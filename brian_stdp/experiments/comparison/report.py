@@ -157,18 +157,24 @@ def missing_points(groups: dict, dataset: str, data: str) -> list:
         missing.append("no SNN of the study's sizes " + ", ".join(map(str, without))
                        + " neurons")
     expected = expected_seeds(selection.values())
-    for group in selection.values():
+    names = [_group_name(group) for group in selection.values()]
+    for group, name in zip(selection.values(), names):
         absent = [seed for seed in expected if seed not in group.seeds]
         if absent:
-            missing.append(f"{group.first.kind.upper()} {group.first.architecture} "
-                           f"{group.first.neurons}: seed{'s' if len(absent) > 1 else ''} "
+            if names.count(name) > 1:  # the same network trained for other epoch counts
+                name += f", {group.first.epochs} epochs"
+            missing.append(f"{name}: seed{'s' if len(absent) > 1 else ''} "
                            + ", ".join(map(str, absent)))
-    for group in selection.values():
+    for group, name in zip(selection.values(), names):
         if any(point.accuracy_epoch1 is None for point in group.points):
-            missing.append(f"{group.first.kind.upper()} {group.first.architecture} "
-                           f"{group.first.neurons}: not evaluated after epoch 1 (only after "
+            missing.append(f"{name}: not evaluated after epoch 1 (only after "
                            f"epoch {group.first.epochs})")
     return missing
+
+
+def _group_name(group) -> str:
+    """``"SNN diehl_cook_2015 400"``: kind, architecture and neurons of a group."""
+    return f"{group.first.kind.upper()} {group.first.architecture} {group.first.neurons}"
 
 
 def make_report(points, out, inputs, command: str = "", empty_inputs=()) -> Path:
