@@ -46,7 +46,8 @@ def label_assignment(records: dict, images: RunImages) -> evaluation.Assignment:
 def test_result(records: dict, images: RunImages, spec, epoch: int, labelling: str,
                 n_neurons: int, silence_below: int = 0) -> dict:
     """The history row of a test phase: :func:`evaluation.evaluate` of its counts, the
-    epoch, images seen, images the protocol gave up on, which neurons fired the test
+    epoch and images seen (of the network's whole training: ``epoch`` is this run's, and
+    a run that continues another counts ``images.epochs_before`` more), images the protocol gave up on, which neurons fired the test
     spikes (:func:`evaluation.neuron_usage`, against the training images won so far),
     the paper's last-winner evaluation when ``labelling`` is ``"last-winner"``, and for
     ``silence_below`` K > 0 how many neurons the phase kept silent
@@ -59,7 +60,8 @@ def test_result(records: dict, images: RunImages, spec, epoch: int, labelling: s
     gave_up = ((rec["presentations"] >= protocol.max_presentations)
                & (rec["counts"].sum(axis=1) < protocol.min_spikes))
     n_train = len(images.train_idx)
-    result.update(epoch=epoch, images_seen=epoch * n_train, gave_up=int(np.sum(gave_up)),
+    trained = images.epochs_before + epoch  # epochs of the network's whole training
+    result.update(epoch=trained, images_seen=trained * n_train, gave_up=int(np.sum(gave_up)),
                   neuron_usage=evaluation.neuron_usage(
                       winners_until(records, epoch, n_train), rec["counts"]))
     if labelling == "last-winner":
@@ -184,21 +186,17 @@ def run_metrics(config, spec, images: RunImages, history: list, timing: dict,
     the training activity over its first and last :data:`ACTIVITY_WINDOW` images, and
     ``timing`` with the training speed (images/s).
 
-    ``epochs`` and each history row's ``epoch`` and ``images_seen`` count the network's
-    whole training: for a run that continued another (``images.epochs_before`` E > 0,
-    recorded as ``epochs_before``), E more than this run's own, as in one run of all the
-    epochs."""
+    ``epochs`` counts the network's whole training, as the history rows do
+    (:func:`test_result`): for a run that continued another (``images.epochs_before`` E >
+    0, recorded as ``epochs_before``), E more than this run's own."""
     before = images.epochs_before
-    n_train = len(images.train_idx)
-    history = [{**row, "epoch": row["epoch"] + before,
-                "images_seen": row["images_seen"] + before * n_train} for row in history]
     final = history[-1]
     train_rec = records["train"]
     spikes = train_rec["spikes"]
     n_window = min(ACTIVITY_WINDOW, len(spikes))
     metrics = {
         "model": spec.name, "neurons": config.neurons, "dataset": config.dataset,
-        "train_images": n_train, "epochs": before + config.epochs,
+        "train_images": len(images.train_idx), "epochs": before + config.epochs,
         **({"epochs_before": before} if before else {}),
         "label_images": len(images.label_idx), "test_images": len(images.test_idx),
         "scored_on": images.scored_on,

@@ -392,7 +392,7 @@ class Trainer:
             result = scoring.test_result(records, self.images, self.spec, phase.epoch,
                                          self.labelling, c.neurons, c.silence_below)
             progress.history.append(result)
-            epoch = phase.epoch + self.images.epochs_before  # of the network's training
+            epoch = result["epoch"]  # of the network's whole training
             log.info("epoch %d: %s accuracy %.2f%% (all activity), %.2f%% (proportion "
                      "weighting) on %d images", epoch, self.images.scored_on,
                      100 * result["accuracy_all_activity"],
