@@ -47,9 +47,10 @@ def test_result(records: dict, images: RunImages, spec, epoch: int, labelling: s
                 n_neurons: int, silence_below: int = 0) -> dict:
     """The history row of a test phase: :func:`evaluation.evaluate` of its counts, the
     epoch and images seen (of the network's whole training: ``epoch`` is this run's, and
-    a run that continues another counts ``images.epochs_before`` more), images the protocol gave up on, which neurons fired the test
-    spikes (:func:`evaluation.neuron_usage`, against the training images won so far),
-    the paper's last-winner evaluation when ``labelling`` is ``"last-winner"``, and for
+    a run that continues another counts ``images.epochs_before`` more), images the
+    protocol gave up on, which neurons fired the test spikes
+    (:func:`evaluation.neuron_usage`, against the training images won so far), the
+    paper's last-winner evaluation when ``labelling`` is ``"last-winner"``, and for
     ``silence_below`` K > 0 how many neurons the phase kept silent
     (``silenced_neurons``, :func:`silenced_neurons`)."""
     rec = records["test"]
