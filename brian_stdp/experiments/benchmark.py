@@ -33,7 +33,8 @@ peak MiB
     child the memory it shared with this process between ``fork`` and
     ``exec``, so this figure is at least the Python process's size when it
     started a child. ``sim``: peak of the simulation program itself
-    (``VmHWM``), sampled from ``/proc`` every 50 ms while it runs (Linux).
+    (``VmHWM``), sampled from ``/proc`` every 0.2 s while it runs, from the
+    moment it runs its own program (Linux).
     Both ``ru_maxrss`` figures only ever grow within one bench run.
 
 After that table comes a second one, images/s per device and size, for
@@ -162,6 +163,14 @@ def _proc_status_kib(pid, field: str):
     return None
 
 
+def _proc_exe(pid):
+    """The program ``/proc/<pid>/exe`` points to, or None where it cannot be read."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
 def memory_snapshot() -> dict:
     """Current and peak memory of this process and its children, in MiB."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -176,10 +185,13 @@ class ChildPeakSampler:
 
     Used around one ``run_chunk``: a thread scans ``/proc`` for processes whose parent
     is this one until it finds some, then reads their ``VmHWM`` (a high-water mark)
-    every ``interval`` seconds and keeps the largest seen. Growth in the last moments of
-    a child can be missed; where ``/proc`` is not there the peak stays None. It wakes
-    rarely and reads little: a simulation on threads waits for each of them at every
-    time step, so a sampler that takes a core now and then slows all of them.
+    every ``interval`` seconds and keeps the largest seen. A child that still runs this
+    process's program (forked, not yet ``exec``'d) is skipped: until ``exec`` it shares
+    this process's memory, and its ``VmHWM`` would be this process's size. Growth in the
+    last moments of a child can be missed; where ``/proc`` is not there the peak stays
+    None. It wakes rarely and reads little: a simulation on threads waits for each of
+    them at every time step, so a sampler that takes a core now and then slows all of
+    them.
     """
 
     def __init__(self, interval: float = 0.2):
@@ -187,6 +199,7 @@ class ChildPeakSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._pid = str(os.getpid())
+        self._own_exe = _proc_exe(self._pid)
 
     def __enter__(self):
         self._thread.start()
@@ -225,6 +238,8 @@ class ChildPeakSampler:
         while True:
             children = children or self._children()
             for pid in children:
+                if self._own_exe is not None and _proc_exe(pid) == self._own_exe:
+                    continue  # not its own program yet: the memory is this process's
                 hwm = _proc_status_kib(pid, "VmHWM")
                 if hwm is not None and (self.peak_kib is None or hwm > self.peak_kib):
                     self.peak_kib = hwm

@@ -1,11 +1,14 @@
 """Tests of brian_stdp.bench: one tiny network measured end to end."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from brian_stdp.bench import main
-from brian_stdp.experiments.benchmark import format_profile, format_table
+from brian_stdp.experiments.benchmark import ChildPeakSampler, format_profile, format_table
 
 pytestmark = pytest.mark.standalone_compatible
 
@@ -88,3 +91,27 @@ def test_profile_table_ranks_and_sums():
     assert lines[1].split() == ["b", "6.00", "s", "60.0", "%"]
     assert lines[2].split() == ["c", "2.00", "s", "20.0", "%"]
     assert lines[3].split() == ["the", "other", "2", "2.00", "s", "20.0", "%"]
+
+
+needs_proc = pytest.mark.skipif(not os.path.exists("/proc/self/exe"), reason="needs Linux /proc")
+
+
+@pytest.mark.codegen_independent
+@needs_proc
+def test_sampler_counts_a_child_running_its_own_program():
+    with ChildPeakSampler(interval=0.02) as sampler:
+        subprocess.run(["sleep", "0.5"], check=True)
+    assert sampler.peak_mib is not None
+    assert sampler.peak_mib < 50  # sleep's own memory, not this Python's
+
+
+@pytest.mark.codegen_independent
+@needs_proc
+def test_sampler_skips_a_child_still_running_this_program():
+    # A child on this process's program is what a fork looks like before exec: its
+    # memory is the parent's, and counting it made the simulation's peak the size of
+    # the Python process.
+    code = "import time; block = bytearray(100 * 2**20); time.sleep(0.5)"
+    with ChildPeakSampler(interval=0.02) as sampler:
+        subprocess.run([sys.executable, "-c", code], check=True)
+    assert sampler.peak_mib is None
