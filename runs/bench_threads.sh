@@ -21,7 +21,7 @@ for threads in 1 2; do
 done
 # One table of the four runs: training images/s over full chunks, the ratios, and memory
 # (the simulation's peak, per input synapse of the 784-input layer, and the peaks of the
-# Python process and the simulation added: the most the two hold together).
+# Python process and the simulation added: a bound on what the two hold together).
 "$PY" - "$OUT" "$NAME" <<'PY'
 import json, sys
 from pathlib import Path
