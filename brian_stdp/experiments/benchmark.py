@@ -233,13 +233,18 @@ class ChildPeakSampler:
                 pids.append(entry)
         return pids
 
+    def _runs_this_program(self, pid) -> bool:
+        return self._own_exe is not None and _proc_exe(pid) == self._own_exe
+
     def _loop(self):
         children = []
         while True:
-            children = children or self._children()
+            # A child on this program is skipped, not kept: one not yet exec'd is found
+            # again at the next scan, and one that stays (a worker of this Python) must
+            # not stop the scans that find the simulation.
+            children = children or [pid for pid in self._children()
+                                    if not self._runs_this_program(pid)]
             for pid in children:
-                if self._own_exe is not None and _proc_exe(pid) == self._own_exe:
-                    continue  # not its own program yet: the memory is this process's
                 hwm = _proc_status_kib(pid, "VmHWM")
                 if hwm is not None and (self.peak_kib is None or hwm > self.peak_kib):
                     self.peak_kib = hwm

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -99,8 +100,16 @@ needs_proc = pytest.mark.skipif(not os.path.exists("/proc/self/exe"), reason="ne
 @pytest.mark.codegen_independent
 @needs_proc
 def test_sampler_counts_a_child_running_its_own_program():
-    with ChildPeakSampler(interval=0.02) as sampler:
-        subprocess.run(["sleep", "0.5"], check=True)
+    # Beside a child that runs this Python the whole time (as a worker of an earlier
+    # step may), which must not hide the program started later.
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.2)
+        with ChildPeakSampler(interval=0.02) as sampler:
+            subprocess.run(["sleep", "0.5"], check=True)
+    finally:
+        worker.kill()
+        worker.wait()
     assert sampler.peak_mib is not None
     assert sampler.peak_mib < 50  # sleep's own memory, not this Python's
 
